@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One set-up for every entry point (demo, tests, benchmarks): installs what is
+# missing from Debian's packages, then configures and builds.
+#
+#   scripts/setup.sh [--build-dir DIR] [--sanitize thread|address,undefined] [-- extra cmake args]
+#
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir="$root/build"
+sanitize=""
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --sanitize) sanitize=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  build-essential cmake pkg-config
+  libpq-dev postgresql postgresql-contrib
+  libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake_args=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+[ -n "${CI:-}" ] && cmake_args+=(-DVIL_WERROR=ON)
+[ -n "$sanitize" ] && cmake_args+=("-DVIL_SANITIZE=$sanitize" -DVIL_BUILD_BENCHMARKS=OFF)
+if [ ! -f "$build_dir/CMakeCache.txt" ] || [ -n "$sanitize" ] || [ ${#extra[@]} -gt 0 ]; then
+  cmake "${cmake_args[@]}" "${extra[@]}" >/dev/null
+fi
+# Quiet on success; the whole log on failure.
+if ! cmake --build "$build_dir" -j "$(nproc)" >"$build_dir/build.log" 2>&1; then
+  cat "$build_dir/build.log" >&2
+  echo "setup: build failed (log: $build_dir/build.log)" >&2
+  exit 1
+fi

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds and runs every test (README's second command).
+#
+#   scripts/test.sh            all tests, then a short fuzzing run when clang is present
+#   scripts/test.sh --tsan     the same tests built with ThreadSanitizer (build-tsan/)
+#   scripts/test.sh -R regex   only the tests whose names match
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir="$root/build"
+setup_args=()
+ctest_args=()
+fuzz=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tsan) build_dir="$root/build-tsan"; setup_args+=(--sanitize thread); fuzz=0; shift ;;
+    --asan) build_dir="$root/build-asan"; setup_args+=(--sanitize address,undefined); fuzz=0; shift ;;
+    --no-fuzz) fuzz=0; shift ;;
+    *) ctest_args+=("$1"); shift ;;
+  esac
+done
+
+"$root/scripts/setup.sh" --build-dir "$build_dir" "${setup_args[@]}"
+status=0
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "${ctest_args[@]}" || status=$?
+
+if [ "$fuzz" = 1 ] && [ ${#ctest_args[@]} -eq 0 ] && command -v clang++ >/dev/null; then
+  "$root/scripts/fuzz.sh" --seconds 20 || status=$?
+fi
+exit $status

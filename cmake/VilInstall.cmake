@@ -4,7 +4,11 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/vil DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS vil_trigger_cdc vil_testing EXPORT vil_trigger_cdcTargets
+set(vil_installed_targets vil_trigger_cdc)
+if(TARGET vil_testing)
+  list(APPEND vil_installed_targets vil_testing)
+endif()
+install(TARGETS ${vil_installed_targets} EXPORT vil_trigger_cdcTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

@@ -1,0 +1,64 @@
+#pragma once
+// CdcConfig: what a CDC trigger connects to and how it behaves. Every option,
+// its YAML key and its default are listed once in docs/CONFIGURATION.md.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vil::cdc {
+
+// Which tables a publication created by the trigger covers.
+struct PublicationScope {
+  bool all_tables = true;
+  std::vector<std::string> tables;  // "table" or "schema.table" when !all_tables
+};
+
+struct ReconnectPolicy {
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+  uint32_t max_attempts = 0;  // consecutive failed attempts before giving up; 0 = never give up
+};
+
+struct CdcConfig {
+  // The VIL `cdc:` block.
+  std::string conn_string;  // libpq key/value or URI; password never logged
+  std::string slot_name;
+  std::string publication;
+
+  // This project's options.
+  bool create_slot = false;     // create the slot when it does not exist
+  bool temporary_slot = false;  // with create_slot: a slot dropped when the session ends
+  bool create_publication = false;
+  PublicationScope publication_scope;  // what a created publication covers
+  uint32_t protocol_version = 0;       // pgoutput proto_version; 0 = highest both sides support
+  bool messages = true;                // deliver pg_logical_emit_message messages
+  std::chrono::milliseconds status_interval{10'000};  // standby status update period
+  ReconnectPolicy reconnect;
+  std::string application_name = "vil-cdc";
+};
+
+// A configuration that cannot be used; `field` names it ("cdc.slot_name").
+struct ConfigError {
+  std::string field;
+  std::string message;
+};
+
+// Parses the YAML form (a document with a `cdc:` block) and validates it.
+std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(std::string_view yaml);
+std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem::path& path);
+
+// Checks required fields and names; the trigger calls this before connecting.
+std::expected<void, ConfigError> validate(const CdcConfig& config);
+
+// A replication slot name as PostgreSQL accepts it: 1..63 of [a-z0-9_].
+bool is_valid_slot_name(std::string_view name);
+
+// The connection string with any password replaced by "********", for messages.
+std::string redact_conn_string(std::string_view conn_string);
+
+}  // namespace vil::cdc

@@ -1,0 +1,237 @@
+#include "vil/cdc/cdc_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <yaml-cpp/yaml.h>
+
+namespace vil::cdc {
+
+namespace {
+
+constexpr size_t kMaxNameBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
+
+ConfigError field_error(std::string field, std::string message) {
+  return ConfigError{std::move(field), std::move(message)};
+}
+
+// Reads one scalar of `node` into `out`, naming the field when it has the wrong type.
+template <class T>
+std::expected<void, ConfigError> read_scalar(const YAML::Node& node, const std::string& field,
+                                             T& out) {
+  if (!node.IsScalar()) return std::unexpected(field_error(field, "must be a single value"));
+  try {
+    out = node.as<T>();
+  } catch (const YAML::Exception&) {
+    return std::unexpected(
+        field_error(field, fmt::format("'{}' is not a valid value", node.Scalar())));
+  }
+  return {};
+}
+
+std::expected<void, ConfigError> read_millis(const YAML::Node& node, const std::string& field,
+                                             std::chrono::milliseconds& out) {
+  int64_t ms = 0;
+  if (auto r = read_scalar(node, field, ms); !r) return r;
+  if (ms <= 0) return std::unexpected(field_error(field, "must be a positive number of milliseconds"));
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
+std::vector<std::string> split_tables(std::string_view list) {
+  std::vector<std::string> tables;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view item = list.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) tables.emplace_back(item);
+    start = comma + 1;
+  }
+  return tables;
+}
+
+std::expected<void, ConfigError> read_publication_scope(const YAML::Node& node,
+                                                        const std::string& field,
+                                                        CdcConfig& config) {
+  config.create_publication = true;
+  if (node.IsScalar()) {
+    std::string value = node.Scalar();
+    if (value == "all") {
+      config.publication_scope = PublicationScope{};
+      return {};
+    }
+    config.publication_scope = PublicationScope{false, split_tables(value)};
+  } else if (node.IsSequence()) {
+    PublicationScope scope{false, {}};
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return std::unexpected(field_error(field, "tables must be names"));
+      scope.tables.push_back(item.Scalar());
+    }
+    config.publication_scope = std::move(scope);
+  } else {
+    return std::unexpected(field_error(field, "must be 'all' or a list of tables"));
+  }
+  if (config.publication_scope.tables.empty()) {
+    return std::unexpected(field_error(field, "names no table"));
+  }
+  return {};
+}
+
+std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig& config) {
+  for (const auto& entry : cdc) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string field = "cdc." + key;
+    const YAML::Node& v = entry.second;
+    std::expected<void, ConfigError> r;
+    if (key == "conn_string") r = read_scalar(v, field, config.conn_string);
+    else if (key == "slot_name") r = read_scalar(v, field, config.slot_name);
+    else if (key == "publication") r = read_scalar(v, field, config.publication);
+    else if (key == "create_slot") r = read_scalar(v, field, config.create_slot);
+    else if (key == "temporary_slot") r = read_scalar(v, field, config.temporary_slot);
+    else if (key == "create_publication") r = read_publication_scope(v, field, config);
+    else if (key == "protocol_version") r = read_scalar(v, field, config.protocol_version);
+    else if (key == "messages") r = read_scalar(v, field, config.messages);
+    else if (key == "status_interval_ms") r = read_millis(v, field, config.status_interval);
+    else if (key == "reconnect_initial_ms") r = read_millis(v, field, config.reconnect.initial_backoff);
+    else if (key == "reconnect_max_ms") r = read_millis(v, field, config.reconnect.max_backoff);
+    else if (key == "reconnect_max_attempts") r = read_scalar(v, field, config.reconnect.max_attempts);
+    else if (key == "application_name") r = read_scalar(v, field, config.application_name);
+    else return std::unexpected(field_error(field, "is not a known option"));
+    if (!r) return r;
+  }
+  return {};
+}
+
+// libpq's parse errors quote pieces of the string; a piece may be a password
+// (a bad percent escape in a URI, say), so only keyword-like pieces survive.
+std::string scrub_libpq_message(std::string_view message) {
+  std::string out;
+  size_t i = 0;
+  while (i < message.size()) {
+    size_t open = message.find('"', i);
+    size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
+    if (close == std::string_view::npos) {
+      out.append(message.substr(i));
+      break;
+    }
+    std::string_view piece = message.substr(open + 1, close - open - 1);
+    bool keyword_like = !piece.empty() && piece.size() <= 30;
+    for (char c : piece) keyword_like = keyword_like && ((c >= 'a' && c <= 'z') || c == '_');
+    keyword_like = keyword_like || piece == "=";
+    out.append(message.substr(i, open - i));
+    out += keyword_like ? fmt::format("\"{}\"", piece) : std::string("\"<redacted>\"");
+    i = close + 1;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(std::string_view yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(field_error(
+        "", fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
+                        e.mark.column + 1, e.msg)));
+  }
+  if (!root.IsMap() || !root["cdc"]) {
+    return std::unexpected(field_error("cdc", "the document has no 'cdc:' block"));
+  }
+  const YAML::Node cdc = root["cdc"];
+  if (!cdc.IsMap()) return std::unexpected(field_error("cdc", "must be a mapping of options"));
+  CdcConfig config;
+  if (auto r = read_cdc_block(cdc, config); !r) return std::unexpected(r.error());
+  if (auto r = validate(config); !r) return std::unexpected(r.error());
+  return config;
+}
+
+std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return std::unexpected(
+        field_error("", fmt::format("cannot read configuration file {}", path.string())));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = parse_cdc_config_yaml(text.str());
+  if (!config) config.error().message = fmt::format("{}: {}", path.string(), config.error().message);
+  return config;
+}
+
+bool is_valid_slot_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+std::expected<void, ConfigError> validate(const CdcConfig& config) {
+  if (config.conn_string.empty()) {
+    return std::unexpected(field_error("cdc.conn_string", "is required"));
+  }
+  if (config.slot_name.empty()) return std::unexpected(field_error("cdc.slot_name", "is required"));
+  if (!is_valid_slot_name(config.slot_name)) {
+    return std::unexpected(field_error(
+        "cdc.slot_name",
+        fmt::format("'{}' is not a valid slot name: use 1 to 63 of a-z, 0-9 and _",
+                    config.slot_name)));
+  }
+  if (config.publication.empty()) {
+    return std::unexpected(field_error("cdc.publication", "is required"));
+  }
+  if (config.publication.size() > kMaxNameBytes ||
+      config.publication.find('\0') != std::string::npos) {
+    return std::unexpected(
+        field_error("cdc.publication", "must be at most 63 bytes and contain no NUL"));
+  }
+  if (config.protocol_version > 4) {
+    return std::unexpected(field_error(
+        "cdc.protocol_version",
+        fmt::format("{} is not a pgoutput protocol version (1 to 4, or 0 for the highest)",
+                    config.protocol_version)));
+  }
+  if (config.temporary_slot && !config.create_slot) {
+    return std::unexpected(
+        field_error("cdc.temporary_slot", "needs create_slot: a temporary slot is always new"));
+  }
+  if (config.reconnect.max_backoff < config.reconnect.initial_backoff) {
+    return std::unexpected(
+        field_error("cdc.reconnect_max_ms", "must not be below reconnect_initial_ms"));
+  }
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(config.conn_string.c_str(), &parse_error);
+  if (options == nullptr) {
+    std::string why = parse_error ? scrub_libpq_message(parse_error) : "out of memory";
+    PQfreemem(parse_error);
+    return std::unexpected(field_error("cdc.conn_string", why));
+  }
+  PQconninfoFree(options);
+  return {};
+}
+
+std::string redact_conn_string(std::string_view conn_string) {
+  PQconninfoOption* options = PQconninfoParse(std::string(conn_string).c_str(), nullptr);
+  if (options == nullptr) return "<connection string that libpq cannot parse>";
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || o->val[0] == '\0') continue;
+    if (!out.empty()) out += ' ';
+    std::string_view key = o->keyword;
+    // libpq marks secret options with '*' in dispchar (password, sslpassword...).
+    bool secret = o->dispchar != nullptr && o->dispchar[0] == '*';
+    out += fmt::format("{}={}", key, secret ? "********" : o->val);
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+}  // namespace vil::cdc

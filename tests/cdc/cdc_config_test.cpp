@@ -1,0 +1,123 @@
+#include "vil/cdc/cdc_config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vil::cdc {
+namespace {
+
+constexpr const char* kMinimal = R"(cdc:
+  conn_string: "host=localhost port=5432 dbname=mydb user=repl password=secret"
+  slot_name: "vil_cdc_slot"
+  publication: "vil_pub"
+)";
+
+TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
+  auto config = parse_cdc_config_yaml(kMinimal);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->conn_string, "host=localhost port=5432 dbname=mydb user=repl password=secret");
+  EXPECT_EQ(config->slot_name, "vil_cdc_slot");
+  EXPECT_EQ(config->publication, "vil_pub");
+  EXPECT_FALSE(config->create_slot);
+  EXPECT_FALSE(config->create_publication);
+  EXPECT_EQ(config->protocol_version, 0u);
+  EXPECT_TRUE(config->messages);
+  EXPECT_EQ(config->status_interval, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(config->reconnect.initial_backoff, std::chrono::milliseconds(500));
+  EXPECT_EQ(config->reconnect.max_backoff, std::chrono::milliseconds(30'000));
+}
+
+TEST(CdcConfigYaml, ReadsProjectOptions) {
+  auto config = parse_cdc_config_yaml(std::string(kMinimal) + R"(  create_slot: true
+  temporary_slot: true
+  create_publication: [orders, "shop.items"]
+  protocol_version: 2
+  status_interval_ms: 2500
+  reconnect_max_attempts: 3
+)");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->create_slot);
+  EXPECT_TRUE(config->temporary_slot);
+  EXPECT_TRUE(config->create_publication);
+  EXPECT_FALSE(config->publication_scope.all_tables);
+  EXPECT_EQ(config->publication_scope.tables, (std::vector<std::string>{"orders", "shop.items"}));
+  EXPECT_EQ(config->protocol_version, 2u);
+  EXPECT_EQ(config->status_interval, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config->reconnect.max_attempts, 3u);
+}
+
+TEST(CdcConfigYaml, CreatePublicationAllOrCommaList) {
+  auto all = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: all\n");
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->publication_scope.all_tables);
+  auto list = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: a, b\n");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->publication_scope.tables, (std::vector<std::string>{"a", "b"}));
+}
+
+struct BadCase {
+  std::string yaml;
+  std::string field;
+  std::string message_part;
+};
+
+class CdcConfigYamlErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CdcConfigYamlErrors, NameTheField) {
+  auto config = parse_cdc_config_yaml(GetParam().yaml);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().field, GetParam().field);
+  EXPECT_NE(config.error().message.find(GetParam().message_part), std::string::npos)
+      << config.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CdcConfigYamlErrors,
+    ::testing::Values(
+        BadCase{"cdc:\n  slot_name: s\n  publication: p\n", "cdc.conn_string", "is required"},
+        BadCase{"cdc:\n  conn_string: host=x\n  publication: p\n", "cdc.slot_name", "is required"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n", "cdc.publication", "is required"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: Bad-Slot\n  publication: p\n",
+                "cdc.slot_name", "'Bad-Slot' is not a valid slot name"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "protocol_version: 9\n",
+                "cdc.protocol_version", "9 is not a pgoutput protocol version"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "status_interval_ms: soon\n",
+                "cdc.status_interval_ms", "'soon' is not a valid value"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  colour: red\n",
+                "cdc.colour", "is not a known option"},
+        BadCase{"cdc:\n  conn_string: 'host=x password'\n  slot_name: s\n  publication: p\n",
+                "cdc.conn_string", "missing \"=\""},
+        BadCase{"other: 1\n", "cdc", "no 'cdc:' block"},
+        BadCase{"cdc: [1, 2\n", "", "YAML syntax error at line"}));
+
+TEST(CdcConfig, ConnStringErrorsNeverQuoteSecrets) {
+  CdcConfig config;
+  config.conn_string = "postgresql://u:s3cr%zzet@localhost/db";
+  config.slot_name = "s";
+  config.publication = "p";
+  auto r = validate(config);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find("s3cr"), std::string::npos) << r.error().message;
+}
+
+TEST(CdcConfig, RedactsPasswords) {
+  EXPECT_EQ(redact_conn_string("host=db port=5432 user=repl password=secret dbname=shop"),
+            "user=repl password=******** dbname=shop host=db port=5432");
+  std::string uri = redact_conn_string("postgresql://repl:topsecret@db:5433/shop");
+  EXPECT_EQ(uri.find("topsecret"), std::string::npos);
+  EXPECT_NE(uri.find("password=********"), std::string::npos);
+  EXPECT_EQ(redact_conn_string("host='unterminated"),
+            "<connection string that libpq cannot parse>");
+}
+
+TEST(CdcConfig, SlotNames) {
+  EXPECT_TRUE(is_valid_slot_name("vil_cdc_slot_1"));
+  EXPECT_FALSE(is_valid_slot_name(""));
+  EXPECT_FALSE(is_valid_slot_name("x\"; DROP TABLE t; --"));
+  EXPECT_FALSE(is_valid_slot_name(std::string(64, 'a')));
+  EXPECT_TRUE(is_valid_slot_name(std::string(63, 'a')));
+}
+
+}  // namespace
+}  // namespace vil::cdc

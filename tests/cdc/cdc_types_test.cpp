@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "vil/cdc/cdc_fault.hpp"
+#include "vil/cdc/row_changed.hpp"
+
+namespace vil::cdc {
+namespace {
+
+TEST(CdcFault, CodesKindsAndStrings) {
+  struct Case {
+    CdcFault fault;
+    uint32_t code;
+    std::string_view text;
+    bool retryable;
+  };
+  const Case cases[] = {
+      {{ConnectionFailed{1, uint32_t(ConnectionFailure::Unreachable)}, "x"}, 1,
+       "ConnectionFailed(code=1)", true},
+      {{ConnectionFailed{1, uint32_t(ConnectionFailure::AuthFailed)}, "x"}, 1,
+       "ConnectionFailed(code=1)", false},
+      {{ReplicationStartFailed{2, pack_sqlstate("55006")}, "x"}, 2,
+       "ReplicationStartFailed(code=2)", false},
+      {{UnknownMessage{'Z'}, "x"}, 3, "UnknownMessage(code=3)", false},
+      {{SlotNotFound{4}, "x"}, 4, "SlotNotFound(code=4)", false},
+      {{PublicationNotFound{5}, "x"}, 5, "PublicationNotFound(code=5)", false},
+      {{StreamClosed{6}, "x"}, 6, "StreamClosed(code=6)", true},
+      {{KeepaliveFailed{104}, "x"}, 7, "KeepaliveFailed(code=7)", true},
+      {{MalformedMessage{'I', 9}, "x"}, 8, "MalformedMessage(code=8)", false},
+      {{ConfigInvalid{1}, "x"}, 9, "ConfigInvalid(code=9)", false},
+      {{DeliveryFailed{3}, "x"}, 10, "DeliveryFailed(code=10)", false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(c.fault.code(), c.code);
+    EXPECT_EQ(c.fault.to_string(), c.text);
+    EXPECT_EQ(c.fault.is_retryable(), c.retryable) << c.text;
+  }
+}
+
+TEST(CdcFault, SqlstatePacking) {
+  // MAKE_SQLSTATE('4','2','7','0','4'): six bits a character, first one lowest.
+  EXPECT_EQ(pack_sqlstate("42704"), 4u | 2u << 6 | 7u << 12 | 0u << 18 | 4u << 24);
+  EXPECT_EQ(unpack_sqlstate(pack_sqlstate("55006")), "55006");
+  EXPECT_EQ(unpack_sqlstate(pack_sqlstate("XX000")), "XX000");
+}
+
+TEST(CdcLayout, RowChangedAndState) {
+  EXPECT_EQ(sizeof(RowChanged), 24u);
+  EXPECT_EQ(offsetof(RowChanged, operation), 4u);
+  EXPECT_EQ(offsetof(RowChanged, timestamp_ns), 16u);
+  EXPECT_EQ(sizeof(CdcTriggerState), 32u);
+  EXPECT_EQ(offsetof(CdcTriggerState, last_event_ns), 24u);
+}
+
+}  // namespace
+}  // namespace vil::cdc

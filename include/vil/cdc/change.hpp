@@ -1,0 +1,78 @@
+#pragma once
+// Change: one decoded change on the Data lane, with everything a consumer
+// needs to place it (LSNs, transaction, commit time, its ordinal inside the
+// transaction) and the rows before and after as views into the frame it came
+// in. The views live until the callback returns; copy what you keep.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "vil/cdc/row_changed.hpp"
+#include "vil/pgoutput/lsn.hpp"
+#include "vil/pgoutput/messages.hpp"
+#include "vil/pgoutput/relation_cache.hpp"
+
+namespace vil::cdc {
+
+enum class ChangeKind : uint8_t { Insert, Update, Delete, Truncate, Message };
+
+// "insert", "update", "delete", "truncate", "message".
+std::string_view to_string(ChangeKind kind) noexcept;
+
+struct Change {
+  ChangeKind kind = ChangeKind::Insert;
+  uint64_t sequence = 0;  // trigger-wide, never reset: TriggerEvent::sequence of row changes
+  uint32_t ordinal = 0;   // position inside its transaction, from 0 (the JSON "seq")
+  pgoutput::Lsn lsn;         // the change's own WAL position
+  pgoutput::Lsn commit_lsn;  // its transaction's commit; zero for a non-transactional message
+  uint32_t xid = 0;          // zero for a non-transactional message
+  int64_t commit_time_ns = 0;  // Unix epoch; for a non-transactional message, when it was sent
+
+  // Insert, Update, Delete: the relation as the server last described it.
+  const pgoutput::RelationSchema* relation = nullptr;
+  // The old row (Update, Delete) as REPLICA IDENTITY provides it: none, the
+  // key columns (others null), or the full row.
+  pgoutput::OldTuple old_kind = pgoutput::OldTuple::none;
+  pgoutput::TupleView old_tuple;
+  pgoutput::TupleView new_tuple;  // Insert, Update
+  size_t row_bytes = 0;           // bytes of the row data on the wire
+  RowChanged summary{};           // Insert, Update, Delete
+
+  // Truncate: the relations, in the statement's order.
+  std::span<const pgoutput::RelationSchema* const> truncated;
+  bool cascade = false;
+  bool restart_identity = false;
+
+  // Message (pg_logical_emit_message).
+  std::string_view prefix;
+  std::span<const std::byte> content;
+  bool transactional = false;
+
+  // Names of the non built-in types (enums, domains) the server described.
+  const pgoutput::TypeCache* types = nullptr;
+};
+
+// A transaction whose changes were all delivered.
+struct TransactionEnd {
+  uint32_t xid = 0;
+  pgoutput::Lsn commit_lsn;
+  pgoutput::Lsn end_lsn;  // what is confirmed to the server once flushed
+  int64_t commit_time_ns = 0;
+  uint32_t changes = 0;
+};
+
+// The owner of the Data lane. Calls come from the thread that runs start(),
+// one at a time, in commit order.
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  virtual void on_change(const Change& change) = 0;
+  // After a transaction's last change.
+  virtual void on_commit(const TransactionEnd& /*transaction*/) {}
+  // Make everything delivered so far durable (write and flush a file, say);
+  // the trigger confirms an LSN to the server only after this returns.
+  virtual void flush() {}
+};
+
+}  // namespace vil::cdc

@@ -1,0 +1,346 @@
+#include "cdc/change_delivery.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "vil/log/dictionary.hpp"
+#include "vil/log/logger.hpp"
+#include "vil/pgoutput/frames.hpp"
+
+namespace vil::cdc {
+
+namespace {
+
+using replication::QueueItem;
+
+// Delivered bytes after which the sink is flushed even while busy, so the
+// slot keeps advancing under a steady stream.
+constexpr size_t kFlushEveryBytes = 4u << 20;
+
+uint64_t unix_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+RowOperation row_operation(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::Update:
+      return RowOperation::Update;
+    case ChangeKind::Delete:
+      return RowOperation::Delete;
+    default:
+      return RowOperation::Insert;
+  }
+}
+
+}  // namespace
+
+ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, DeliveryControl& control,
+                               ChangeSink& sink, const core::EventCallback& events,
+                               DeliveryCounters counters)
+    : shared_(shared),
+      control_(control),
+      sink_(sink),
+      events_(events),
+      counters_(counters),
+      kind_hash_(log::register_str("cdc")),
+      slot_hash_(log::register_str(shared.config.slot_name)),
+      publication_hash_(log::register_str(shared.config.publication)) {}
+
+std::optional<CdcFault> ChangeDelivery::run() {
+  std::vector<QueueItem> taken;
+  std::deque<QueueItem> pending;
+  size_t pending_bytes = 0;
+  bool finished = false;
+  while (!finished) {
+    if (shared_.stop.load()) break;
+    if (shared_.paused.load()) {
+      wait_while_paused();
+      continue;
+    }
+    if (pending.empty()) {
+      if (shared_.queue.empty()) flush_and_publish();
+      if (!shared_.queue.pop_all(taken, std::chrono::milliseconds(1000))) continue;
+      for (auto& item : taken) {
+        if (auto* frame = std::get_if<replication::CopyFrame>(&item)) pending_bytes += frame->size();
+        pending.push_back(std::move(item));
+      }
+      taken.clear();
+    }
+    // Frames are released in groups: the I/O thread only needs to hear
+    // about room, not about every frame.
+    size_t released = 0;
+    while (!pending.empty()) {
+      if (shared_.stop.load() || shared_.paused.load()) break;
+      QueueItem item = std::move(pending.front());
+      pending.pop_front();
+      size_t size = 0;
+      if (auto* frame = std::get_if<replication::CopyFrame>(&item)) size = frame->size();
+      Step step = deliver(item);
+      released += size;
+      pending_bytes -= size;
+      if (step != Step::Next) {
+        finished = true;
+        break;
+      }
+    }
+    if (pending.empty() && shared_.queue.empty()) flush_and_publish();
+    if (shared_.queue.release(released)) shared_.io_wake.notify();
+  }
+  // What stays queued was never delivered, so it is never confirmed: the
+  // server sends it again to the next session.
+  flush_and_publish();
+  shared_.queue.release(pending_bytes);
+  return fault_;
+}
+
+ChangeDelivery::Step ChangeDelivery::fail(CdcFault fault) {
+  if (!fault_) fault_ = std::move(fault);
+  counters_.trigger_errors.fetch_add(1);
+  return Step::Fault;
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
+  if (const auto* frame = std::get_if<replication::CopyFrame>(&item)) {
+    return deliver_frame(std::as_bytes(frame->bytes()));
+  }
+  if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
+    // The server starts again from the slot: a transaction cut short by the
+    // lost connection comes again whole.
+    decoder_ = pgoutput::Decoder(pgoutput::DecoderOptions{session->protocol_version});
+    in_transaction_ = false;
+    return Step::Next;
+  }
+  if (const auto* caught_up = std::get_if<replication::ServerCaughtUp>(&item)) {
+    if (!in_transaction_ && shared_.end_lsn != 0 && caught_up->lsn >= shared_.end_lsn) {
+      return Step::End;
+    }
+    return Step::Next;
+  }
+  // IoFinished: the I/O thread recorded its fault, if any.
+  if (auto fault = shared_.fault()) return fail(std::move(*fault));
+  return Step::End;
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_frame(std::span<const std::byte> frame) {
+  auto decoded_frame = pgoutput::decode_copy_data(frame);
+  ++frames_done_;
+  if (!decoded_frame) return Step::Next;  // the I/O thread checked it already
+  const auto* data = std::get_if<pgoutput::XLogData>(&*decoded_frame);
+  if (data == nullptr) return Step::Next;
+  auto decoded = decoder_.decode(data->payload);
+  if (!decoded) {
+    const auto& e = decoded.error();
+    if (e.code == pgoutput::DecodeErrc::unknown_message_type) {
+      return fail(CdcFault(UnknownMessage{e.message_type},
+                           fmt::format("slot \"{}\" sent a message vil-cdc does not know: {}",
+                                       shared_.config.slot_name, e.message)));
+    }
+    return fail(CdcFault(MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
+                         fmt::format("slot \"{}\" sent a malformed message: {}",
+                                     shared_.config.slot_name, e.message)));
+  }
+  return deliver_message(*decoded, data->wal_start, data->payload.size());
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMessage& decoded,
+                                                     pgoutput::Lsn lsn, size_t payload_bytes) {
+  using namespace pgoutput;
+  Change change;
+  change.lsn = lsn;
+  change.row_bytes = payload_bytes;
+  change.relation = decoded.relation;
+  change.types = &decoder_.types();
+  return std::visit(
+      [&](const auto& m) -> Step {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, Begin>) {
+          // Begin carries the commit LSN: a transaction past the end is not
+          // delivered at all.
+          if (shared_.end_lsn != 0 && m.final_lsn.value > shared_.end_lsn) return Step::End;
+          in_transaction_ = true;
+          xid_ = m.xid;
+          commit_lsn_ = m.final_lsn;
+          commit_time_ns_ = m.commit_time.unix_ns();
+          ordinal_ = 0;
+          return Step::Next;
+        } else if constexpr (std::is_same_v<M, Commit>) {
+          TransactionEnd end{xid_, m.commit_lsn, m.end_lsn, commit_time_ns_, ordinal_};
+          try {
+            sink_.on_commit(end);
+          } catch (const std::exception& e) {
+            return fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
+                                 fmt::format("the commit callback failed: {}", e.what())));
+          }
+          in_transaction_ = false;
+          delivered_lsn_ = m.end_lsn.value;
+          counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+          if (shared_.end_lsn != 0 && m.commit_lsn.value >= shared_.end_lsn) return Step::End;
+          return Step::Next;
+        } else if constexpr (std::is_same_v<M, Relation>) {
+          table_hashes_[m.id] = log::register_str(decoded.relation->qualified_name);
+          return Step::Next;
+        } else if constexpr (std::is_same_v<M, Insert>) {
+          change.kind = ChangeKind::Insert;
+          change.new_tuple = m.new_tuple;
+          return deliver_change(change);
+        } else if constexpr (std::is_same_v<M, Update>) {
+          change.kind = ChangeKind::Update;
+          change.old_kind = m.old_kind;
+          change.old_tuple = m.old_tuple;
+          change.new_tuple = m.new_tuple;
+          return deliver_change(change);
+        } else if constexpr (std::is_same_v<M, Delete>) {
+          change.kind = ChangeKind::Delete;
+          change.old_kind = m.old_kind;
+          change.old_tuple = m.old_tuple;
+          return deliver_change(change);
+        } else if constexpr (std::is_same_v<M, Truncate>) {
+          truncated_.clear();
+          for (Oid id : m.relation_ids) {
+            const RelationSchema* schema = decoder_.relations().find(id);
+            if (schema == nullptr) {
+              return fail(CdcFault(MalformedMessage{'T', 0},
+                                   fmt::format("Truncate names relation {} that the server never "
+                                               "described",
+                                               id)));
+            }
+            truncated_.push_back(schema);
+          }
+          change.kind = ChangeKind::Truncate;
+          change.truncated = truncated_;
+          change.cascade = m.cascade();
+          change.restart_identity = m.restart_identity();
+          return deliver_change(change);
+        } else if constexpr (std::is_same_v<M, LogicalMessage>) {
+          change.kind = ChangeKind::Message;
+          change.lsn = m.lsn;
+          change.prefix = m.prefix;
+          change.content = m.content;
+          change.transactional = m.transactional();
+          return deliver_change(change);
+        } else if constexpr (std::is_same_v<M, Type> || std::is_same_v<M, Origin>) {
+          return Step::Next;
+        } else {
+          // Streamed and two-phase transactions are not requested here.
+          return fail(CdcFault(MalformedMessage{0, 0},
+                               fmt::format("slot \"{}\" sent a {} message, which this session did "
+                                           "not ask for",
+                                           shared_.config.slot_name, message_name(decoded.message))));
+        }
+      },
+      decoded.message);
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
+  const uint64_t now = unix_now_ns();
+  const bool transactional = change.kind != ChangeKind::Message || change.transactional;
+  if (transactional) {
+    change.xid = xid_;
+    change.commit_lsn = commit_lsn_;
+    change.commit_time_ns = commit_time_ns_;
+    change.ordinal = ordinal_++;
+  } else {
+    change.commit_time_ns = static_cast<int64_t>(now);
+  }
+  change.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
+  const bool row = change.relation != nullptr;
+  try {
+    if (row) {
+      const uint32_t table_hash = table_hashes_[change.relation->id];
+      change.summary = RowChanged{table_hash,
+                                  static_cast<uint8_t>(row_operation(change.kind)),
+                                  {0, 0, 0},
+                                  slot_hash_,
+                                  static_cast<uint32_t>(change.lsn.value),
+                                  static_cast<uint64_t>(change.commit_time_ns)};
+      if (events_) {
+        core::TriggerEvent event{};
+        event.kind_hash = kind_hash_;
+        event.source_hash = slot_hash_;
+        event.sequence = change.sequence;
+        event.timestamp_ns = now;
+        event.payload_bytes = static_cast<uint32_t>(change.row_bytes);
+        event.op = static_cast<uint8_t>(core::TriggerOp::Fire);
+        events_(event);
+      }
+    }
+    sink_.on_change(change);
+  } catch (const std::exception& e) {
+    return fail(CdcFault(DeliveryFailed{change.sequence},
+                         fmt::format("the change callback failed on change {}: {}",
+                                     change.sequence, e.what())));
+  } catch (...) {
+    return fail(CdcFault(DeliveryFailed{change.sequence},
+                         fmt::format("the change callback failed on change {}", change.sequence)));
+  }
+  if (row) {
+    log::MqPayload record{};
+    record.broker_hash = slot_hash_;
+    record.topic_hash = change.summary.table_hash;
+    record.group_hash = publication_hash_;
+    record.offset = change.sequence;
+    record.message_bytes = static_cast<uint32_t>(change.row_bytes);
+    const auto commit = static_cast<uint64_t>(change.commit_time_ns);
+    record.e2e_latency_ns = now > commit ? now - commit : 0;
+    record.op_type = change.summary.operation;
+    log::mq_log(log::LogLevel::Info, record);
+    counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
+    counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
+    counters_.last_event_ns.store(now, std::memory_order_relaxed);
+  }
+  bytes_since_flush_ += change.row_bytes;
+  if (!in_transaction_ || bytes_since_flush_ >= kFlushEveryBytes) {
+    // Between transactions (a non-transactional message) or in a big one:
+    // the sink flushes, but only whole transactions become confirmable.
+    flush_and_publish();
+  }
+  return Step::Next;
+}
+
+void ChangeDelivery::flush_and_publish() {
+  if (published_lsn_ == delivered_lsn_ && published_frames_ == frames_done_ &&
+      bytes_since_flush_ == 0) {
+    return;
+  }
+  try {
+    sink_.flush();
+  } catch (const std::exception& e) {
+    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
+                  fmt::format("flushing the output failed: {}", e.what())));
+    shared_.stop.store(true);
+    return;
+  }
+  bytes_since_flush_ = 0;
+  shared_.ack.publish_delivered(delivered_lsn_, frames_done_);
+  if (delivered_lsn_ != published_lsn_) shared_.io_wake.notify();
+  published_lsn_ = delivered_lsn_;
+  published_frames_ = frames_done_;
+}
+
+void ChangeDelivery::emit_control_event(core::TriggerOp op) {
+  if (!events_) return;
+  core::TriggerEvent event{};
+  event.kind_hash = kind_hash_;
+  event.source_hash = slot_hash_;
+  event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
+  event.timestamp_ns = unix_now_ns();
+  event.op = static_cast<uint8_t>(op);
+  events_(event);
+}
+
+void ChangeDelivery::wait_while_paused() {
+  // What was delivered before the pause is confirmed during it.
+  flush_and_publish();
+  emit_control_event(core::TriggerOp::PauseAck);
+  {
+    std::unique_lock lock(control_.mutex);
+    control_.changed.wait(lock, [&] { return !shared_.paused.load() || shared_.stop.load(); });
+  }
+  if (!shared_.stop.load()) emit_control_event(core::TriggerOp::ResumeAck);
+}
+
+}  // namespace vil::cdc

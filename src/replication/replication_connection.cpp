@@ -1,0 +1,309 @@
+#include "replication/replication_connection.hpp"
+
+#include <poll.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include "replication/poll_wait.hpp"
+
+namespace vil::replication {
+
+namespace {
+
+// Fixed text forms, so values decode the same whatever the server's defaults.
+constexpr std::string_view kSessionOptions =
+    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
+
+std::string trim_message(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The user's own `options`, kept, with ours after them.
+std::string merged_options(const std::string& conn_string) {
+  std::string options(kSessionOptions);
+  PQconninfoOption* parsed = PQconninfoParse(conn_string.c_str(), nullptr);
+  if (parsed == nullptr) return options;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr && o->val[0] != '\0') {
+      options = fmt::format("{} {}", o->val, kSessionOptions);
+    }
+  }
+  PQconninfoFree(parsed);
+  return options;
+}
+
+ServerError error_from_result(PGresult* result, PGconn* conn) {
+  ServerError e;
+  auto field = [&](int code) {
+    const char* v = result ? PQresultErrorField(result, code) : nullptr;
+    return std::string(v ? v : "");
+  };
+  e.sqlstate = field(PG_DIAG_SQLSTATE);
+  e.message = field(PG_DIAG_MESSAGE_PRIMARY);
+  e.detail = field(PG_DIAG_MESSAGE_DETAIL);
+  e.hint = field(PG_DIAG_MESSAGE_HINT);
+  if (e.message.empty()) e.message = trim_message(PQerrorMessage(conn));
+  return e;
+}
+
+}  // namespace
+
+CopyFrame::CopyFrame(CopyFrame&& other) noexcept : data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+CopyFrame& CopyFrame::operator=(CopyFrame&& other) noexcept {
+  if (this != &other) {
+    if (data_) PQfreemem(data_);
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+CopyFrame::~CopyFrame() {
+  if (data_) PQfreemem(data_);
+}
+
+cdc::ConnectionFailure classify_connect_error(std::string_view message, bool needs_password) {
+  using cdc::ConnectionFailure;
+  auto has = [&](std::string_view part) { return message.find(part) != std::string_view::npos; };
+  if (needs_password || has("password authentication failed") || has("no pg_hba.conf entry") ||
+      has("authentication failed") || (has("role \"") && has("does not exist")) ||
+      has("no password supplied") || has("password is required")) {
+    return ConnectionFailure::AuthFailed;
+  }
+  if (has("must be superuser or replication role") || has("permission denied to start WAL sender") ||
+      has("must have the REPLICATION attribute")) {
+    return ConnectionFailure::NotReplication;
+  }
+  if (has("database \"") && has("does not exist")) return ConnectionFailure::BadConnString;
+  if (has("invalid connection option") || has("missing \"=\"") || has("invalid URI") ||
+      has("unterminated quoted string") || has("could not translate host name")) {
+    return ConnectionFailure::BadConnString;
+  }
+  if (has("shutting down") || has("starting up") || has("in recovery mode") ||
+      has("terminating connection") || has("server closed the connection")) {
+    return ConnectionFailure::ServerShutdown;
+  }
+  if (has("Connection refused") || has("timeout expired") || has("could not connect") ||
+      has("No route to host") || has("Network is unreachable") || has("Connection timed out")) {
+    return ConnectionFailure::Unreachable;
+  }
+  return ConnectionFailure::Other;
+}
+
+std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationConnection::connect(
+    const ConnectOptions& options, const WakeFd& wake) {
+  const std::string options_value = merged_options(options.conn_string);
+  const char* keywords[] = {"dbname",           "replication", "options", "fallback_application_name",
+                            "client_encoding", nullptr};
+  const char* values[] = {options.conn_string.c_str(), "database", options_value.c_str(),
+                          options.application_name.c_str(), "UTF8", nullptr};
+  PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr) {
+    return std::unexpected(ConnectError{cdc::ConnectionFailure::Other, "out of memory", false});
+  }
+  auto fail = [&](std::string message, bool interrupted = false) {
+    bool needs_password = PQconnectionNeedsPassword(conn) != 0;
+    PQfinish(conn);
+    auto reason = classify_connect_error(message, needs_password);
+    return std::unexpected(ConnectError{reason, std::move(message), interrupted});
+  };
+  if (PQstatus(conn) == CONNECTION_BAD) return fail(trim_message(PQerrorMessage(conn)));
+
+  const auto deadline = Clock::now() + options.timeout;
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (status != PGRES_POLLING_OK) {
+    if (status == PGRES_POLLING_FAILED) return fail(trim_message(PQerrorMessage(conn)));
+    short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    switch (wait_for_socket(PQsocket(conn), events, &wake, deadline)) {
+      case WaitResult::Ready:
+        break;
+      case WaitResult::Woken:
+        return fail("interrupted before the connection was up", true);
+      case WaitResult::Timeout:
+        return fail(fmt::format("timeout expired after {} ms while connecting",
+                                options.timeout.count()));
+      case WaitResult::Error:
+        return fail("poll() failed while connecting");
+    }
+    status = PQconnectPoll(conn);
+  }
+  if (PQsetnonblocking(conn, 1) != 0) return fail(trim_message(PQerrorMessage(conn)));
+  return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(conn));
+}
+
+ReplicationConnection::~ReplicationConnection() { PQfinish(conn_); }
+
+int ReplicationConnection::server_version() const { return PQserverVersion(conn_); }
+
+int ReplicationConnection::socket() const { return PQsocket(conn_); }
+
+std::string ReplicationConnection::error_message() const {
+  return trim_message(PQerrorMessage(conn_));
+}
+
+std::expected<Rows, ServerError> ReplicationConnection::execute(const std::string& command) {
+  if (PQsendQuery(conn_, command.c_str()) == 0) return std::unexpected(error_from_result(nullptr, conn_));
+  while (PQflush(conn_) == 1) {
+    if (wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30)) !=
+        WaitResult::Ready) {
+      return std::unexpected(ServerError{"", "timed out sending a command", "", ""});
+    }
+  }
+  Rows rows;
+  std::optional<ServerError> error;
+  for (;;) {
+    while (PQisBusy(conn_)) {
+      if (wait_for_socket(socket(), POLLIN, nullptr, Clock::now() + std::chrono::seconds(60)) !=
+              WaitResult::Ready ||
+          PQconsumeInput(conn_) == 0) {
+        return std::unexpected(error_from_result(nullptr, conn_));
+      }
+    }
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) break;
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK) {
+      for (int r = 0; r < PQntuples(result); ++r) {
+        auto& row = rows.emplace_back();
+        for (int c = 0; c < PQnfields(result); ++c) {
+          if (PQgetisnull(result, r, c)) row.emplace_back(std::nullopt);
+          else row.emplace_back(std::string(PQgetvalue(result, r, c), PQgetlength(result, r, c)));
+        }
+      }
+    } else if (status != PGRES_COMMAND_OK && !error) {
+      error = error_from_result(result, conn_);
+    }
+    PQclear(result);
+  }
+  if (error) return std::unexpected(*error);
+  return rows;
+}
+
+std::string ReplicationConnection::quote_identifier(std::string_view name) const {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (quoted == nullptr) return {};
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+std::string ReplicationConnection::quote_literal(std::string_view text) const {
+  char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+  if (quoted == nullptr) return {};
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+std::expected<void, ServerError> ReplicationConnection::start_copy_both(const std::string& command) {
+  if (PQsendQuery(conn_, command.c_str()) == 0) return std::unexpected(error_from_result(nullptr, conn_));
+  for (;;) {
+    while (PQflush(conn_) == 1) {
+      wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30));
+    }
+    while (PQisBusy(conn_)) {
+      if (wait_for_socket(socket(), POLLIN, nullptr, Clock::now() + std::chrono::seconds(60)) !=
+              WaitResult::Ready ||
+          PQconsumeInput(conn_) == 0) {
+        return std::unexpected(error_from_result(nullptr, conn_));
+      }
+    }
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) return std::unexpected(error_from_result(nullptr, conn_));
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COPY_BOTH) {
+      PQclear(result);
+      return {};
+    }
+    ServerError e = error_from_result(result, conn_);
+    PQclear(result);
+    // Drain the rest so the connection stays usable for a message.
+    while ((result = PQgetResult(conn_)) != nullptr) PQclear(result);
+    return std::unexpected(e);
+  }
+}
+
+ReplicationConnection::ReadStatus ReplicationConnection::read_frame(CopyFrame& frame) {
+  char* buffer = nullptr;
+  int n = PQgetCopyData(conn_, &buffer, /*async=*/1);
+  if (n > 0) {
+    frame = CopyFrame(buffer, n);
+    return ReadStatus::Frame;
+  }
+  if (n == 0) return ReadStatus::WouldBlock;
+  if (n == -1) return ReadStatus::Ended;
+  return ReadStatus::Failed;
+}
+
+bool ReplicationConnection::consume_input() { return PQconsumeInput(conn_) != 0; }
+
+bool ReplicationConnection::send_copy_data(std::span<const uint8_t> bytes) {
+  if (PQputCopyData(conn_, reinterpret_cast<const char*>(bytes.data()),
+                    static_cast<int>(bytes.size())) != 1) {
+    return false;
+  }
+  return PQflush(conn_) >= 0;
+}
+
+bool ReplicationConnection::has_pending_output() const { return PQisnonblocking(conn_) && PQflush(conn_) == 1; }
+
+bool ReplicationConnection::flush_output() { return PQflush(conn_) >= 0; }
+
+void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  if (PQputCopyEnd(conn_, nullptr) != 1) return;
+  while (PQflush(conn_) == 1) {
+    if (wait_for_socket(socket(), POLLOUT, nullptr, deadline) != WaitResult::Ready) return;
+  }
+  // The server answers CopyDone after the data it had in flight; that tail
+  // is discarded: it was never delivered, so it was never confirmed.
+  for (;;) {
+    char* buffer = nullptr;
+    int n = PQgetCopyData(conn_, &buffer, 1);
+    if (buffer) PQfreemem(buffer);
+    if (n > 0) continue;
+    if (n == 0) {
+      if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready) return;
+      if (PQconsumeInput(conn_) == 0) return;
+      continue;
+    }
+    break;
+  }
+  while (!PQisBusy(conn_) || Clock::now() < deadline) {
+    if (PQisBusy(conn_)) {
+      if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready) return;
+      if (PQconsumeInput(conn_) == 0) return;
+      continue;
+    }
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) return;
+    PQclear(result);
+  }
+}
+
+ServerError ReplicationConnection::stream_error() {
+  ServerError e;
+  PGresult* result = nullptr;
+  while ((result = PQgetResult(conn_)) != nullptr) {
+    if (PQresultStatus(result) == PGRES_FATAL_ERROR && e.message.empty()) {
+      e = error_from_result(result, conn_);
+    }
+    PQclear(result);
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  if (e.message.empty()) e.message = trim_message(PQerrorMessage(conn_));
+  return e;
+}
+
+}  // namespace vil::replication

@@ -1,0 +1,110 @@
+#pragma once
+// The replication transport: a libpq connection in replication=database mode.
+// It runs set-up commands, enters CopyBoth with START_REPLICATION, hands out
+// CopyData frames without blocking and sends the standby's frames back. It
+// knows nothing of pgoutput: the decoder and the trigger sit above it.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "replication/server_error.hpp"
+#include "replication/wake_fd.hpp"
+#include "vil/cdc/cdc_fault.hpp"
+
+typedef struct pg_conn PGconn;
+
+namespace vil::replication {
+
+struct ConnectOptions {
+  std::string conn_string;  // the user's, as given
+  std::string application_name = "vil-cdc";
+  std::chrono::milliseconds timeout{30'000};
+};
+
+struct ConnectError {
+  cdc::ConnectionFailure reason;
+  std::string message;       // libpq's words, with no password in them
+  bool interrupted = false;  // the wake fd fired (stop) before the connection was up
+};
+
+// One CopyData frame, owned: libpq allocates it, and it is freed only after
+// the changes that view into it were delivered.
+class CopyFrame {
+ public:
+  CopyFrame() = default;
+  CopyFrame(char* data, int size) : data_(data), size_(size) {}
+  CopyFrame(CopyFrame&& other) noexcept;
+  CopyFrame& operator=(CopyFrame&& other) noexcept;
+  ~CopyFrame();
+
+  std::span<const uint8_t> bytes() const {
+    return {reinterpret_cast<const uint8_t*>(data_), static_cast<size_t>(size_)};
+  }
+  size_t size() const { return static_cast<size_t>(size_); }
+
+ private:
+  char* data_ = nullptr;
+  int size_ = 0;
+};
+
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+class ReplicationConnection {
+ public:
+  // Connects without blocking the caller past `wake`: a notify() on it ends
+  // the attempt with interrupted = true.
+  static std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> connect(
+      const ConnectOptions& options, const WakeFd& wake);
+
+  ~ReplicationConnection();
+  ReplicationConnection(const ReplicationConnection&) = delete;
+  ReplicationConnection& operator=(const ReplicationConnection&) = delete;
+
+  int server_version() const;  // e.g. 150018
+  int socket() const;
+
+  // A simple-protocol command (replication connections take no other): SQL
+  // or a replication command. Rows come back as text.
+  std::expected<Rows, ServerError> execute(const std::string& command);
+
+  std::string quote_identifier(std::string_view name) const;
+  std::string quote_literal(std::string_view text) const;
+
+  // Sends START_REPLICATION (or any command that answers CopyBoth).
+  std::expected<void, ServerError> start_copy_both(const std::string& command);
+
+  enum class ReadStatus { Frame, WouldBlock, Ended, Failed };
+  // Takes the next whole frame already read from the socket, if any.
+  ReadStatus read_frame(CopyFrame& frame);
+  // Reads what the socket has into libpq's buffer (after poll said so).
+  bool consume_input();
+  // Queues a frame for the server and flushes what the socket takes now.
+  bool send_copy_data(std::span<const uint8_t> bytes);
+  // True while output is waiting for the socket to take it (poll for POLLOUT).
+  bool has_pending_output() const;
+  bool flush_output();
+  // Ends our side of CopyBoth and reads what the server still says, with a
+  // bounded wait; errors here are not interesting any more.
+  void finish_copy(std::chrono::milliseconds timeout);
+  // The server's final word after a CopyBoth ended or failed.
+  ServerError stream_error();
+
+  std::string error_message() const;
+
+ private:
+  explicit ReplicationConnection(PGconn* conn) : conn_(conn) {}
+  PGconn* conn_;
+};
+
+// How a failed connection attempt is classified from libpq's words: only
+// some are worth a retry.
+cdc::ConnectionFailure classify_connect_error(std::string_view message, bool needs_password);
+
+}  // namespace vil::replication

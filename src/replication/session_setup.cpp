@@ -1,0 +1,218 @@
+#include "replication/session_setup.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "vil/log/dictionary.hpp"
+
+namespace vil::replication {
+
+namespace {
+
+using cdc::CdcFault;
+
+uint64_t parse_lsn_text(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return 0;
+  uint64_t hi = 0, lo = 0;
+  std::from_chars(text.data(), text.data() + slash, hi, 16);
+  std::from_chars(text.data() + slash + 1, text.data() + text.size(), lo, 16);
+  return hi << 32 | lo;
+}
+
+CdcFault server_fault(const cdc::CdcConfig& config, const ServerError& e, std::string_view doing) {
+  return CdcFault(cdc::ReplicationStartFailed{log::register_str(config.slot_name),
+                                              cdc::pack_sqlstate(e.sqlstate)},
+                  fmt::format("{}: {}", doing, e.text()));
+}
+
+CdcFault lost_connection(const cdc::CdcConfig& config, const ServerError& e, std::string_view doing) {
+  if (e.sqlstate.empty()) {
+    return CdcFault(cdc::StreamClosed{log::register_str(config.slot_name)},
+                    fmt::format("{}: {}", doing, e.text()));
+  }
+  return server_fault(config, e, doing);
+}
+
+std::expected<void, CdcFault> check_wal_level(ReplicationConnection& conn,
+                                              const cdc::CdcConfig& config) {
+  auto rows = conn.execute("SHOW wal_level");
+  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "reading wal_level"));
+  std::string level = rows->empty() || !(*rows)[0][0] ? "" : *(*rows)[0][0];
+  if (level != "logical") {
+    return std::unexpected(CdcFault(
+        cdc::ConnectionFailed{log::register_str(cdc::redact_conn_string(config.conn_string)),
+                              static_cast<uint32_t>(cdc::ConnectionFailure::WalLevel)},
+        fmt::format("the server has wal_level = '{}'; logical replication needs wal_level = "
+                    "logical (set it in postgresql.conf and restart the server)",
+                    level)));
+  }
+  return {};
+}
+
+std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
+                                                 const cdc::CdcConfig& config,
+                                                 const std::string& database) {
+  auto rows = conn.execute(fmt::format("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}",
+                                       conn.quote_literal(config.publication)));
+  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "looking up the publication"));
+  if (!rows->empty()) return {};
+  if (!config.create_publication) {
+    return std::unexpected(CdcFault(
+        cdc::PublicationNotFound{log::register_str(config.publication)},
+        fmt::format("publication \"{}\" does not exist in database \"{}\"; create it (CREATE "
+                    "PUBLICATION {} FOR ALL TABLES) or ask for it to be created",
+                    config.publication, database, conn.quote_identifier(config.publication))));
+  }
+  std::string target = "ALL TABLES";
+  if (!config.publication_scope.all_tables) {
+    target = "TABLE ";
+    for (size_t i = 0; i < config.publication_scope.tables.size(); ++i) {
+      std::string_view table = config.publication_scope.tables[i];
+      if (i > 0) target += ", ";
+      auto dot = table.find('.');
+      if (dot != std::string_view::npos) {
+        target += conn.quote_identifier(table.substr(0, dot)) + "." +
+                  conn.quote_identifier(table.substr(dot + 1));
+      } else {
+        target += conn.quote_identifier(table);
+      }
+    }
+  }
+  auto created = conn.execute(fmt::format("CREATE PUBLICATION {} FOR {}",
+                                          conn.quote_identifier(config.publication), target));
+  if (!created) {
+    return std::unexpected(CdcFault(
+        cdc::PublicationNotFound{log::register_str(config.publication)},
+        fmt::format("could not create publication \"{}\": {}", config.publication,
+                    created.error().text())));
+  }
+  return {};
+}
+
+std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc::CdcConfig& config,
+                                          const std::string& database) {
+  const uint32_t slot_hash = log::register_str(config.slot_name);
+  auto rows = conn.execute(fmt::format(
+      "SELECT plugin, slot_type, database, active, active_pid FROM pg_catalog.pg_replication_slots "
+      "WHERE slot_name = {}",
+      conn.quote_literal(config.slot_name)));
+  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "looking up the slot"));
+  if (rows->empty()) {
+    if (!config.create_slot) {
+      return std::unexpected(CdcFault(
+          cdc::SlotNotFound{slot_hash},
+          fmt::format("replication slot \"{}\" does not exist; create it "
+                      "(SELECT pg_create_logical_replication_slot('{}', 'pgoutput')) or ask for "
+                      "it to be created",
+                      config.slot_name, config.slot_name)));
+    }
+    auto created = conn.execute(fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+                                            conn.quote_identifier(config.slot_name),
+                                            config.temporary_slot ? "TEMPORARY " : ""));
+    if (!created) {
+      return std::unexpected(server_fault(
+          config, created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
+    }
+    return true;
+  }
+  const auto& row = (*rows)[0];
+  auto text = [&](size_t i) { return row[i] ? *row[i] : std::string(); };
+  if (text(1) != "logical" || text(0) != "pgoutput") {
+    return std::unexpected(CdcFault(
+        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
+        fmt::format("replication slot \"{}\" is a {} slot with plugin '{}'; vil-cdc needs a logical "
+                    "slot with plugin 'pgoutput'",
+                    config.slot_name, text(1), text(0))));
+  }
+  if (text(2) != database) {
+    return std::unexpected(CdcFault(
+        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
+        fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
+                    config.slot_name, text(2), database)));
+  }
+  if (text(3) == "t") {
+    return std::unexpected(CdcFault(
+        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55006")},
+        fmt::format("replication slot \"{}\" is in use by another process (PID {})",
+                    config.slot_name, text(4))));
+  }
+  return false;
+}
+
+}  // namespace
+
+uint32_t highest_protocol_version(int server_version) {
+  if (server_version >= 160000) return 4;
+  if (server_version >= 150000) return 3;
+  if (server_version >= 140000) return 2;
+  return 1;
+}
+
+int64_t parse_duration_ms(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc()) return 0;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  if (unit == "ms") return value;
+  if (unit == "s" || unit.empty()) return value * 1000;
+  if (unit == "min") return value * 60'000;
+  if (unit == "h") return value * 3'600'000;
+  if (unit == "d") return value * 86'400'000;
+  return value * 1000;
+}
+
+std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
+                                                         const cdc::CdcConfig& config) {
+  SessionInfo info;
+  info.server_version = conn.server_version();
+  auto identity = conn.execute("IDENTIFY_SYSTEM");
+  if (!identity || identity->empty() || (*identity)[0].size() < 4) {
+    ServerError e = identity ? ServerError{"", "IDENTIFY_SYSTEM returned no row", "", ""}
+                             : identity.error();
+    return std::unexpected(lost_connection(config, e, "identifying the server"));
+  }
+  const auto& id = (*identity)[0];
+  info.system_id = id[0].value_or("");
+  info.timeline = static_cast<uint32_t>(std::stoul(id[1].value_or("0")));
+  info.server_wal_end = parse_lsn_text(id[2].value_or(""));
+  info.database = id[3].value_or("");
+
+  if (auto r = check_wal_level(conn, config); !r) return std::unexpected(r.error());
+  auto timeout = conn.execute("SHOW wal_sender_timeout");
+  if (timeout && !timeout->empty() && (*timeout)[0][0]) {
+    info.wal_sender_timeout_ms = parse_duration_ms(*(*timeout)[0][0]);
+  }
+  if (auto r = ensure_publication(conn, config, info.database); !r) {
+    return std::unexpected(r.error());
+  }
+  auto created = ensure_slot(conn, config, info.database);
+  if (!created) return std::unexpected(created.error());
+  info.slot_created = *created;
+
+  const uint32_t highest = highest_protocol_version(info.server_version);
+  if (config.protocol_version > highest) {
+    return std::unexpected(CdcFault(
+        cdc::ConfigInvalid{log::register_str("cdc.protocol_version")},
+        fmt::format("protocol_version {} is not supported by this server (PostgreSQL {}.{} "
+                    "speaks up to {})",
+                    config.protocol_version, info.server_version / 10000,
+                    info.server_version % 10000, highest)));
+  }
+  info.protocol_version = config.protocol_version == 0 ? highest : config.protocol_version;
+  return info;
+}
+
+std::string start_replication_command(ReplicationConnection& conn, const cdc::CdcConfig& config,
+                                      uint32_t protocol_version, uint64_t start_lsn) {
+  // publication_names is itself a list of identifiers inside a string literal.
+  std::string publication_names = conn.quote_literal(conn.quote_identifier(config.publication));
+  return fmt::format(
+      "START_REPLICATION SLOT {} LOGICAL {:X}/{:X} (proto_version '{}', publication_names {}, "
+      "messages '{}')",
+      conn.quote_identifier(config.slot_name), start_lsn >> 32, start_lsn & 0xFFFFFFFFu,
+      protocol_version, publication_names, config.messages ? "true" : "false");
+}
+
+}  // namespace vil::replication

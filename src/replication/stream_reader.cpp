@@ -1,0 +1,318 @@
+#include "replication/stream_reader.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "replication/poll_wait.hpp"
+#include "vil/log/dictionary.hpp"
+#include "vil/pgoutput/frames.hpp"
+
+namespace vil::replication {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// Bytes taken from the socket before the loop looks at the clock and the
+// control lane again.
+constexpr size_t kBatchBytes = 1u << 20;
+// A status update that only moves the flush position forward waits at least
+// this long after the previous one.
+constexpr milliseconds kEarlyStatusGap{1000};
+
+int64_t unix_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Server errors after which a new session may well succeed.
+bool retryable_sqlstate(std::string_view state) {
+  return state.empty() || state.starts_with("08") || state == "57P01" || state == "57P02" ||
+         state == "57P03" || state == "55006";
+}
+
+}  // namespace
+
+void StreamReader::notice(const std::string& text) const {
+  if (shared_.on_notice) shared_.on_notice(text);
+}
+
+cdc::CdcFault StreamReader::connect_fault(const ConnectError& e) const {
+  const std::string redacted = cdc::redact_conn_string(shared_.config.conn_string);
+  return cdc::CdcFault(
+      cdc::ConnectionFailed{log::register_str(redacted), static_cast<uint32_t>(e.reason)},
+      fmt::format("could not connect to PostgreSQL ({}): {}", redacted, e.message));
+}
+
+cdc::CdcFault StreamReader::start_fault(const ServerError& e) const {
+  const auto& config = shared_.config;
+  const uint32_t slot_hash = log::register_str(config.slot_name);
+  // pgoutput reports a missing publication when it starts decoding.
+  if (e.message.find("publication") != std::string::npos &&
+      e.message.find("does not exist") != std::string::npos) {
+    return cdc::CdcFault(cdc::PublicationNotFound{log::register_str(config.publication)},
+                         fmt::format("publication \"{}\": {}", config.publication, e.text()));
+  }
+  if (e.sqlstate == "42704" && e.message.find("slot") != std::string::npos) {
+    return cdc::CdcFault(cdc::SlotNotFound{slot_hash},
+                         fmt::format("replication slot \"{}\": {}", config.slot_name, e.text()));
+  }
+  if (e.sqlstate.empty()) {
+    return cdc::CdcFault(cdc::StreamClosed{slot_hash},
+                         fmt::format("the connection for slot \"{}\" was lost: {}",
+                                     config.slot_name, e.text()));
+  }
+  return cdc::CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate(e.sqlstate)},
+                       fmt::format("replication on slot \"{}\" failed: {}", config.slot_name,
+                                   e.text()));
+}
+
+void StreamReader::run() {
+  uint32_t failed_attempts = 0;
+  while (!shared_.stop.load()) {
+    session_streamed_ = false;
+    SessionResult result = run_session();
+    if (result.end == End::Stopped) break;
+    if (result.end == End::Fatal) {
+      shared_.set_fault(std::move(*result.fault));
+      break;
+    }
+    shared_.stream_errors.fetch_add(1);
+    if (session_streamed_) failed_attempts = 0;
+    ++failed_attempts;
+    const auto& policy = shared_.config.reconnect;
+    if (policy.max_attempts != 0 && failed_attempts > policy.max_attempts) {
+      shared_.set_fault(cdc::CdcFault(
+          result.fault->detail(),
+          fmt::format("{} (gave up after {} reconnect attempts)", result.fault->message(),
+                      policy.max_attempts)));
+      break;
+    }
+    if (!back_off(failed_attempts, *result.fault) || !wait_for_delivery()) break;
+  }
+  std::vector<QueueItem> last;
+  last.emplace_back(IoFinished{});
+  shared_.queue.push(last, 0);
+}
+
+StreamReader::SessionResult StreamReader::run_session() {
+  const auto& config = shared_.config;
+  ConnectOptions options{config.conn_string, config.application_name, milliseconds(30'000)};
+  auto conn = ReplicationConnection::connect(options, shared_.io_wake);
+  if (!conn) {
+    if (conn.error().interrupted) return {End::Stopped, std::nullopt};
+    cdc::CdcFault fault = connect_fault(conn.error());
+    // A first connection that fails is the owner's to fix, not ours to retry.
+    bool retry = ever_streamed_ && fault.is_retryable();
+    return {retry ? End::Lost : End::Fatal, std::move(fault)};
+  }
+  auto info = set_up_session(**conn, config);
+  if (!info) {
+    const auto* start = info.error().get<cdc::ReplicationStartFailed>();
+    bool retry = ever_streamed_ && (info.error().is_retryable() ||
+                                    (start && start->pg_error_code == cdc::pack_sqlstate("55006")));
+    return {retry ? End::Lost : End::Fatal, info.error()};
+  }
+  const uint64_t start_lsn = shared_.ack.confirmable();
+  auto started = (*conn)->start_copy_both(
+      start_replication_command(**conn, config, info->protocol_version, start_lsn));
+  if (!started) {
+    bool retry = ever_streamed_ && retryable_sqlstate(started.error().sqlstate);
+    return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
+  }
+  if (ever_streamed_) {
+    notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name,
+                       start_lsn >> 32, start_lsn & 0xFFFFFFFFu));
+  }
+  ever_streamed_ = true;
+  session_streamed_ = true;
+  transaction_open_ = false;
+  std::vector<QueueItem> begin;
+  begin.emplace_back(SessionStarted{info->protocol_version});
+  shared_.queue.push(begin, 0);
+  return stream(**conn, *info);
+}
+
+StreamReader::SessionResult StreamReader::stream_ended(const ServerError& e) const {
+  cdc::CdcFault fault = start_fault(e);
+  if (retryable_sqlstate(e.sqlstate)) {
+    return {End::Lost, cdc::CdcFault(cdc::StreamClosed{log::register_str(shared_.config.slot_name)},
+                                     fault.message())};
+  }
+  return {End::Fatal, std::move(fault)};
+}
+
+bool StreamReader::send_status_update(ReplicationConnection& conn) {
+  const uint64_t flush = shared_.ack.confirmable();
+  const pgoutput::Lsn lsn{flush};
+  auto frame = pgoutput::encode_standby_status_update(
+      lsn, lsn, lsn, pgoutput::PgTimestamp::from_unix_ns(unix_now_ns()), false);
+  if (!conn.send_copy_data(
+          {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()})) {
+    return false;
+  }
+  shared_.status_updates_sent.fetch_add(1);
+  shared_.confirmed_lsn.store(flush);
+  last_sent_flush_ = flush;
+  return true;
+}
+
+StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
+                                                 const SessionInfo& info) {
+  const uint32_t slot_hash = log::register_str(shared_.config.slot_name);
+  auto lost = [&](std::string what) {
+    return SessionResult{
+        End::Lost,
+        cdc::CdcFault(cdc::StreamClosed{slot_hash},
+                      fmt::format("the connection for slot \"{}\" was lost ({}): {}",
+                                  shared_.config.slot_name, what, conn.error_message()))};
+  };
+
+  // Never slower than half the server's timeout, so it never drops us.
+  milliseconds interval = shared_.config.status_interval;
+  if (info.wal_sender_timeout_ms > 0) {
+    interval = std::min(interval, milliseconds(std::max<int64_t>(info.wal_sender_timeout_ms / 2, 100)));
+  }
+  auto last_status = Clock::now();
+  auto next_status = last_status;  // one at once: the server learns where we are
+  std::vector<QueueItem> batch;
+
+  for (;;) {
+    const bool stopping = shared_.stop.load();
+    if (stopping && shared_.delivery_done.load()) {
+      send_status_update(conn);
+      conn.finish_copy(milliseconds(500));
+      return {End::Stopped, std::nullopt};
+    }
+    const bool reading = !stopping && !shared_.paused.load() && shared_.queue.has_room();
+    bool would_block = !reading;
+    bool reply_requested = false;
+    if (reading) {
+      size_t batch_bytes = 0;
+      while (batch_bytes < kBatchBytes) {
+        CopyFrame frame;
+        auto status = conn.read_frame(frame);
+        if (status == ReplicationConnection::ReadStatus::WouldBlock) {
+          would_block = true;
+          break;
+        }
+        if (status != ReplicationConnection::ReadStatus::Frame) {
+          shared_.queue.push(batch, batch_bytes);
+          if (status == ReplicationConnection::ReadStatus::Ended) {
+            return stream_ended(conn.stream_error());
+          }
+          return lost("reading");
+        }
+        auto decoded = pgoutput::decode_copy_data(std::as_bytes(frame.bytes()));
+        if (!decoded) {
+          shared_.queue.push(batch, batch_bytes);
+          const auto& e = decoded.error();
+          return {End::Fatal,
+                  cdc::CdcFault(cdc::MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
+                                fmt::format("the server sent a frame that is not valid: {}", e.message))};
+        }
+        if (const auto* data = std::get_if<pgoutput::XLogData>(&*decoded)) {
+          if (!data->payload.empty()) {
+            auto type = static_cast<char>(data->payload[0]);
+            if (type == 'B') transaction_open_ = true;
+            else if (type == 'C') transaction_open_ = false;
+          }
+          uint64_t end = data->wal_end.value;
+          if (end > shared_.server_wal_end.load(std::memory_order_relaxed)) {
+            shared_.server_wal_end.store(end, std::memory_order_relaxed);
+          }
+          ++frames_received_;
+          batch_bytes += frame.size();
+          batch.emplace_back(std::move(frame));
+        } else {
+          const auto& keepalive = std::get<pgoutput::PrimaryKeepalive>(*decoded);
+          uint64_t end = keepalive.wal_end.value;
+          if (end > shared_.server_wal_end.load(std::memory_order_relaxed)) {
+            shared_.server_wal_end.store(end, std::memory_order_relaxed);
+          }
+          shared_.ack.note_server_position(end, frames_received_, transaction_open_);
+          if (shared_.end_lsn != 0 && !transaction_open_ && end >= shared_.end_lsn) {
+            batch.emplace_back(ServerCaughtUp{end});
+          }
+          reply_requested = reply_requested || keepalive.reply_requested;
+        }
+      }
+      shared_.bytes_received.fetch_add(batch_bytes, std::memory_order_relaxed);
+      shared_.queue.push(batch, batch_bytes);
+    }
+
+    auto now = Clock::now();
+    const uint64_t flush = shared_.ack.confirmable();
+    const bool early = flush > last_sent_flush_ && now - last_status >= kEarlyStatusGap;
+    if (reply_requested || now >= next_status || early) {
+      if (!send_status_update(conn)) {
+        return {End::Lost, cdc::CdcFault(cdc::KeepaliveFailed{errno},
+                                         fmt::format("could not send a status update for slot "
+                                                     "\"{}\": {}",
+                                                     shared_.config.slot_name,
+                                                     conn.error_message()))};
+      }
+      last_status = now;
+      next_status = now + interval;
+    }
+    if (!would_block) continue;
+
+    auto deadline = next_status;
+    if (shared_.ack.confirmable() > last_sent_flush_) {
+      deadline = std::min(deadline, last_status + kEarlyStatusGap);
+    }
+    short events = reading ? POLLIN : 0;
+    if (conn.has_pending_output()) events |= POLLOUT;
+    switch (wait_for_socket(conn.socket(), events, &shared_.io_wake, deadline)) {
+      case WaitResult::Woken:
+        shared_.io_wake.drain();
+        break;
+      case WaitResult::Ready:
+        if (!conn.consume_input()) return lost("reading");
+        break;
+      case WaitResult::Timeout:
+        break;
+      case WaitResult::Error:
+        return lost("poll");
+    }
+  }
+}
+
+bool StreamReader::back_off(uint32_t attempt, const cdc::CdcFault& cause) {
+  const auto& policy = shared_.config.reconnect;
+  double delay = static_cast<double>(policy.initial_backoff.count());
+  for (uint32_t i = 1; i < attempt && delay < static_cast<double>(policy.max_backoff.count()); ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, static_cast<double>(policy.max_backoff.count()));
+  // Jitter, so many consumers of one restarted server don't come back at once.
+  std::uniform_real_distribution<double> spread(0.8, 1.2);
+  auto wait = milliseconds(static_cast<int64_t>(delay * spread(jitter_)));
+  notice(fmt::format("{}; reconnecting in {} ms (attempt {})", cause.message(), wait.count(),
+                     attempt));
+  const auto deadline = Clock::now() + wait;
+  while (!shared_.stop.load()) {
+    pollfd fd{shared_.io_wake.fd(), POLLIN, 0};
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return true;
+    if (poll(&fd, 1, static_cast<int>(left)) > 0) shared_.io_wake.drain();
+  }
+  return false;
+}
+
+bool StreamReader::wait_for_delivery() {
+  while (!shared_.stop.load()) {
+    if (shared_.queue.drained()) return true;
+    pollfd fd{shared_.io_wake.fd(), POLLIN, 0};
+    if (poll(&fd, 1, 20) > 0) shared_.io_wake.drain();
+  }
+  return false;
+}
+
+}  // namespace vil::replication

@@ -1,0 +1,56 @@
+#pragma once
+// The I/O thread: holds the replication connection, reads CopyData frames
+// into the frame queue, answers keepalives, sends standby status updates with
+// the LSN the delivery thread made confirmable, obeys pause and stop, and
+// reconnects with backoff when the connection is lost. Sockets and timers
+// live here and nowhere else.
+
+#include <cstdint>
+#include <optional>
+#include <random>
+
+#include "replication/replication_connection.hpp"
+#include "replication/session_setup.hpp"
+#include "replication/stream_shared.hpp"
+
+namespace vil::replication {
+
+class StreamReader {
+ public:
+  explicit StreamReader(StreamShared& shared) : shared_(shared) {}
+
+  // Runs until stop, or a fault no retry cures (recorded in shared.fault());
+  // always ends by queueing IoFinished.
+  void run();
+
+ private:
+  enum class End { Stopped, Lost, Fatal };
+  struct SessionResult {
+    End end;
+    std::optional<cdc::CdcFault> fault;
+  };
+
+  SessionResult run_session();
+  SessionResult stream(ReplicationConnection& conn, const SessionInfo& info);
+  // Classifies the server's words when the stream ended on its side.
+  SessionResult stream_ended(const ServerError& e) const;
+  bool send_status_update(ReplicationConnection& conn);
+  // Sleeps the backoff for the given attempt; false when stop came first.
+  bool back_off(uint32_t attempt, const cdc::CdcFault& cause);
+  // Waits until the delivery thread delivered every queued frame, so that a
+  // new session starts after them; false when stop came first.
+  bool wait_for_delivery();
+  cdc::CdcFault connect_fault(const ConnectError& e) const;
+  cdc::CdcFault start_fault(const ServerError& e) const;
+  void notice(const std::string& text) const;
+
+  StreamShared& shared_;
+  bool ever_streamed_ = false;
+  bool session_streamed_ = false;
+  uint64_t frames_received_ = 0;  // since the trigger started; the delivery thread counts alike
+  bool transaction_open_ = false;
+  uint64_t last_sent_flush_ = 0;
+  std::minstd_rand jitter_{std::random_device{}()};
+};
+
+}  // namespace vil::replication

@@ -1,0 +1,63 @@
+#pragma once
+// What the I/O thread and the delivery thread share: the control lane's
+// flags, the frame queue, the acknowledgement state, counters, and the fault
+// that ended the stream.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "replication/ack_tracker.hpp"
+#include "replication/frame_queue.hpp"
+#include "replication/wake_fd.hpp"
+#include "vil/cdc/cdc_config.hpp"
+#include "vil/cdc/cdc_fault.hpp"
+
+namespace vil::replication {
+
+// Frames waiting for delivery, at most: enough to keep the owner busy while
+// the socket refills, small enough that memory stays flat.
+inline constexpr size_t kQueueBytes = 8u << 20;
+
+struct StreamShared {
+  explicit StreamShared(const cdc::CdcConfig& c, uint64_t start_lsn)
+      : config(c), ack(start_lsn) {}
+
+  const cdc::CdcConfig& config;
+  WakeFd io_wake;
+  std::atomic<bool> stop{false};    // asked for (control lane, or the end LSN)
+  std::atomic<bool> paused{false};
+  // The delivery thread flushed what it delivered after a stop: the I/O
+  // thread may send the final status update and close.
+  std::atomic<bool> delivery_done{false};
+  FrameQueue queue{kQueueBytes};
+  AckTracker ack;
+  uint64_t end_lsn = 0;  // 0: none; set before the threads start
+
+  std::atomic<uint64_t> status_updates_sent{0};
+  std::atomic<uint64_t> stream_errors{0};
+  std::atomic<uint64_t> server_wal_end{0};  // latest position the server reported
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> confirmed_lsn{0};   // last flush LSN sent to the server
+
+  // Retries and reconnects, in words, for whoever watches (the CLI's stderr).
+  std::function<void(const std::string&)> on_notice;
+
+  void set_fault(cdc::CdcFault fault) {
+    std::lock_guard lock(fault_mutex);
+    if (!fault_) fault_ = std::move(fault);
+  }
+  std::optional<cdc::CdcFault> fault() const {
+    std::lock_guard lock(fault_mutex);
+    return fault_;
+  }
+
+ private:
+  mutable std::mutex fault_mutex;
+  std::optional<cdc::CdcFault> fault_;
+};
+
+}  // namespace vil::replication

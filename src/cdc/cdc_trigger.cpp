@@ -138,7 +138,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
           std::chrono::duration_cast<std::chrono::nanoseconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count());
-      event.op = static_cast<uint8_t>(core::TriggerOp::StopAck);
+      event.op = core::TriggerOp::StopAck;
       callback(event);
     }
   }

@@ -264,7 +264,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
         event.sequence = change.sequence;
         event.timestamp_ns = now;
         event.payload_bytes = static_cast<uint32_t>(change.row_bytes);
-        event.op = static_cast<uint8_t>(core::TriggerOp::Fire);
+        event.op = core::TriggerOp::Fire;
         events_(event);
       }
     }
@@ -286,7 +286,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     record.message_bytes = static_cast<uint32_t>(change.row_bytes);
     const auto commit = static_cast<uint64_t>(change.commit_time_ns);
     record.e2e_latency_ns = now > commit ? now - commit : 0;
-    record.op_type = change.summary.operation;
+    // The CDC meaning of op_type: 0 insert, 1 update, 2 delete (DESIGN.md §2).
+    record.op_type = static_cast<log::MqOp>(change.summary.operation);
     log::mq_log(log::LogLevel::Info, record);
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
     counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
@@ -328,7 +329,7 @@ void ChangeDelivery::emit_control_event(core::TriggerOp op) {
   event.source_hash = slot_hash_;
   event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
   event.timestamp_ns = unix_now_ns();
-  event.op = static_cast<uint8_t>(op);
+  event.op = op;
   events_(event);
 }
 

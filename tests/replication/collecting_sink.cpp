@@ -43,8 +43,11 @@ void CollectingSink::on_change(const Change& change) {
 }
 
 void CollectingSink::on_commit(const TransactionEnd&) {
-  std::lock_guard lock(mutex_);
-  ++commits_;
+  {
+    std::lock_guard lock(mutex_);
+    ++commits_;
+  }
+  changed_.notify_all();
 }
 
 std::vector<Record> CollectingSink::records() const {
@@ -65,6 +68,11 @@ size_t CollectingSink::commits() const {
 bool CollectingSink::wait_for(size_t n, std::chrono::seconds deadline) const {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, deadline, [&] { return records_.size() >= n; });
+}
+
+bool CollectingSink::wait_for_commits(size_t n, std::chrono::seconds deadline) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] { return commits_ >= n; });
 }
 
 TriggerThread::TriggerThread(CdcTrigger& trigger, core::EventCallback events)

@@ -51,6 +51,8 @@ class CollectingSink : public ChangeSink {
   size_t commits() const;
   // Waits until at least n records arrived; false at the deadline.
   bool wait_for(size_t n, std::chrono::seconds deadline = std::chrono::seconds(60)) const;
+  // Waits until at least n transactions were committed to the sink.
+  bool wait_for_commits(size_t n, std::chrono::seconds deadline = std::chrono::seconds(60)) const;
 
  private:
   mutable std::mutex mutex_;

@@ -11,8 +11,6 @@
 namespace vil::cdc::test {
 namespace {
 
-using ::testing::ElementsAre;
-
 class TriggerChanges : public TriggerTestBase {};
 
 Values V(std::initializer_list<const char*> values) { return Values(values.begin(), values.end()); }
@@ -98,7 +96,7 @@ TEST_F(TriggerChanges, CommitOrderAcrossSessionsAndTables) {
   trigger.set_sink(&sink);
   std::vector<core::TriggerEvent> events;
   TriggerThread thread(trigger, [&](const core::TriggerEvent& e) { events.push_back(e); });
-  ASSERT_TRUE(sink.wait_for(5)) << "got " << sink.size() << " of 5 changes";
+  ASSERT_TRUE(sink.wait_for_commits(3)) << "got " << sink.size() << " of 5 changes";
   ASSERT_TRUE(thread.stop());
   auto r = sink.records();
   ASSERT_EQ(r.size(), 5u);
@@ -125,11 +123,13 @@ TEST_F(TriggerChanges, CommitOrderAcrossSessionsAndTables) {
     EXPECT_EQ(events[i].kind_hash, log::register_str("cdc"));
     EXPECT_EQ(events[i].source_hash, log::register_str(config.slot_name));
     EXPECT_EQ(events[i].sequence, r[i].sequence);
-    EXPECT_EQ(events[i].op, 0);
+    EXPECT_EQ(events[i].op, core::TriggerOp::Fire);
     EXPECT_GT(events[i].payload_bytes, 0u);
-    if (i > 0) EXPECT_GT(events[i].sequence, events[i - 1].sequence);
+    if (i > 0) {
+      EXPECT_GT(events[i].sequence, events[i - 1].sequence);
+    }
   }
-  EXPECT_EQ(events[5].op, 3);
+  EXPECT_EQ(events[5].op, core::TriggerOp::StopAck);
   EXPECT_EQ(trigger.cdc_state().rows_changed, 5u);
   EXPECT_EQ(trigger.state().events_fired, 5u);
 }

@@ -37,10 +37,10 @@ TEST_F(TriggerControl, PauseDeliversNothingThenResumeDeliversEverything) {
   CollectingSink sink;
   trigger.set_sink(&sink);
   std::mutex mutex;
-  std::vector<uint8_t> ops;
+  std::vector<core::TriggerOp> ops;
   TriggerThread thread(trigger, [&](const core::TriggerEvent& e) {
     std::lock_guard lock(mutex);
-    if (e.op != 0) ops.push_back(e.op);
+    if (e.op != core::TriggerOp::Fire) ops.push_back(e.op);
   });
   execute("INSERT INTO t VALUES (0)");
   ASSERT_TRUE(sink.wait_for(1));
@@ -62,7 +62,8 @@ TEST_F(TriggerControl, PauseDeliversNothingThenResumeDeliversEverything) {
   ASSERT_EQ(records.size(), 101u);
   for (int i = 0; i <= 100; ++i) EXPECT_EQ(records[i].new_values.at(0), std::to_string(i));
   std::lock_guard lock(mutex);
-  EXPECT_EQ(ops, (std::vector<uint8_t>{1, 2, 3}));  // pause_ack, resume_ack, stop_ack
+  EXPECT_EQ(ops, (std::vector<core::TriggerOp>{core::TriggerOp::PauseAck, core::TriggerOp::ResumeAck,
+                                                core::TriggerOp::StopAck}));
 }
 
 TEST_F(TriggerControl, StopThenStartAgainLosesNothing) {

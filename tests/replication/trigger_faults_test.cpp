@@ -11,12 +11,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class TriggerFaults : public TriggerTestBase {
- protected:
-  static bool contains(const std::string& text, std::string_view part) {
-    return text.find(part) != std::string::npos;
-  }
-};
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+class TriggerFaults : public TriggerTestBase {};
 
 TEST_F(TriggerFaults, WrongPasswordIsAuthFailed) {
   const std::string role = unique_name("repl");

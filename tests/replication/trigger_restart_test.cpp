@@ -64,15 +64,17 @@ TEST_P(ServerRestart, ReconnectsAndLosesNothing) {
   std::set<int> seen;
   for (const auto& r : records) {
     int id = std::stoi(r.new_values.at(0));
-    if (!seen.insert(id).second) EXPECT_LE(id, 50) << "row " << id << " came twice";
+    if (!seen.insert(id).second) {
+      EXPECT_LE(id, 50) << "row " << id << " came twice";
+    }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ServerRestart,
                          ::testing::Values(vil::testing::StopMode::Fast,
                                            vil::testing::StopMode::Immediate),
-                         [](const auto& info) {
-                           return info.param == vil::testing::StopMode::Fast ? "Fast"
+                         [](const ::testing::TestParamInfo<vil::testing::StopMode>& mode) {
+                           return mode.param == vil::testing::StopMode::Fast ? "Fast"
                                                                              : "Immediate";
                          });
 

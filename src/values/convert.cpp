@@ -1,0 +1,173 @@
+#include "vil/values/convert.hpp"
+
+#include <optional>
+
+#include "values/array_literal.hpp"
+#include "values/bytea.hpp"
+#include "values/datetime.hpp"
+#include "values/numbers.hpp"
+#include "values/scalar.hpp"
+#include "values/uuid.hpp"
+#include "vil/values/json_writer.hpp"
+
+namespace vil::values {
+namespace detail {
+
+Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
+  switch (kind) {
+    case TypeKind::kBool: {
+      const auto b = parse_bool(text);
+      if (!b) return Unexpected(b.error());
+      return Value{*b};
+    }
+    case TypeKind::kInt2:
+    case TypeKind::kInt4:
+    case TypeKind::kInt8:
+    case TypeKind::kOid: {
+      const auto v = parse_int(kind, text);
+      if (!v) return Unexpected(v.error());
+      return Value{v->value};
+    }
+    case TypeKind::kFloat4:
+    case TypeKind::kFloat8: {
+      const auto v = parse_float(kind, text);
+      if (!v) return Unexpected(v.error());
+      return Value{v->value};
+    }
+    case TypeKind::kNumeric: {
+      const auto v = parse_numeric(text);
+      if (!v) return Unexpected(v.error());
+      return Value{Numeric{*v}};
+    }
+    case TypeKind::kText:
+      return Value{Text{text}};
+    case TypeKind::kBytea: {
+      const auto v = scan_bytea(text);
+      if (!v) return Unexpected(v.error());
+      return Value{Bytea{text}};
+    }
+    case TypeKind::kUuid: {
+      const auto v = parse_uuid(text);
+      if (!v) return Unexpected(v.error());
+      return Value{*v};
+    }
+    case TypeKind::kJson:
+    case TypeKind::kJsonb:
+      if (!is_valid_json(text)) return syntax(0, "is not valid JSON");
+      return Value{Json{text}};
+    case TypeKind::kDate: {
+      const auto v = parse_date(text);
+      if (!v) return Unexpected(v.error());
+      return Value{Date{*v, text}};
+    }
+    case TypeKind::kTime: {
+      const auto v = parse_time(text);
+      if (!v) return Unexpected(v.error());
+      return Value{Time{*v, text}};
+    }
+    case TypeKind::kTimeTz: {
+      const auto v = parse_timetz(text);
+      if (!v) return Unexpected(v.error());
+      return Value{TimeTz{v->micros, v->offset_seconds, text}};
+    }
+    case TypeKind::kTimestamp: {
+      const auto v = parse_timestamp(text, false);
+      if (!v) return Unexpected(v.error());
+      return Value{Timestamp{*v, text}};
+    }
+    case TypeKind::kTimestampTz: {
+      const auto v = parse_timestamp(text, true);
+      if (!v) return Unexpected(v.error());
+      return Value{TimestampTz{*v, text}};
+    }
+    case TypeKind::kInterval: {
+      const auto v = parse_interval(text);
+      if (!v) return Unexpected(v.error());
+      return Value{Interval{v->months, v->days, v->micros, text}};
+    }
+    case TypeKind::kArray:  // arrays of arrays do not exist; a registration said so wrongly
+    case TypeKind::kUnknown:
+      break;
+  }
+  return Value{Unknown{text}};
+}
+
+}  // namespace detail
+
+namespace {
+
+// Collects converted elements into the array's shared data.
+struct ArrayBuilder {
+  const TypeInfo& type;
+  std::string_view text;
+  detail::ArrayData& data;
+  std::optional<ValueError> error;
+  bool reserved = false;
+
+  void open() noexcept {}
+  void close() noexcept {}
+  void separator() noexcept {}
+
+  bool element(const detail::ArrayElement& e) {
+    if (e.null) {
+      data.elements.emplace_back(Null{});
+      return true;
+    }
+    std::string_view t = e.raw;
+    if (e.escaped) {
+      // Reserved once for the whole text: unescaped elements are never longer than it, so
+      // the views into this buffer stay valid.
+      if (!reserved) {
+        data.unescaped.reserve(text.size());
+        reserved = true;
+      }
+      const std::size_t start = data.unescaped.size();
+      detail::unescape(e.raw, data.unescaped);
+      t = std::string_view(data.unescaped).substr(start);
+    }
+    auto v = detail::convert_scalar(type.element_kind, t);
+    if (!v) {
+      detail::Failure f = v.error();
+      f.offset = e.escaped ? e.offset : e.offset + f.offset;
+      const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::kUnknown, 0,
+                                  kind_name(type.element_kind)};
+      error = detail::make_element_error(type, data.elements.size(), element_type, t, f);
+      return false;
+    }
+    data.elements.push_back(std::move(*v));
+    return true;
+  }
+};
+
+Expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view text) {
+  auto data = std::make_shared<detail::ArrayData>();
+  data->element_oid = type.element_oid;
+  // Commas bound the element count (quoted commas only make it larger).
+  std::size_t commas = 0;
+  for (const char c : text) commas += c == ',' ? 1 : 0;
+  data->elements.reserve(commas + 1);
+  ArrayBuilder builder{type, text, *data, std::nullopt, false};
+  auto shape = detail::parse_array_literal(text, builder);
+  if (!shape) {
+    if (builder.error) return Unexpected(std::move(*builder.error));
+    return Unexpected(detail::make_error(type, text, shape.error()));
+  }
+  data->ndim = static_cast<uint8_t>(shape->ndim);
+  data->dims = shape->dims;
+  return Value{Array(std::move(data))};
+}
+
+}  // namespace
+
+Expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text) {
+  if (type.kind == TypeKind::kArray) return convert_array(type, text);
+  auto v = detail::convert_scalar(type.kind, text);
+  if (!v) return Unexpected(detail::make_error(type, text, v.error()));
+  return std::move(*v);
+}
+
+Expected<Value, ValueError> convert(uint32_t type_oid, std::string_view text) {
+  return convert(builtin_type(type_oid), text);
+}
+
+}  // namespace vil::values

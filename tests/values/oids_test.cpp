@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "vil/values/oids.hpp"
+#include "vil/values/type_info.hpp"
+
+namespace vil::values {
+namespace {
+
+struct Known {
+  uint32_t oid;
+  std::string_view name;
+  uint32_t element;  // 0 for scalars
+};
+
+// The brief's list, each checked by hand against PostgreSQL 15's pg_type.
+constexpr Known kTypes[] = {
+    {16, "bool", 0},
+    {17, "bytea", 0},
+    {18, "char", 0},
+    {19, "name", 0},
+    {20, "int8", 0},
+    {21, "int2", 0},
+    {23, "int4", 0},
+    {25, "text", 0},
+    {26, "oid", 0},
+    {114, "json", 0},
+    {142, "xml", 0},
+    {700, "float4", 0},
+    {701, "float8", 0},
+    {1042, "bpchar", 0},
+    {1043, "varchar", 0},
+    {1082, "date", 0},
+    {1083, "time", 0},
+    {1114, "timestamp", 0},
+    {1184, "timestamptz", 0},
+    {1186, "interval", 0},
+    {1266, "timetz", 0},
+    {1700, "numeric", 0},
+    {2950, "uuid", 0},
+    {3802, "jsonb", 0},
+    {1000, "_bool", 16},
+    {1005, "_int2", 21},
+    {1007, "_int4", 23},
+    {1009, "_text", 25},
+    {1016, "_int8", 20},
+    {1021, "_float4", 700},
+    {1022, "_float8", 701},
+    {1028, "_oid", 26},
+    {1014, "_bpchar", 1042},
+    {1015, "_varchar", 1043},
+    {1182, "_date", 1082},
+    {1183, "_time", 1083},
+    {1115, "_timestamp", 1114},
+    {1185, "_timestamptz", 1184},
+    {1187, "_interval", 1186},
+    {1231, "_numeric", 1700},
+    {1270, "_timetz", 1266},
+    {2951, "_uuid", 2950},
+    {199, "_json", 114},
+    {3807, "_jsonb", 3802},
+    {1001, "_bytea", 17},
+    {1003, "_name", 19},
+    {1002, "_char", 18},
+    {143, "_xml", 142},
+};
+
+TEST(Oids, BuiltinTypesHaveTheirNamesAndElements) {
+  for (const auto& t : kTypes) {
+    const TypeInfo info = builtin_type(t.oid);
+    EXPECT_EQ(info.oid, t.oid);
+    EXPECT_EQ(info.name, t.name) << t.oid;
+    EXPECT_EQ(element_oid(t.oid), t.element) << t.name;
+    if (t.element != 0) {
+      EXPECT_EQ(info.kind, TypeKind::kArray) << t.name;
+      EXPECT_EQ(info.element_oid, t.element) << t.name;
+      EXPECT_EQ(info.element_kind, builtin_type(t.element).kind) << t.name;
+      EXPECT_EQ(array_oid(t.element), t.oid) << t.name;
+    } else {
+      EXPECT_NE(info.kind, TypeKind::kArray) << t.name;
+      EXPECT_NE(info.kind, TypeKind::kUnknown) << t.name;
+    }
+  }
+}
+
+TEST(Oids, KindsOfScalars) {
+  EXPECT_EQ(builtin_type(oid::kBpchar).kind, TypeKind::kText);
+  EXPECT_EQ(builtin_type(oid::kXml).kind, TypeKind::kText);
+  EXPECT_EQ(builtin_type(oid::kChar).kind, TypeKind::kText);
+  EXPECT_EQ(builtin_type(oid::kOid).kind, TypeKind::kOid);
+  EXPECT_EQ(builtin_type(oid::kJsonb).kind, TypeKind::kJsonb);
+  EXPECT_EQ(builtin_type(600).kind, TypeKind::kUnknown);  // point: not understood
+  EXPECT_EQ(builtin_type(0).kind, TypeKind::kUnknown);
+  EXPECT_EQ(element_oid(oid::kInt4), 0u);
+  EXPECT_EQ(array_oid(600), 0u);
+}
+
+// Cross-check with the catalog of the PostgreSQL installed here, when there is one.
+TEST(Oids, MatchTheInstalledPostgresCatalog) {
+  std::ifstream bki("/usr/share/postgresql/15/postgres.bki");
+  if (!bki) GTEST_SKIP() << "no postgres.bki installed";
+  // "insert ( oid typname typnamespace typowner typlen typbyval typtype typcategory
+  //   typispreferred typisdefined typdelim typrelid typsubscript typelem typarray ..."
+  std::map<std::string, std::pair<uint32_t, uint32_t>> catalog;  // name -> (oid, typelem)
+  std::string line;
+  bool in_pg_type = false;
+  while (std::getline(bki, line)) {
+    if (line.rfind("create pg_type", 0) == 0)
+      in_pg_type = true;
+    else if (line.rfind("create ", 0) == 0)
+      in_pg_type = false;
+    if (!in_pg_type || line.rfind("insert ( ", 0) != 0) continue;
+    std::istringstream in(line.substr(9));
+    std::vector<std::string> f;
+    for (std::string w; f.size() < 15 && in >> w;) f.push_back(w);
+    if (f.size() < 15) continue;
+    catalog[f[1]] = {static_cast<uint32_t>(std::stoul(f[0])),
+                     f[13] == "-" ? 0u : static_cast<uint32_t>(std::stoul(f[13]))};
+  }
+  ASSERT_GT(catalog.size(), 100u);
+  for (const auto& t : kTypes) {
+    const auto it = catalog.find(std::string(t.name));
+    ASSERT_NE(it, catalog.end()) << t.name;
+    EXPECT_EQ(it->second.first, t.oid) << t.name;
+    if (t.element != 0) {
+      EXPECT_EQ(it->second.second, t.element) << t.name;
+    }
+  }
+}
+
+TEST(TypeCatalog, RegisteredEnumKeepsItsText) {
+  TypeCatalog c;
+  c.add_type(16384, "public", "mood");
+  const TypeInfo t = c.find(16384);
+  EXPECT_EQ(t.kind, TypeKind::kUnknown);
+  EXPECT_EQ(t.name, "mood");
+  EXPECT_EQ(c.find(99999).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.find(99999).name, "");
+}
+
+TEST(TypeCatalog, ArrayTypeByNameFindsItsElementEvenWhenRegisteredLater) {
+  TypeCatalog c;
+  c.add_type(16390, "public", "_mood");
+  TypeInfo t = c.find(16390);
+  EXPECT_EQ(t.kind, TypeKind::kArray);
+  EXPECT_EQ(t.element_kind, TypeKind::kUnknown);
+  EXPECT_EQ(t.element_oid, 0u);
+  c.add_type(16384, "public", "mood");
+  t = c.find(16390);
+  EXPECT_EQ(t.element_oid, 16384u);
+  EXPECT_EQ(t.element_kind, TypeKind::kUnknown);
+  // Another schema's "mood" is not this array's element.
+  c.add_type(16400, "other", "_mood");
+  EXPECT_EQ(c.find(16400).element_oid, 0u);
+}
+
+TEST(TypeCatalog, AliasOfABuiltinOrAnArray) {
+  TypeCatalog c;
+  c.add_alias(20000, "positive_int", oid::kInt4);
+  TypeInfo t = c.find(20000);
+  EXPECT_EQ(t.kind, TypeKind::kInt4);
+  EXPECT_EQ(t.oid, 20000u);
+  EXPECT_EQ(t.name, "positive_int");
+  c.add_alias(20001, "int_list", oid::kInt4Array);
+  t = c.find(20001);
+  EXPECT_EQ(t.kind, TypeKind::kArray);
+  EXPECT_EQ(t.element_kind, TypeKind::kInt4);
+  c.add_array(20002, "_positive_int", 20000);
+  t = c.find(20002);
+  EXPECT_EQ(t.kind, TypeKind::kArray);
+  EXPECT_EQ(t.element_kind, TypeKind::kInt4);
+  EXPECT_EQ(t.element_oid, 20000u);
+  // A cycle of aliases ends as unknown instead of hanging.
+  c.add_alias(20003, "a", 20004);
+  c.add_alias(20004, "b", 20003);
+  EXPECT_EQ(c.find(20003).kind, TypeKind::kUnknown);
+  // Built-in OIDs cannot be redefined.
+  c.add_alias(oid::kInt4, "nope", oid::kText);
+  EXPECT_EQ(c.find(oid::kInt4).kind, TypeKind::kInt4);
+  EXPECT_EQ(c.registered_count(), 5u);
+}
+
+}  // namespace
+}  // namespace vil::values

@@ -196,7 +196,7 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, Handler& h) {
       e.offset = static_cast<uint32_t>(start);
       e.null = !e.escaped && iequals(e.raw, "null");
     }
-    if (!h.element(e)) return Unexpected(Failure{ValueErrorCode::kSyntax, e.offset, {}});
+    if (!h.element(e)) return std::unexpected(Failure{ValueErrorCode::kSyntax, e.offset, {}});
     ++count[static_cast<std::size_t>(depth)];
     expect = Expect::kSeparator;
   }

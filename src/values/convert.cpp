@@ -17,7 +17,7 @@ Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
   switch (kind) {
     case TypeKind::kBool: {
       const auto b = parse_bool(text);
-      if (!b) return Unexpected(b.error());
+      if (!b) return std::unexpected(b.error());
       return Value{*b};
     }
     case TypeKind::kInt2:
@@ -25,30 +25,30 @@ Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
     case TypeKind::kInt8:
     case TypeKind::kOid: {
       const auto v = parse_int(kind, text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{v->value};
     }
     case TypeKind::kFloat4:
     case TypeKind::kFloat8: {
       const auto v = parse_float(kind, text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{v->value};
     }
     case TypeKind::kNumeric: {
       const auto v = parse_numeric(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Numeric{*v}};
     }
     case TypeKind::kText:
       return Value{Text{text}};
     case TypeKind::kBytea: {
       const auto v = scan_bytea(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Bytea{text}};
     }
     case TypeKind::kUuid: {
       const auto v = parse_uuid(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{*v};
     }
     case TypeKind::kJson:
@@ -57,32 +57,32 @@ Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
       return Value{Json{text}};
     case TypeKind::kDate: {
       const auto v = parse_date(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Date{*v, text}};
     }
     case TypeKind::kTime: {
       const auto v = parse_time(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Time{*v, text}};
     }
     case TypeKind::kTimeTz: {
       const auto v = parse_timetz(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{TimeTz{v->micros, v->offset_seconds, text}};
     }
     case TypeKind::kTimestamp: {
       const auto v = parse_timestamp(text, false);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Timestamp{*v, text}};
     }
     case TypeKind::kTimestampTz: {
       const auto v = parse_timestamp(text, true);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{TimestampTz{*v, text}};
     }
     case TypeKind::kInterval: {
       const auto v = parse_interval(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       return Value{Interval{v->months, v->days, v->micros, text}};
     }
     case TypeKind::kArray:  // arrays of arrays do not exist; a registration said so wrongly
@@ -139,7 +139,7 @@ struct ArrayBuilder {
   }
 };
 
-Expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view text) {
+std::expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view text) {
   auto data = std::make_shared<detail::ArrayData>();
   data->element_oid = type.element_oid;
   // Commas bound the element count (quoted commas only make it larger).
@@ -149,8 +149,8 @@ Expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view
   ArrayBuilder builder{type, text, *data, std::nullopt, false};
   auto shape = detail::parse_array_literal(text, builder);
   if (!shape) {
-    if (builder.error) return Unexpected(std::move(*builder.error));
-    return Unexpected(detail::make_error(type, text, shape.error()));
+    if (builder.error) return std::unexpected(std::move(*builder.error));
+    return std::unexpected(detail::make_error(type, text, shape.error()));
   }
   data->ndim = static_cast<uint8_t>(shape->ndim);
   data->dims = shape->dims;
@@ -159,14 +159,14 @@ Expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view
 
 }  // namespace
 
-Expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text) {
+std::expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text) {
   if (type.kind == TypeKind::kArray) return convert_array(type, text);
   auto v = detail::convert_scalar(type.kind, text);
-  if (!v) return Unexpected(detail::make_error(type, text, v.error()));
+  if (!v) return std::unexpected(detail::make_error(type, text, v.error()));
   return std::move(*v);
 }
 
-Expected<Value, ValueError> convert(uint32_t type_oid, std::string_view text) {
+std::expected<Value, ValueError> convert(uint32_t type_oid, std::string_view text) {
   return convert(builtin_type(type_oid), text);
 }
 

@@ -181,11 +181,11 @@ Parsed<int32_t> parse_date(std::string_view text) noexcept {
       break;
   }
   auto ymd = read_date(c, kWhat);
-  if (!ymd) return Unexpected(ymd.error());
+  if (!ymd) return std::unexpected(ymd.error());
   auto bc = read_era_and_end(c, kWhat);
-  if (!bc) return Unexpected(bc.error());
+  if (!bc) return std::unexpected(bc.error());
   auto days = civil_days(*ymd, *bc);
-  if (!days) return Unexpected(days.error());
+  if (!days) return std::unexpected(days.error());
   if (*days < kMinDays || *days > kMaxDateDays) {
     return out_of_range(ymd->offset, "is out of range [4714-11-24 BC, 5874897-12-31]");
   }
@@ -208,9 +208,9 @@ Parsed<ParsedTimeTz> parse_timetz(std::string_view text) noexcept {
   const Trimmed t = trim(text);
   Cursor c{text.substr(0, t.end), t.begin};
   auto micros = read_time(c, kWhat);
-  if (!micros) return Unexpected(micros.error());
+  if (!micros) return std::unexpected(micros.error());
   auto offset = read_offset(c, kWhat);
-  if (!offset) return Unexpected(offset.error());
+  if (!offset) return std::unexpected(offset.error());
   if (!c.at_end()) return syntax(c.i, kWhat);
   if (*micros > kMicrosPerDay) return out_of_range(t.begin, "is out of range [00:00, 24:00]");
   return ParsedTimeTz{*micros, *offset};
@@ -231,22 +231,22 @@ Parsed<int64_t> parse_timestamp(std::string_view text, bool with_zone) noexcept 
       break;
   }
   auto ymd = read_date(c, what);
-  if (!ymd) return Unexpected(ymd.error());
+  if (!ymd) return std::unexpected(ymd.error());
   if (!c.eat(' ') && !c.eat('T')) return syntax(c.i, what);
   auto time = read_time(c, what);
   if (!time) return time;
   int32_t offset = 0;
   if (with_zone) {
     auto o = read_offset(c, what);
-    if (!o) return Unexpected(o.error());
+    if (!o) return std::unexpected(o.error());
     offset = *o;
   } else if (c.peek() == '+' || c.peek() == '-') {
     return syntax(c.i, "has a UTC offset, which timestamp (without time zone) does not take");
   }
   auto bc = read_era_and_end(c, what);
-  if (!bc) return Unexpected(bc.error());
+  if (!bc) return std::unexpected(bc.error());
   auto days = civil_days(*ymd, *bc);
-  if (!days) return Unexpected(days.error());
+  if (!days) return std::unexpected(days.error());
 
   constexpr std::string_view kRange = "is out of range [4714-11-24 BC, 294247-01-10 UTC]";
   int64_t micros;

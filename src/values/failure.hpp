@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "vil/values/expected.hpp"
+#include <expected>
 #include "vil/values/type_info.hpp"
 #include "vil/values/value.hpp"
 
@@ -18,17 +18,17 @@ struct Failure {
 };
 
 template <class T>
-using Parsed = Expected<T, Failure>;
+using Parsed = std::expected<T, Failure>;
 
-inline Unexpected<Failure> syntax(std::size_t offset, std::string_view what) {
-  return Unexpected<Failure>(Failure{ValueErrorCode::kSyntax, static_cast<uint32_t>(offset), what});
+inline std::unexpected<Failure> syntax(std::size_t offset, std::string_view what) {
+  return std::unexpected<Failure>(Failure{ValueErrorCode::kSyntax, static_cast<uint32_t>(offset), what});
 }
-inline Unexpected<Failure> out_of_range(std::size_t offset, std::string_view what) {
-  return Unexpected<Failure>(
+inline std::unexpected<Failure> out_of_range(std::size_t offset, std::string_view what) {
+  return std::unexpected<Failure>(
       Failure{ValueErrorCode::kOutOfRange, static_cast<uint32_t>(offset), what});
 }
-inline Unexpected<Failure> bad_array(std::size_t offset, std::string_view what) {
-  return Unexpected<Failure>(Failure{ValueErrorCode::kArray, static_cast<uint32_t>(offset), what});
+inline std::unexpected<Failure> bad_array(std::size_t offset, std::string_view what) {
+  return std::unexpected<Failure>(Failure{ValueErrorCode::kArray, static_cast<uint32_t>(offset), what});
 }
 
 // "int4: '12a' is not an integer (offset 2)" or, for arrays,

@@ -45,7 +45,7 @@ void embed_json(std::string& out, std::string_view text) {
 
 Parsed<void> write_bytea(std::string& out, std::string_view text) {
   const auto size = detail::scan_bytea(text);
-  if (!size) return Unexpected(size.error());
+  if (!size) return std::unexpected(size.error());
   if (detail::is_hex_bytea(text)) {
     out.append("\"\\\\x", 4);
     for (std::size_t i = 2; i < text.size(); ++i) {
@@ -65,7 +65,7 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
   switch (kind) {
     case TypeKind::kBool: {
       const auto b = detail::parse_bool(text);
-      if (!b) return Unexpected(b.error());
+      if (!b) return std::unexpected(b.error());
       if (*b) {
         out.append("true", 4);
       } else {
@@ -78,7 +78,7 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
     case TypeKind::kInt8:
     case TypeKind::kOid: {
       const auto v = detail::parse_int(kind, text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       if (v->canonical) {
         append(out, text);
       } else {
@@ -89,7 +89,7 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
     case TypeKind::kFloat4:
     case TypeKind::kFloat8: {
       const auto v = detail::parse_float(kind, text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       switch (v->cls) {
         case detail::FloatClass::kNaN:
           out.append("\"NaN\"", 5);
@@ -114,7 +114,7 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
     }
     case TypeKind::kNumeric: {
       const auto v = detail::parse_numeric(text);
-      if (!v) return Unexpected(v.error());
+      if (!v) return std::unexpected(v.error());
       out.push_back('"');
       append(out, *v);
       out.push_back('"');
@@ -172,7 +172,7 @@ struct ArrayWriter {
 
 }  // namespace
 
-Expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
+std::expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
                                             std::string_view text) {
   const std::size_t start = out.size();
   std::optional<ValueError> error;
@@ -196,10 +196,10 @@ Expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& ty
   // Not a valid text form of its type: kept as a string so the output stays valid JSON.
   out.resize(start);
   write_json_string(out, text);
-  return Unexpected(std::move(*error));
+  return std::unexpected(std::move(*error));
 }
 
-Expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
+std::expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
                                             std::string_view text) {
   return write_json_value(out, builtin_type(type_oid), text);
 }

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "vil/values/expected.hpp"
+#include <expected>
 #include "vil/values/type_info.hpp"
 #include "vil/values/value.hpp"
 
@@ -15,9 +15,9 @@ namespace vil::values {
 // Converts `text` as a value of `type`. The result may point into `text` (see value.hpp).
 // Unknown types give Unknown{text}; bad text gives a ValueError naming the type, the text,
 // the cause and its offset. Allocates only for arrays.
-Expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text);
+std::expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text);
 
 // The same for a built-in type OID (others give Unknown).
-Expected<Value, ValueError> convert(uint32_t type_oid, std::string_view text);
+std::expected<Value, ValueError> convert(uint32_t type_oid, std::string_view text);
 
 }  // namespace vil::values

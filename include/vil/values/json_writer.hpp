@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "vil/values/expected.hpp"
+#include <expected>
 #include "vil/values/type_info.hpp"
 #include "vil/values/value.hpp"
 
@@ -26,9 +26,9 @@ namespace vil::values {
 // so the output stays valid JSON, and the error says what was wrong. Embedded json/jsonb
 // has its line breaks (outside strings, the only place JSON allows them) turned into
 // spaces so one change stays on one line.
-Expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
+std::expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
                                             std::string_view text);
-Expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
+std::expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
                                             std::string_view text);
 
 inline void write_json_null(std::string& out) {

@@ -48,9 +48,16 @@ struct ConfigError {
   std::string message;
 };
 
-// Parses the YAML form (a document with a `cdc:` block) and validates it.
-std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(std::string_view yaml);
-std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem::path& path);
+// How much a parse checks: everything, or only what the text says (a
+// command line fills in the rest, then calls validate()).
+enum class ConfigCheck { Complete, AsWritten };
+
+// Parses the YAML form (a document with a `cdc:` block; other top-level
+// blocks are left to their owners).
+std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(
+    std::string_view yaml, ConfigCheck check = ConfigCheck::Complete);
+std::expected<CdcConfig, ConfigError> load_cdc_config_file(
+    const std::filesystem::path& path, ConfigCheck check = ConfigCheck::Complete);
 
 // Checks required fields and names; the trigger calls this before connecting.
 std::expected<void, ConfigError> validate(const CdcConfig& config);

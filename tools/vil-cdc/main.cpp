@@ -1,0 +1,62 @@
+// vil-cdc: stream PostgreSQL changes (logical replication, pgoutput) as JSON
+// lines or Debezium envelopes; `vil-cdc demo` shows it on a throwaway server.
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "demo_command.hpp"
+#include "exit_codes.hpp"
+#include "signal_watch.hpp"
+#include "stream_command.hpp"
+#include "stream_settings.hpp"
+
+int main(int argc, char** argv) {
+  using namespace vil::cli;
+  // First, before any thread exists.
+  SignalWatch signals;
+
+  CLI::App app{"vil-cdc: PostgreSQL change data capture over logical replication (pgoutput)",
+               "vil-cdc"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vil-cdc 0.1.0");
+
+  CLI::App* stream = app.add_subcommand(
+      "stream", "Stream committed changes from a slot to stdout or a file, in commit order");
+  StreamOptions stream_options;
+  stream_options.add_to(*stream);
+
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Start a throwaway PostgreSQL, write to a demo shop and stream its changes");
+  DemoOptions demo_options;
+  std::string demo_format = "jsonl";
+  demo->add_option("--max-events", demo_options.max_events, "changes to stream before exiting")
+      ->capture_default_str();
+  demo->add_option("--rate", demo_options.rate, "writer transactions per second")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  demo->add_option("--format", demo_format, "jsonl or debezium")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (stream->parsed()) {
+    auto settings = stream_options.resolve();
+    if (!settings) {
+      std::fprintf(stderr, "vil-cdc: configuration: %s\n", settings.error().c_str());
+      return kExitUsage;
+    }
+    return run_stream(*settings, signals);
+  }
+  auto format = parse_format(demo_format);
+  if (!format) {
+    std::fprintf(stderr, "vil-cdc: --format: '%s' is not jsonl or debezium\n", demo_format.c_str());
+    return kExitUsage;
+  }
+  demo_options.format = *format;
+  return run_demo(demo_options, signals);
+}

@@ -1,0 +1,64 @@
+#include "output_writer.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace vil::cli {
+
+namespace {
+// Lines are written in blocks of about this size between flushes.
+constexpr size_t kWriteBlock = 256u << 10;
+}  // namespace
+
+OutputWriter::OutputWriter(int fd, std::string name, bool fsync, output::ChangeEncoder encoder,
+                           uint64_t max_events, std::function<void()> on_limit)
+    : fd_(fd),
+      name_(std::move(name)),
+      fsync_(fsync),
+      encoder_(std::move(encoder)),
+      max_events_(max_events),
+      on_limit_(std::move(on_limit)) {
+  struct stat st{};
+  regular_file_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  buffer_.reserve(kWriteBlock * 2);
+}
+
+void OutputWriter::on_change(const cdc::Change& change) {
+  if (reader_gone_) throw std::runtime_error("the output was closed by its reader");
+  encoder_.encode(change, buffer_);
+  const uint64_t n = events_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (buffer_.size() >= kWriteBlock) write_out();
+  if (max_events_ != 0 && n == max_events_ && on_limit_) on_limit_();
+}
+
+void OutputWriter::flush() {
+  write_out();
+  if (fsync_ && regular_file_ && fdatasync(fd_) != 0) {
+    throw std::runtime_error(fmt::format("fsync of {} failed: {}", name_, std::strerror(errno)));
+  }
+}
+
+void OutputWriter::write_out() {
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) {
+        reader_gone_ = true;
+        throw std::runtime_error("the output was closed by its reader");
+      }
+      throw std::runtime_error(fmt::format("writing to {} failed: {}", name_, std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  buffer_.clear();
+}
+
+}  // namespace vil::cli

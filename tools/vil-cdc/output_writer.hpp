@@ -1,0 +1,45 @@
+#pragma once
+// The Data-lane sink of vil-cdc: encodes each change as a line, buffers, and
+// writes on flush(), which the trigger calls before it confirms an LSN, so a
+// change is confirmed only after its line was written (and fsynced with
+// --fsync).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "vil/cdc/change.hpp"
+#include "vil/output/change_encoder.hpp"
+
+namespace vil::cli {
+
+class OutputWriter final : public cdc::ChangeSink {
+ public:
+  // `fd` is borrowed. `on_limit` runs once, when `max_events` changes were
+  // written (0: no limit).
+  OutputWriter(int fd, std::string name, bool fsync, output::ChangeEncoder encoder,
+               uint64_t max_events, std::function<void()> on_limit);
+
+  void on_change(const cdc::Change& change) override;
+  void flush() override;
+
+  uint64_t events() const { return events_.load(std::memory_order_relaxed); }
+  // The reader of a pipe went away (`vil-cdc stream | head`): not an error.
+  bool reader_gone() const { return reader_gone_; }
+
+ private:
+  void write_out();
+
+  int fd_;
+  std::string name_;
+  bool fsync_;
+  bool regular_file_;
+  output::ChangeEncoder encoder_;
+  uint64_t max_events_;
+  std::function<void()> on_limit_;
+  std::string buffer_;
+  std::atomic<uint64_t> events_{0};
+  bool reader_gone_ = false;
+};
+
+}  // namespace vil::cli

@@ -1,0 +1,54 @@
+#pragma once
+// The settings of `vil-cdc stream`: the command-line flags, the YAML file
+// (`--config`, its `cdc:` block and an `output:` block), and how they merge:
+// a flag given on the command line overrides the file.
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "vil/cdc/cdc_config.hpp"
+#include "vil/log/format.hpp"
+#include "vil/output/change_encoder.hpp"
+#include "vil/pgoutput/lsn.hpp"
+
+namespace vil::cli {
+
+struct StreamSettings {
+  cdc::CdcConfig cdc;
+  output::Format format = output::Format::JsonLines;
+  std::string output = "-";  // "-" is stdout; a file is appended to
+  bool fsync = false;        // fdatasync a file before confirming
+  std::optional<pgoutput::Lsn> end_lsn;
+  uint64_t max_events = 0;  // 0: no limit
+  bool quiet = false;       // no progress line, no notices
+  std::string log = "off";  // mq_log records: off, stderr, or a file path
+  std::optional<log::LogFormat> log_format;
+};
+
+// Registers the flags on a subcommand and resolves them after parsing.
+class StreamOptions {
+ public:
+  void add_to(CLI::App& command);
+  // The merged, validated settings, or a one-line configuration error.
+  std::expected<StreamSettings, std::string> resolve() const;
+
+ private:
+  // Raw flag values; whether each was given is asked of its CLI::Option.
+  std::string config_path_;
+  std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
+      log_format_;
+  bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
+       no_messages_ = false;
+  uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0;
+  int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
+  uint64_t max_events_ = 0;
+  CLI::App* command_ = nullptr;
+};
+
+std::optional<output::Format> parse_format(std::string_view name);
+
+}  // namespace vil::cli

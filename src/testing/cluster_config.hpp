@@ -1,0 +1,27 @@
+// The text of the cluster's configuration files and connection strings.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vil/testing/throwaway_cluster.hpp"
+
+namespace vil::testing::detail {
+
+// The block appended to initdb's postgresql.conf: our defaults, then the
+// caller's settings (later lines win). Throws ClusterError on a malformed key.
+std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::path& socket_dir);
+
+// pg_hba.conf: the password roles need scram-sha-256 on 127.0.0.1; every
+// other role is trusted there and on the unix socket.
+std::string pg_hba_conf(const std::vector<std::string>& password_roles);
+
+// A value in a libpq key/value string, quoted when needed.
+std::string conninfo_value(std::string_view value);
+
+// Throws ClusterError unless `name` can be a role or database name here.
+void check_object_name(std::string_view what, std::string_view name);
+
+}  // namespace vil::testing::detail

@@ -4,6 +4,7 @@
 // change is confirmed only after its line was written (and fsynced with
 // --fsync).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>

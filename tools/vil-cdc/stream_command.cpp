@@ -97,8 +97,10 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
 
   cdc::CdcTrigger trigger(settings.cdc);
   signals.set_action([&] { trigger.stop(); });
-  output::ChangeEncoder encoder(output::EncoderOptions{settings.format,
-                                                       database_of(settings.cdc.conn_string)});
+  output::ChangeEncoderOptions encoder_options;
+  encoder_options.format = settings.format;
+  encoder_options.database = database_of(settings.cdc.conn_string);
+  output::ChangeEncoder encoder(encoder_options);
   OutputWriter writer(fd, name, settings.fsync, std::move(encoder), settings.max_events,
                       [&] { trigger.stop(); });
   trigger.set_sink(&writer);

@@ -1,0 +1,116 @@
+#pragma once
+// ChangeEncoder: one cdc::Change in, JSON lines out (DESIGN.md §4). Pure: no
+// I/O, the caller owns the buffer and decides when to write and flush it.
+//
+// Format::JsonLines, one line per change, keys in this order:
+//   {"op":"insert"|"update"|"delete","schema":"public","table":"orders",
+//    "commit_lsn":"0/1A2B3F0","lsn":"0/1A2B3C4","seq":3,"xid":742,
+//    "commit_ts":"2026-11-24T01:05:00.123456Z","before":{...}|null,"after":{...}|null}
+//   - LSNs are PostgreSQL's "X/Y" upper-case hex; seq is Change::ordinal;
+//     commit_ts is UTC with exactly six fractional digits (rounded down).
+//   - before: the key columns for an old key tuple (REPLICA IDENTITY DEFAULT or
+//     USING INDEX), the whole old row for REPLICA IDENTITY FULL, null when the
+//     server sent no old row (every insert; an update that kept its key).
+//     (An old row never holds an unsent TOASTed value in practice; should one,
+//     it is left out of "before".)
+//   - after: the new row; null for a delete.
+//   - A TOASTed value an update left alone (the server does not send it) is
+//     taken from the old row when REPLICA IDENTITY FULL supplied it; otherwise
+//     it is left out of "after" and its column named in a trailing
+//     "unchanged_toast":["col",...] (the key is absent when there is none).
+//   - Values follow values::write_json_value (DESIGN.md §4); a column sent in
+//     binary format is written as a "\\x..." hex string.
+//   truncate: {"op":"truncate","tables":["public.a","public.b"],"cascade":false,
+//     "restart_identity":false,"commit_lsn":..,"lsn":..,"seq":..,"xid":..,"commit_ts":..}
+//   message (pg_logical_emit_message), content as a JSON string (invalid UTF-8
+//   becomes U+FFFD):
+//     transactional: {"op":"message","prefix":"p","content":"c","transactional":true,
+//                     "commit_lsn":..,"lsn":..,"seq":..,"xid":..,"commit_ts":..}
+//     not:           {"op":"message","prefix":"p","content":"c","transactional":false,
+//                     "lsn":..,"ts":..}
+//     A non-transactional message belongs to no transaction: it has no commit
+//     LSN, xid or seq, and "ts" is when it was decoded (Change::commit_time_ns).
+//
+// Format::Debezium: the value (schemas disabled) that Debezium's PostgreSQL
+// connector writes, so Debezium consumers read it unchanged:
+//   {"before":{...}|null,"after":{...}|null,
+//    "source":{"version":"0.1.0","connector":"postgresql","name":"vil-cdc",
+//              "ts_ms":<commit time, ms>,"snapshot":"false","db":"shop",
+//              "sequence":"[\"<previous commit LSN>\",\"<lsn>\"]","schema":"public",
+//              "table":"orders","txId":742,"lsn":<lsn as a number>,"xmin":null},
+//    "op":"c"|"u"|"d","ts_ms":<when encoded, ms>,"transaction":null}
+//   - before/after as in JSON lines; an unchanged TOASTed value the old row does
+//     not supply is Debezium's placeholder "__debezium_unavailable_value".
+//   - source.sequence is Debezium's ["last commit LSN","this LSN"], decimal, as
+//     one string: the first is the commit LSN of the transaction this encoder
+//     saw before the current one (null for the first, so after a restart too).
+//   - truncate: one "t" event per table, before and after null, source naming
+//     the table (a TRUNCATE of two tables gives two lines).
+//   - message: {"op":"m","ts_ms":..,"source":{...,"schema":"","table":"",..},
+//     "message":{"prefix":"p","content":"<base64>"}}; a non-transactional
+//     message has "txId":null.
+//   - Differences from Debezium: values inside before/after follow DESIGN.md
+//     §4, not Debezium's default encodings (numeric is its exact decimal string,
+//     not base64 bytes; timestamps, dates, times and intervals are PostgreSQL's
+//     ISO text, not epoch numbers; json/jsonb are embedded objects, not
+//     strings; bytea is "\\x..." hex, not base64). No tombstone follows a
+//     delete (there is no record key here), and no schema, key or
+//     transaction-metadata topics exist.
+//
+// Speed: the encoder keeps, per relation, the escaped "schema"/"table"
+// fragment and each column's escaped key and type, so a row costs only its
+// values. With a reused output string, encoding allocates nothing in the
+// steady state. Not thread-safe: one encoder per stream.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vil/cdc/change.hpp"
+#include "vil/output/format.hpp"
+
+namespace vil::output {
+
+struct ChangeEncoderOptions {
+  Format format = Format::JsonLines;
+  std::string database;                 // Debezium source.db
+  std::string server_name = "vil-cdc";  // Debezium source.name (its topic prefix)
+  std::string version;                  // Debezium source.version; empty: library_version()
+  // Debezium's top-level ts_ms, when the event was made: Unix nanoseconds.
+  // nullptr: the system clock (tests give a fixed one).
+  std::int64_t (*clock_ns)() = nullptr;
+};
+
+// This library's version ("0.1.0").
+[[nodiscard]] std::string_view library_version() noexcept;
+
+class ChangeEncoder {
+ public:
+  explicit ChangeEncoder(ChangeEncoderOptions options = {});
+  ~ChangeEncoder();
+  ChangeEncoder(ChangeEncoder&&) noexcept;
+  ChangeEncoder& operator=(ChangeEncoder&&) noexcept;
+  ChangeEncoder(const ChangeEncoder&) = delete;
+  ChangeEncoder& operator=(const ChangeEncoder&) = delete;
+
+  // Appends the change's line and '\n' to `out` (for a Debezium truncate, one
+  // line per table). Nothing else in `out` is touched. A Change without the
+  // relation its kind needs (which the trigger never delivers) is written as a
+  // line with null rows rather than dropped.
+  void encode(const cdc::Change& change, std::string& out);
+
+  // Column values whose text was not a valid form of their type (the server
+  // never sends such; they are written as JSON strings of their text).
+  [[nodiscard]] std::uint64_t value_errors() const noexcept;
+  // What the last of them was, in words; empty when none.
+  [[nodiscard]] const std::string& last_value_error() const noexcept;
+
+  [[nodiscard]] const ChangeEncoderOptions& options() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vil::output

@@ -1,0 +1,20 @@
+#pragma once
+// The output formats of DESIGN.md §4 and their command-line names.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vil::output {
+
+enum class Format : std::uint8_t {
+  JsonLines,  // --format jsonl: this project's own lines (DESIGN.md §4)
+  Debezium,   // --format debezium: the value of Debezium's PostgreSQL connector events
+};
+
+// "jsonl" or "debezium".
+[[nodiscard]] std::string_view to_string(Format format) noexcept;
+// Accepts what to_string() gives ("json" and "jsonlines" too); nullopt otherwise.
+[[nodiscard]] std::optional<Format> parse_format(std::string_view name) noexcept;
+
+}  // namespace vil::output

@@ -1,0 +1,54 @@
+#include "vil/output/change_encoder.hpp"
+
+#include "output/encoder_state.hpp"
+#include "vil/values/json_writer.hpp"
+
+#ifndef VIL_OUTPUT_VERSION
+#error "VIL_OUTPUT_VERSION (the project's version) is set by src/output/CMakeLists.txt"
+#endif
+
+namespace vil::output {
+
+std::string_view library_version() noexcept {
+  return VIL_OUTPUT_VERSION;
+}
+
+ChangeEncoder::State::State(ChangeEncoderOptions opts) : options(std::move(opts)) {
+  if (options.version.empty()) options.version = std::string(library_version());
+  source_head.append("\"source\":{\"version\":");
+  values::write_json_string(source_head, options.version);
+  source_head.append(",\"connector\":\"postgresql\",\"name\":");
+  values::write_json_string(source_head, options.server_name);
+  source_head.append(",\"ts_ms\":");
+  source_db.append(",\"snapshot\":\"false\",\"db\":");
+  values::write_json_string(source_db, options.database);
+  source_db.append(",\"sequence\":\"[");
+}
+
+ChangeEncoder::ChangeEncoder(ChangeEncoderOptions options)
+    : state_(std::make_unique<State>(std::move(options))) {}
+ChangeEncoder::~ChangeEncoder() = default;
+ChangeEncoder::ChangeEncoder(ChangeEncoder&&) noexcept = default;
+ChangeEncoder& ChangeEncoder::operator=(ChangeEncoder&&) noexcept = default;
+
+void ChangeEncoder::encode(const cdc::Change& change, std::string& out) {
+  if (state_->options.format == Format::Debezium) {
+    state_->encode_debezium(change, out);
+  } else {
+    state_->encode_json_lines(change, out);
+  }
+}
+
+std::uint64_t ChangeEncoder::value_errors() const noexcept {
+  return state_->rows.value_errors();
+}
+
+const std::string& ChangeEncoder::last_value_error() const noexcept {
+  return state_->rows.last_value_error();
+}
+
+const ChangeEncoderOptions& ChangeEncoder::options() const noexcept {
+  return state_->options;
+}
+
+}  // namespace vil::output

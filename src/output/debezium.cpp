@@ -1,0 +1,153 @@
+// Format::Debezium: the value Debezium's PostgreSQL connector writes with
+// schemas disabled (the layout and the differences are in change_encoder.hpp).
+#include <chrono>
+
+#include "output/base64.hpp"
+#include "output/encoder_state.hpp"
+#include "vil/values/json_writer.hpp"
+
+namespace vil::output {
+namespace {
+
+using cdc::Change;
+using cdc::ChangeKind;
+using detail::append_int;
+
+bool in_transaction(const Change& change) noexcept {
+  return change.kind != ChangeKind::Message || change.transactional;
+}
+
+std::int64_t now_ns(const ChangeEncoderOptions& options) {
+  if (options.clock_ns != nullptr) return options.clock_ns();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ,"op":"x","ts_ms":N
+void op_and_time(std::string& out, char op, const ChangeEncoderOptions& options) {
+  out.append(R"(,"op":")");
+  out.push_back(op);
+  out.append(R"(","ts_ms":)");
+  append_int(out, detail::floor_div(now_ns(options), 1'000'000));
+}
+
+char row_op(ChangeKind kind) noexcept {
+  switch (kind) {
+    case ChangeKind::Insert:
+      return 'c';
+    case ChangeKind::Update:
+      return 'u';
+    default:
+      return 'd';
+  }
+}
+
+// A decimal LSN inside source.sequence, itself a JSON string: \"123\".
+void sequence_lsn(std::string& out, pgoutput::Lsn lsn) {
+  if (!lsn.valid()) {
+    out.append("null");
+    return;
+  }
+  out.append(R"(\")");
+  append_int(out, lsn.value);
+  out.append(R"(\")");
+}
+
+}  // namespace
+
+// "source":{...}, with `location` the "schema":..,"table":.. fragment.
+void ChangeEncoder::State::debezium_source(const Change& change, std::string_view location,
+                                           std::string& out) {
+  const bool transactional = in_transaction(change);
+  if (transactional && change.commit_lsn != current_commit) {
+    previous_commit = current_commit;
+    current_commit = change.commit_lsn;
+  }
+  out.append(source_head);
+  append_int(out, detail::floor_div(change.commit_time_ns, 1'000'000));
+  out.append(source_db);
+  // Debezium's [last committed LSN, this LSN]: for a change inside a
+  // transaction the last commit is the transaction before it.
+  sequence_lsn(out, transactional ? previous_commit : current_commit);
+  out.push_back(',');
+  sequence_lsn(out, change.lsn);
+  out.append(R"(]",)");
+  out.append(location);
+  out.append(R"(,"txId":)");
+  if (transactional) {
+    append_int(out, change.xid);
+  } else {
+    out.append("null");
+  }
+  out.append(R"(,"lsn":)");
+  append_int(out, change.lsn.value);
+  out.append(R"(,"xmin":null})");
+}
+
+void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) {
+  const detail::RelationLayout* layout =
+      change.relation != nullptr ? &layouts.get(*change.relation, change.types) : nullptr;
+  out.append(R"({"before":)");
+  if (layout != nullptr && change.kind != ChangeKind::Insert &&
+      change.old_kind != pgoutput::OldTuple::none) {
+    rows.write_old(out, *layout, change.old_tuple, change.old_kind == pgoutput::OldTuple::key,
+                   detail::UnsentToast::placeholder);
+  } else {
+    values::write_json_null(out);
+  }
+  out.append(R"(,"after":)");
+  if (layout != nullptr && change.kind != ChangeKind::Delete) {
+    rows.write_new(out, *layout, change.new_tuple, change.old_kind, change.old_tuple,
+                   detail::UnsentToast::placeholder);
+  } else {
+    values::write_json_null(out);
+  }
+  out.push_back(',');
+  debezium_source(change,
+                  layout != nullptr ? std::string_view(layout->location)
+                                    : std::string_view(R"("schema":null,"table":null)"),
+                  out);
+  op_and_time(out, row_op(change.kind), options);
+  out.append(",\"transaction\":null}\n");
+}
+
+void ChangeEncoder::State::encode_debezium(const Change& change, std::string& out) {
+  switch (change.kind) {
+    case ChangeKind::Insert:
+    case ChangeKind::Update:
+    case ChangeKind::Delete:
+      debezium_row(change, out);
+      return;
+    case ChangeKind::Truncate: {
+      // Debezium writes one event per truncated table.
+      std::string location;
+      for (const pgoutput::RelationSchema* relation : change.truncated) {
+        if (relation == nullptr) continue;
+        location.assign(R"("schema":)");
+        values::write_json_string(location, relation->namespace_name);
+        location.append(R"(,"table":)");
+        values::write_json_string(location, relation->name);
+        out.append(R"({"before":null,"after":null,)");
+        debezium_source(change, location, out);
+        op_and_time(out, 't', options);
+        out.append(",\"transaction\":null}\n");
+      }
+      return;
+    }
+    case ChangeKind::Message: {
+      out.append(R"({"op":"m","ts_ms":)");
+      append_int(out, detail::floor_div(now_ns(options), 1'000'000));
+      out.push_back(',');
+      debezium_source(change, R"("schema":"","table":"")", out);
+      out.append(R"(,"message":{"prefix":)");
+      values::write_json_string(out, change.prefix);
+      out.append(R"(,"content":")");
+      detail::append_base64(out, change.content);
+      out.append("\"}}\n");
+      return;
+    }
+  }
+}
+
+}  // namespace vil::output

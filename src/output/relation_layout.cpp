@@ -1,0 +1,98 @@
+#include "output/relation_layout.hpp"
+
+#include "vil/values/json_writer.hpp"
+
+namespace vil::output::detail {
+namespace {
+
+bool same_description(const pgoutput::RelationSchema& a,
+                      const pgoutput::RelationSchema& b) noexcept {
+  if (a.id != b.id || a.columns.size() != b.columns.size() || a.name != b.name ||
+      a.namespace_name != b.namespace_name) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.columns.size(); ++i) {
+    const pgoutput::ColumnSchema& x = a.columns[i];
+    const pgoutput::ColumnSchema& y = b.columns[i];
+    if (x.type_oid != y.type_oid || x.is_key != y.is_key || x.name != y.name) return false;
+  }
+  return true;
+}
+
+std::string_view type_name(const pgoutput::TypeCache* types, pgoutput::Oid oid) noexcept {
+  const pgoutput::TypeSchema* type = types != nullptr ? types->find(oid) : nullptr;
+  return type != nullptr ? std::string_view(type->qualified_name) : std::string_view();
+}
+
+bool is_current(const RelationLayout& layout, const pgoutput::RelationSchema& schema,
+                const pgoutput::TypeCache* types) noexcept {
+  if (layout.schema != &schema || !same_description(layout.derived_from, schema)) return false;
+  for (const auto& [oid, name] : layout.type_names) {
+    if (type_name(types, oid) != name) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
+                                       const pgoutput::TypeCache* types) {
+  if (last_ != nullptr && is_current(*last_, schema, types)) return *last_;
+  if (const auto it = layouts_.find(schema.id);
+      it != layouts_.end() && is_current(it->second, schema, types)) {
+    last_ = &it->second;
+    return it->second;
+  }
+
+  register_types(schema, types);
+  RelationLayout& layout = layouts_[schema.id];
+  layout.schema = &schema;
+  layout.derived_from = schema;
+  layout.location.clear();
+  layout.location.append("\"schema\":");
+  values::write_json_string(layout.location, schema.namespace_name);
+  layout.location.append(",\"table\":");
+  values::write_json_string(layout.location, schema.name);
+  layout.type_names.clear();
+  layout.columns.clear();
+  layout.columns.reserve(schema.columns.size());
+  for (const pgoutput::ColumnSchema& column : schema.columns) {
+    ColumnLayout c;
+    c.key.push_back(',');
+    values::write_json_string(c.key, column.name);
+    c.key.push_back(':');
+    c.type = catalog_.find(column.type_oid);
+    c.is_key = column.is_key;
+    if (values::builtin_type(column.type_oid).kind == values::TypeKind::kUnknown) {
+      layout.type_names.emplace_back(column.type_oid, type_name(types, column.type_oid));
+    }
+    layout.columns.push_back(std::move(c));
+  }
+  last_ = &layout;
+  return layout;
+}
+
+void LayoutCache::register_types(const pgoutput::RelationSchema& schema,
+                                 const pgoutput::TypeCache* types) {
+  if (types == nullptr) return;
+  bool renamed = false;
+  for (const pgoutput::ColumnSchema& column : schema.columns) {
+    if (values::builtin_type(column.type_oid).kind != values::TypeKind::kUnknown) continue;
+    const pgoutput::TypeSchema* type = types->find(column.type_oid);
+    if (type == nullptr) continue;
+    auto [it, added] = registered_.try_emplace(column.type_oid, type->qualified_name);
+    if (!added) {
+      if (it->second == type->qualified_name) continue;
+      it->second = type->qualified_name;
+      renamed = true;
+    }
+    catalog_.add_type(type->id, type->namespace_name, type->name);
+  }
+  // Layouts hold TypeInfo names that point into the catalog's replaced entries.
+  if (renamed) {
+    layouts_.clear();
+    last_ = nullptr;
+  }
+}
+
+}  // namespace vil::output::detail

@@ -1,0 +1,88 @@
+#include "output/row_writer.hpp"
+
+#include "vil/values/json_writer.hpp"
+
+namespace vil::output::detail {
+
+void RowWriter::write_value(std::string& out, const ColumnLayout& column,
+                            const pgoutput::ColumnValue& value) {
+  switch (value.kind) {
+    case pgoutput::ColumnKind::text:
+      if (auto written = values::write_json_value(out, column.type, value.text()); !written) {
+        ++value_errors_;
+        last_value_error_ = std::move(written.error().message);
+      }
+      return;
+    case pgoutput::ColumnKind::binary:
+      values::write_json_hex_string(out, value.bytes);
+      return;
+    case pgoutput::ColumnKind::null:
+    case pgoutput::ColumnKind::unchanged_toast:
+      break;
+  }
+  values::write_json_null(out);
+}
+
+void RowWriter::write_old(std::string& out, const RelationLayout& layout,
+                          const pgoutput::TupleView& tuple, bool key_only, UnsentToast unsent) {
+  out.push_back('{');
+  bool first = true;
+  std::size_t i = 0;
+  for (const pgoutput::ColumnValue& value : tuple) {
+    if (i == layout.columns.size()) break;
+    const ColumnLayout& column = layout.columns[i++];
+    if (key_only && !column.is_key) continue;
+    if (value.is_unchanged_toast() && unsent == UnsentToast::omit) continue;
+    out.append(column.key_after(first));
+    first = false;
+    if (value.is_unchanged_toast()) {
+      out.append(debezium_unavailable);
+    } else {
+      write_value(out, column, value);
+    }
+  }
+  out.push_back('}');
+}
+
+void RowWriter::write_new(std::string& out, const RelationLayout& layout,
+                          const pgoutput::TupleView& new_tuple, pgoutput::OldTuple old_kind,
+                          const pgoutput::TupleView& old_tuple, UnsentToast unsent) {
+  omitted_.clear();
+  // The old row is walked in step with the new one, to find unchanged TOASTed
+  // values in it.
+  const bool has_old = old_kind != pgoutput::OldTuple::none && old_tuple.size() == new_tuple.size();
+  auto old = has_old ? old_tuple.begin() : pgoutput::TupleView::iterator{};
+  out.push_back('{');
+  bool first = true;
+  std::size_t i = 0;
+  for (const pgoutput::ColumnValue& value : new_tuple) {
+    if (i == layout.columns.size()) break;
+    const ColumnLayout& column = layout.columns[i];
+    const pgoutput::ColumnValue* source = &value;
+    if (value.is_unchanged_toast()) {
+      // A FULL old row has every column (NULL is a value too); a key tuple only
+      // its key columns, the others being null placeholders.
+      if (has_old && !old->is_unchanged_toast() &&
+          (old_kind == pgoutput::OldTuple::full || old->has_value())) {
+        source = &*old;
+      } else if (unsent == UnsentToast::omit) {
+        omitted_.push_back(static_cast<std::uint16_t>(i));
+        source = nullptr;
+      }
+    }
+    if (source != nullptr) {
+      out.append(column.key_after(first));
+      first = false;
+      if (source->is_unchanged_toast()) {
+        out.append(debezium_unavailable);
+      } else {
+        write_value(out, column, *source);
+      }
+    }
+    ++i;
+    if (has_old) ++old;
+  }
+  out.push_back('}');
+}
+
+}  // namespace vil::output::detail

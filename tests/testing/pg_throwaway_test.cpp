@@ -1,5 +1,6 @@
 // The pg-throwaway program: environment, exit status, signals, clean-up.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,8 @@ TEST(PgThrowaway, ForwardsSignalsAndCleansUp) {
   fs::remove(report);
   const pid_t pid = fork();
   if (pid == 0) {
+    // If this test dies, pg-throwaway gets SIGTERM: what it is about to be tested for.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     const std::string script = "echo \"$VIL_PG_DATADIR\" > " + report.string() + ".tmp && mv " +
                                report.string() + ".tmp " + report.string() + " && exec sleep 600";
     execl(PG_THROWAWAY_PATH, PG_THROWAWAY_PATH, "--", "sh", "-c", script.c_str(),

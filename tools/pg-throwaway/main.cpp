@@ -114,22 +114,32 @@ Arguments parse(int argc, char** argv) {
   return args;
 }
 
-volatile sig_atomic_t g_child = 0;
-
-void forward_signal(int sig, siginfo_t* info, void*) {
-  // A terminal's Ctrl-C (sent by the kernel) already reached the command,
-  // which shares our process group.
-  if (info && info->si_code == SI_KERNEL) return;
-  const pid_t child = g_child;
-  if (child > 0) kill(child, sig);
+// The signals passed on to the command. They stay blocked while it runs and
+// are taken with sigwaitinfo, so no handler runs at an awkward moment.
+sigset_t forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
 }
 
-void forward_signals() {
-  struct sigaction action {};
-  action.sa_sigaction = forward_signal;
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
+// Waits for the command to exit, passing signals on; returns its wait status.
+int wait_forwarding(pid_t child) {
+  sigset_t set = forwarded_signals();
+  sigaddset(&set, SIGCHLD);
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(child, &status, WNOHANG);
+    if (r == child) return status;
+    if (r < 0 && errno != EINTR) return 0;
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&set, &info);
+    // A terminal's Ctrl-C (sent by the kernel) already reached the command,
+    // which shares our process group.
+    if (sig > 0 && sig != SIGCHLD && info.si_code != SI_KERNEL) kill(child, sig);
+  }
 }
 
 void export_environment(const vil::testing::ThrowawayCluster& pg) {
@@ -207,7 +217,6 @@ int run_command(const std::vector<std::string>& command) {
     _exit(kNotFound);
   }
   const int fork_errno = errno;
-  if (pid > 0) g_child = pid;
   sigprocmask(SIG_SETMASK, &old, nullptr);
   close(pipe_fds[1]);
   if (pid < 0) {
@@ -223,10 +232,7 @@ int run_command(const std::vector<std::string>& command) {
   } while (n < 0 && errno == EINTR);
   close(pipe_fds[0]);
 
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_child = 0;
+  const int status = wait_forwarding(pid);
   if (n == static_cast<ssize_t>(sizeof exec_errno)) {
     std::fprintf(stderr, "pg-throwaway: cannot run '%s': %s\n", command[0].c_str(),
                  std::strerror(exec_errno));
@@ -256,10 +262,12 @@ int main(int argc, char** argv) {
                    pg->data_dir().c_str(), pg->log_path().c_str());
     }
     export_environment(*pg);
-    forward_signals();
+    sigset_t blocked = forwarded_signals();
+    sigaddset(&blocked, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &blocked, nullptr);
     status = run_command(args.command);
     // Leaving the scope stops the server and removes the folder; signals
-    // meanwhile are passed to no one (the command is gone) and ignored.
+    // stay blocked meanwhile (the command is gone: no one to pass them to).
   }
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);

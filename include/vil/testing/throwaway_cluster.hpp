@@ -112,8 +112,9 @@ class ThrowawayCluster {
   void start_again();
   void restart(StopMode mode = StopMode::Fast);
 
-  // Runs SQL (may be several statements) as the superuser; throws ClusterError
-  // with the server's message.
+  // Runs SQL (may be several statements, one implicit transaction) as the
+  // superuser on a connection of its own, so session settings do not carry
+  // over to the next call; throws ClusterError with the server's message.
   void execute(std::string_view sql, std::string_view dbname = "postgres") const;
   // The rows of the last statement's result.
   std::vector<Row> query(std::string_view sql, std::string_view dbname = "postgres") const;

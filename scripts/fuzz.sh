@@ -31,7 +31,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   CXX="$cxx" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIL_BUILD_FUZZERS=ON \
     -DVIL_BUILD_TESTS=OFF -DVIL_BUILD_BENCHMARKS=OFF -DVIL_BUILD_EXAMPLES=OFF >/dev/null
 fi
-if ! cmake --build "$build" -j "$(nproc)" >"$build/build.log" 2>&1; then
+if ! cmake --build "$build" --target fuzzers -j "$(nproc)" >"$build/build.log" 2>&1; then
   cat "$build/build.log" >&2
   echo "fuzz.sh: fuzzer build failed" >&2
   exit 1
@@ -43,11 +43,14 @@ ran=0
 while IFS= read -r target; do
   name=$(basename "$target")
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
-  seeds="$root/fuzz/$(basename "$(dirname "$target")")/corpus"
+  sub=$(basename "$(dirname "$target")")
   work="$build/corpus/$name"
   mkdir -p "$work"
   args=("$work")
-  [ -d "$seeds" ] && args+=("$seeds")
+  # Seeds: checked in (fuzz/<sub>/corpus) or made by the build (seed_corpus).
+  for seeds in "$root/fuzz/$sub/corpus" "$build/fuzz/$sub/seed_corpus"; do
+    [ -d "$seeds" ] && args+=("$seeds")
+  done
   echo "fuzz: $name for ${seconds}s"
   if ! "$target" -max_total_time="$seconds" -print_final_stats=0 \
       -artifact_prefix="$build/artifacts/$name-" "${args[@]}" >"$build/$name.log" 2>&1; then
@@ -58,6 +61,6 @@ while IFS= read -r target; do
     grep -E '^#[0-9]+.*(DONE|pulse)' "$build/$name.log" | tail -n 1 || true
   fi
   ran=$((ran + 1))
-done < <(find "$build/fuzz" -maxdepth 2 -type f -name 'fuzz_*' -perm -u+x | sort)
+done < <(find "$build/fuzz" -maxdepth 2 -type f -name 'fuzz_*' ! -name '*corpus*' -perm -u+x | sort)
 echo "fuzz: $ran targets, $([ $status = 0 ] && echo 'no crash' || echo 'CRASHES FOUND')"
 exit $status

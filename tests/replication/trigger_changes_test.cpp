@@ -261,3 +261,52 @@ TEST_F(TriggerChanges, StopAtLsnDeliversExactlyTheTransactionsUpToIt) {
 
 }  // namespace
 }  // namespace vil::cdc::test
+
+namespace vil::cdc::test {
+namespace {
+
+// Every protocol version the server speaks gives the same changes.
+class TriggerProtocols : public TriggerTestBase, public ::testing::WithParamInterface<uint32_t> {};
+
+TEST_P(TriggerProtocols, SameChangesOnEveryVersion) {
+  execute("CREATE TABLE v (id int PRIMARY KEY, note text)");
+  CdcConfig config = make_stream();
+  config.protocol_version = GetParam();
+  execute("BEGIN; INSERT INTO v VALUES (1, 'one'); INSERT INTO v VALUES (2, NULL); COMMIT");
+  execute("UPDATE v SET note = 'uno' WHERE id = 1");
+  execute("DELETE FROM v WHERE id = 2");
+  execute("SELECT pg_logical_emit_message(true, 'p', 'm')");
+  CdcTrigger trigger(config);
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  TriggerThread thread(trigger);
+  ASSERT_TRUE(sink.wait_for_commits(4));
+  ASSERT_TRUE(thread.stop());
+  auto r = sink.records();
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0].new_values, (Values{"1", "one"}));
+  EXPECT_EQ(r[1].new_values, (Values{"2", "<null>"}));
+  EXPECT_EQ(r[1].ordinal, 1u);
+  EXPECT_EQ(r[2].kind, ChangeKind::Update);
+  EXPECT_EQ(r[2].new_values, (Values{"1", "uno"}));
+  EXPECT_EQ(r[3].kind, ChangeKind::Delete);
+  EXPECT_EQ(r[3].old_values, (Values{"2", "<null>"}));
+  EXPECT_EQ(r[4].kind, ChangeKind::Message);
+  EXPECT_EQ(r[4].content, "m");
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, TriggerProtocols, ::testing::Values(1u, 2u, 3u));
+
+TEST_F(TriggerChanges, AProtocolTheServerDoesNotSpeakIsRefused) {
+  CdcConfig config = make_stream();
+  config.protocol_version = 4;  // PostgreSQL 15 speaks up to 3
+  CdcTrigger trigger(config);
+  auto result = trigger.run();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), 9u);
+  EXPECT_NE(result.error().message().find("speaks up to 3"), std::string::npos)
+      << result.error().message();
+}
+
+}  // namespace
+}  // namespace vil::cdc::test

@@ -27,10 +27,8 @@ if [ -z "$cxx" ]; then
   exit 0
 fi
 build="$root/build-fuzz"
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  CXX="$cxx" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIL_BUILD_FUZZERS=ON \
-    -DVIL_BUILD_TESTS=OFF -DVIL_BUILD_BENCHMARKS=OFF -DVIL_BUILD_EXAMPLES=OFF >/dev/null
-fi
+CXX="$cxx" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIL_BUILD_FUZZERS=ON \
+  -DVIL_BUILD_TESTS=OFF -DVIL_BUILD_BENCHMARKS=OFF -DVIL_BUILD_EXAMPLES=OFF >/dev/null
 if ! cmake --build "$build" --target fuzzers -j "$(nproc)" >"$build/build.log" 2>&1; then
   cat "$build/build.log" >&2
   echo "fuzz.sh: fuzzer build failed" >&2

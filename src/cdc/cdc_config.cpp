@@ -35,7 +35,8 @@ std::expected<void, ConfigError> read_millis(const YAML::Node& node, const std::
                                              std::chrono::milliseconds& out) {
   int64_t ms = 0;
   if (auto r = read_scalar(node, field, ms); !r) return r;
-  if (ms <= 0) return std::unexpected(field_error(field, "must be a positive number of milliseconds"));
+  if (ms <= 0)
+    return std::unexpected(field_error(field, "must be a positive number of milliseconds"));
   out = std::chrono::milliseconds(ms);
   return {};
 }
@@ -88,20 +89,34 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
     const std::string field = "cdc." + key;
     const YAML::Node& v = entry.second;
     std::expected<void, ConfigError> r;
-    if (key == "conn_string") r = read_scalar(v, field, config.conn_string);
-    else if (key == "slot_name") r = read_scalar(v, field, config.slot_name);
-    else if (key == "publication") r = read_scalar(v, field, config.publication);
-    else if (key == "create_slot") r = read_scalar(v, field, config.create_slot);
-    else if (key == "temporary_slot") r = read_scalar(v, field, config.temporary_slot);
-    else if (key == "create_publication") r = read_publication_scope(v, field, config);
-    else if (key == "protocol_version") r = read_scalar(v, field, config.protocol_version);
-    else if (key == "messages") r = read_scalar(v, field, config.messages);
-    else if (key == "status_interval_ms") r = read_millis(v, field, config.status_interval);
-    else if (key == "reconnect_initial_ms") r = read_millis(v, field, config.reconnect.initial_backoff);
-    else if (key == "reconnect_max_ms") r = read_millis(v, field, config.reconnect.max_backoff);
-    else if (key == "reconnect_max_attempts") r = read_scalar(v, field, config.reconnect.max_attempts);
-    else if (key == "application_name") r = read_scalar(v, field, config.application_name);
-    else return std::unexpected(field_error(field, "is not a known option"));
+    if (key == "conn_string")
+      r = read_scalar(v, field, config.conn_string);
+    else if (key == "slot_name")
+      r = read_scalar(v, field, config.slot_name);
+    else if (key == "publication")
+      r = read_scalar(v, field, config.publication);
+    else if (key == "create_slot")
+      r = read_scalar(v, field, config.create_slot);
+    else if (key == "temporary_slot")
+      r = read_scalar(v, field, config.temporary_slot);
+    else if (key == "create_publication")
+      r = read_publication_scope(v, field, config);
+    else if (key == "protocol_version")
+      r = read_scalar(v, field, config.protocol_version);
+    else if (key == "messages")
+      r = read_scalar(v, field, config.messages);
+    else if (key == "status_interval_ms")
+      r = read_millis(v, field, config.status_interval);
+    else if (key == "reconnect_initial_ms")
+      r = read_millis(v, field, config.reconnect.initial_backoff);
+    else if (key == "reconnect_max_ms")
+      r = read_millis(v, field, config.reconnect.max_backoff);
+    else if (key == "reconnect_max_attempts")
+      r = read_scalar(v, field, config.reconnect.max_attempts);
+    else if (key == "application_name")
+      r = read_scalar(v, field, config.application_name);
+    else
+      return std::unexpected(field_error(field, "is not a known option"));
     if (!r) return r;
   }
   return {};
@@ -139,9 +154,9 @@ std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(std::string_view yam
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return std::unexpected(field_error(
-        "", fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
-                        e.mark.column + 1, e.msg)));
+    return std::unexpected(
+        field_error("", fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
+                                    e.mark.column + 1, e.msg)));
   }
   if (!root.IsMap() || !root["cdc"]) {
     return std::unexpected(field_error("cdc", "the document has no 'cdc:' block"));
@@ -166,7 +181,8 @@ std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem
   std::stringstream text;
   text << in.rdbuf();
   auto config = parse_cdc_config_yaml(text.str(), check);
-  if (!config) config.error().message = fmt::format("{}: {}", path.string(), config.error().message);
+  if (!config)
+    config.error().message = fmt::format("{}: {}", path.string(), config.error().message);
   return config;
 }
 
@@ -185,9 +201,8 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   if (config.slot_name.empty()) return std::unexpected(field_error("cdc.slot_name", "is required"));
   if (!is_valid_slot_name(config.slot_name)) {
     return std::unexpected(field_error(
-        "cdc.slot_name",
-        fmt::format("'{}' is not a valid slot name: use 1 to 63 of a-z, 0-9 and _",
-                    config.slot_name)));
+        "cdc.slot_name", fmt::format("'{}' is not a valid slot name: use 1 to 63 of a-z, 0-9 and _",
+                                     config.slot_name)));
   }
   if (config.publication.empty()) {
     return std::unexpected(field_error("cdc.publication", "is required"));

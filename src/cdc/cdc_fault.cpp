@@ -8,21 +8,25 @@ namespace vil::cdc {
 
 namespace {
 constexpr std::array<std::string_view, std::variant_size_v<CdcFault::Detail>> kKindNames = {
-    "ConnectionFailed", "ReplicationStartFailed", "UnknownMessage", "SlotNotFound",
-    "PublicationNotFound", "StreamClosed", "KeepaliveFailed", "MalformedMessage",
-    "ConfigInvalid", "DeliveryFailed",
+    "ConnectionFailed",    "ReplicationStartFailed", "UnknownMessage",  "SlotNotFound",
+    "PublicationNotFound", "StreamClosed",           "KeepaliveFailed", "MalformedMessage",
+    "ConfigInvalid",       "DeliveryFailed",
 };
 }  // namespace
 
-std::string_view CdcFault::kind() const { return kKindNames[detail_.index()]; }
+std::string_view CdcFault::kind() const {
+  return kKindNames[detail_.index()];
+}
 
-std::string CdcFault::to_string() const { return fmt::format("{}(code={})", kind(), code()); }
+std::string CdcFault::to_string() const {
+  return fmt::format("{}(code={})", kind(), code());
+}
 
 bool CdcFault::is_retryable() const {
   if (const auto* c = get<ConnectionFailed>()) {
     auto reason = static_cast<ConnectionFailure>(c->reason_code);
-    return reason == ConnectionFailure::Unreachable || reason == ConnectionFailure::ServerShutdown ||
-           reason == ConnectionFailure::Other;
+    return reason == ConnectionFailure::Unreachable ||
+           reason == ConnectionFailure::ServerShutdown || reason == ConnectionFailure::Other;
   }
   return std::holds_alternative<StreamClosed>(detail_) ||
          std::holds_alternative<KeepaliveFailed>(detail_);

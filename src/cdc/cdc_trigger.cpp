@@ -72,7 +72,9 @@ void CdcTrigger::on_notice(std::function<void(const std::string&)> callback) {
   notice_ = std::move(callback);
 }
 
-void CdcTrigger::stop_at(pgoutput::Lsn end) { end_lsn_ = end; }
+void CdcTrigger::stop_at(pgoutput::Lsn end) {
+  end_lsn_ = end;
+}
 
 std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback callback) {
   auto result = run(std::move(callback));
@@ -107,8 +109,8 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   std::thread io([&] { reader.run(); });
 
   ChangeDelivery delivery(run.shared, run.control, sink, callback,
-                          DeliveryCounters{sequence_, rows_changed_, last_event_ns_,
-                                           events_fired_, trigger_errors_, transactions_});
+                          DeliveryCounters{sequence_, rows_changed_, last_event_ns_, events_fired_,
+                                           trigger_errors_, transactions_});
   std::optional<CdcFault> fault = delivery.run();
 
   // Whatever ended delivery, the I/O thread sends the final status update
@@ -134,10 +136,10 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
       event.kind_hash = log::register_str("cdc");
       event.source_hash = log::register_str(config_.slot_name);
       event.sequence = sequence_.fetch_add(1) + 1;
-      event.timestamp_ns = static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count());
+      event.timestamp_ns =
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
       event.op = core::TriggerOp::StopAck;
       callback(event);
     }
@@ -198,11 +200,12 @@ CdcTriggerState CdcTrigger::cdc_state() const {
 }
 
 core::TriggerState CdcTrigger::state() const {
-  return core::TriggerState{events_fired_.load(), trigger_errors_.load(), 0,
-                            last_event_ns_.load()};
+  return core::TriggerState{events_fired_.load(), trigger_errors_.load(), 0, last_event_ns_.load()};
 }
 
-bool CdcTrigger::paused() const { return paused_.load(); }
+bool CdcTrigger::paused() const {
+  return paused_.load();
+}
 
 pgoutput::Lsn CdcTrigger::confirmed_lsn() const {
   std::lock_guard lock(run_mutex_);
@@ -223,7 +226,9 @@ uint64_t CdcTrigger::bytes_received() const {
   return bytes;
 }
 
-uint64_t CdcTrigger::transactions() const { return transactions_.load(); }
+uint64_t CdcTrigger::transactions() const {
+  return transactions_.load();
+}
 
 std::unique_ptr<core::TriggerSource> create_trigger(const CdcConfig& config) {
   return std::make_unique<CdcTrigger>(config);

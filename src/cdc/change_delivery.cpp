@@ -65,7 +65,8 @@ std::optional<CdcFault> ChangeDelivery::run() {
       if (shared_.queue.empty()) flush_and_publish();
       if (!shared_.queue.pop_all(taken, std::chrono::milliseconds(1000))) continue;
       for (auto& item : taken) {
-        if (auto* frame = std::get_if<replication::CopyFrame>(&item)) pending_bytes += frame->size();
+        if (auto* frame = std::get_if<replication::CopyFrame>(&item))
+          pending_bytes += frame->size();
         pending.push_back(std::move(item));
       }
       taken.clear();
@@ -226,10 +227,11 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           return Step::Next;
         } else {
           // Streamed and two-phase transactions are not requested here.
-          return fail(CdcFault(MalformedMessage{0, 0},
-                               fmt::format("slot \"{}\" sent a {} message, which this session did "
-                                           "not ask for",
-                                           shared_.config.slot_name, message_name(decoded.message))));
+          return fail(
+              CdcFault(MalformedMessage{0, 0},
+                       fmt::format("slot \"{}\" sent a {} message, which this session did "
+                                   "not ask for",
+                                   shared_.config.slot_name, message_name(decoded.message))));
         }
       },
       decoded.message);
@@ -270,9 +272,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     }
     sink_.on_change(change);
   } catch (const std::exception& e) {
-    return fail(CdcFault(DeliveryFailed{change.sequence},
-                         fmt::format("the change callback failed on change {}: {}",
-                                     change.sequence, e.what())));
+    return fail(CdcFault(
+        DeliveryFailed{change.sequence},
+        fmt::format("the change callback failed on change {}: {}", change.sequence, e.what())));
   } catch (...) {
     return fail(CdcFault(DeliveryFailed{change.sequence},
                          fmt::format("the change callback failed on change {}", change.sequence)));

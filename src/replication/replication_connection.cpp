@@ -51,6 +51,14 @@ ServerError error_from_result(PGresult* result, PGconn* conn) {
   return e;
 }
 
+// Copies and frees a string libpq allocated (empty when it failed).
+std::string take_libpq_string(char* text) {
+  if (text == nullptr) return {};
+  std::string out(text);
+  PQfreemem(text);
+  return out;
+}
+
 }  // namespace
 
 CopyFrame::CopyFrame(CopyFrame&& other) noexcept : data_(other.data_), size_(other.size_) {
@@ -81,8 +89,8 @@ cdc::ConnectionFailure classify_connect_error(std::string_view message, bool nee
       has("no password supplied") || has("password is required")) {
     return ConnectionFailure::AuthFailed;
   }
-  if (has("must be superuser or replication role") || has("permission denied to start WAL sender") ||
-      has("must have the REPLICATION attribute")) {
+  if (has("must be superuser or replication role") ||
+      has("permission denied to start WAL sender") || has("must have the REPLICATION attribute")) {
     return ConnectionFailure::NotReplication;
   }
   if (has("database \"") && has("does not exist")) return ConnectionFailure::BadConnString;
@@ -104,10 +112,10 @@ cdc::ConnectionFailure classify_connect_error(std::string_view message, bool nee
 std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationConnection::connect(
     const ConnectOptions& options, const WakeFd& wake) {
   const std::string options_value = merged_options(options.conn_string);
-  const char* keywords[] = {"dbname",           "replication", "options", "fallback_application_name",
-                            "client_encoding", nullptr};
-  const char* values[] = {options.conn_string.c_str(), "database", options_value.c_str(),
-                          options.application_name.c_str(), "UTF8", nullptr};
+  const char* keywords[] = {
+      "dbname", "replication", "options", "fallback_application_name", "client_encoding", nullptr};
+  const char* values[] = {options.conn_string.c_str(),      "database", options_value.c_str(),
+                          options.application_name.c_str(), "UTF8",     nullptr};
   PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return std::unexpected(ConnectError{cdc::ConnectionFailure::Other, "out of memory", false});
@@ -131,8 +139,8 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
       case WaitResult::Woken:
         return fail("interrupted before the connection was up", true);
       case WaitResult::Timeout:
-        return fail(fmt::format("timeout expired after {} ms while connecting",
-                                options.timeout.count()));
+        return fail(
+            fmt::format("timeout expired after {} ms while connecting", options.timeout.count()));
       case WaitResult::Error:
         return fail("poll() failed while connecting");
     }
@@ -142,33 +150,29 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
   return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(conn));
 }
 
-ReplicationConnection::~ReplicationConnection() { PQfinish(conn_); }
+ReplicationConnection::~ReplicationConnection() {
+  PQfinish(conn_);
+}
 
-int ReplicationConnection::server_version() const { return PQserverVersion(conn_); }
+int ReplicationConnection::server_version() const {
+  return PQserverVersion(conn_);
+}
 
-int ReplicationConnection::socket() const { return PQsocket(conn_); }
+int ReplicationConnection::socket() const {
+  return PQsocket(conn_);
+}
 
 std::string ReplicationConnection::error_message() const {
   return trim_message(PQerrorMessage(conn_));
 }
 
 std::expected<Rows, ServerError> ReplicationConnection::execute(const std::string& command) {
-  if (PQsendQuery(conn_, command.c_str()) == 0) return std::unexpected(error_from_result(nullptr, conn_));
-  while (PQflush(conn_) == 1) {
-    if (wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30)) !=
-        WaitResult::Ready) {
-      return std::unexpected(ServerError{"", "timed out sending a command", "", ""});
-    }
-  }
+  if (auto sent = send_command(command); !sent) return std::unexpected(sent.error());
   Rows rows;
   std::optional<ServerError> error;
   for (;;) {
-    while (PQisBusy(conn_)) {
-      if (wait_for_socket(socket(), POLLIN, nullptr, Clock::now() + std::chrono::seconds(60)) !=
-              WaitResult::Ready ||
-          PQconsumeInput(conn_) == 0) {
-        return std::unexpected(error_from_result(nullptr, conn_));
-      }
+    if (!await_result(Clock::now() + std::chrono::seconds(60))) {
+      return std::unexpected(error_from_result(nullptr, conn_));
     }
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) break;
@@ -177,8 +181,10 @@ std::expected<Rows, ServerError> ReplicationConnection::execute(const std::strin
       for (int r = 0; r < PQntuples(result); ++r) {
         auto& row = rows.emplace_back();
         for (int c = 0; c < PQnfields(result); ++c) {
-          if (PQgetisnull(result, r, c)) row.emplace_back(std::nullopt);
-          else row.emplace_back(std::string(PQgetvalue(result, r, c), PQgetlength(result, r, c)));
+          if (PQgetisnull(result, r, c))
+            row.emplace_back(std::nullopt);
+          else
+            row.emplace_back(std::string(PQgetvalue(result, r, c), PQgetlength(result, r, c)));
         }
       }
     } else if (status != PGRES_COMMAND_OK && !error) {
@@ -191,47 +197,53 @@ std::expected<Rows, ServerError> ReplicationConnection::execute(const std::strin
 }
 
 std::string ReplicationConnection::quote_identifier(std::string_view name) const {
-  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
-  if (quoted == nullptr) return {};
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+  return take_libpq_string(PQescapeIdentifier(conn_, name.data(), name.size()));
 }
 
 std::string ReplicationConnection::quote_literal(std::string_view text) const {
-  char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
-  if (quoted == nullptr) return {};
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+  return take_libpq_string(PQescapeLiteral(conn_, text.data(), text.size()));
 }
 
-std::expected<void, ServerError> ReplicationConnection::start_copy_both(const std::string& command) {
-  if (PQsendQuery(conn_, command.c_str()) == 0) return std::unexpected(error_from_result(nullptr, conn_));
-  for (;;) {
-    while (PQflush(conn_) == 1) {
-      wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30));
-    }
-    while (PQisBusy(conn_)) {
-      if (wait_for_socket(socket(), POLLIN, nullptr, Clock::now() + std::chrono::seconds(60)) !=
-              WaitResult::Ready ||
-          PQconsumeInput(conn_) == 0) {
-        return std::unexpected(error_from_result(nullptr, conn_));
-      }
-    }
-    PGresult* result = PQgetResult(conn_);
-    if (result == nullptr) return std::unexpected(error_from_result(nullptr, conn_));
-    ExecStatusType status = PQresultStatus(result);
-    if (status == PGRES_COPY_BOTH) {
-      PQclear(result);
-      return {};
-    }
-    ServerError e = error_from_result(result, conn_);
-    PQclear(result);
-    // Drain the rest so the connection stays usable for a message.
-    while ((result = PQgetResult(conn_)) != nullptr) PQclear(result);
-    return std::unexpected(e);
+std::expected<void, ServerError> ReplicationConnection::send_command(const std::string& command) {
+  if (PQsendQuery(conn_, command.c_str()) == 0) {
+    return std::unexpected(error_from_result(nullptr, conn_));
   }
+  while (PQflush(conn_) == 1) {
+    if (wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30)) !=
+        WaitResult::Ready) {
+      return std::unexpected(ServerError{"", "timed out sending a command", "", ""});
+    }
+  }
+  return {};
+}
+
+bool ReplicationConnection::await_result(Clock::time_point deadline) {
+  while (PQisBusy(conn_)) {
+    if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready ||
+        PQconsumeInput(conn_) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::expected<void, ServerError> ReplicationConnection::start_copy_both(
+    const std::string& command) {
+  if (auto sent = send_command(command); !sent) return std::unexpected(sent.error());
+  if (!await_result(Clock::now() + std::chrono::seconds(60))) {
+    return std::unexpected(error_from_result(nullptr, conn_));
+  }
+  PGresult* result = PQgetResult(conn_);
+  if (result == nullptr) return std::unexpected(error_from_result(nullptr, conn_));
+  if (PQresultStatus(result) == PGRES_COPY_BOTH) {
+    PQclear(result);
+    return {};
+  }
+  ServerError e = error_from_result(result, conn_);
+  PQclear(result);
+  // Drain the rest so the connection stays usable for a message.
+  while ((result = PQgetResult(conn_)) != nullptr) PQclear(result);
+  return std::unexpected(e);
 }
 
 ReplicationConnection::ReadStatus ReplicationConnection::read_frame(CopyFrame& frame) {
@@ -246,7 +258,9 @@ ReplicationConnection::ReadStatus ReplicationConnection::read_frame(CopyFrame& f
   return ReadStatus::Failed;
 }
 
-bool ReplicationConnection::consume_input() { return PQconsumeInput(conn_) != 0; }
+bool ReplicationConnection::consume_input() {
+  return PQconsumeInput(conn_) != 0;
+}
 
 bool ReplicationConnection::send_copy_data(std::span<const uint8_t> bytes) {
   if (PQputCopyData(conn_, reinterpret_cast<const char*>(bytes.data()),
@@ -256,9 +270,13 @@ bool ReplicationConnection::send_copy_data(std::span<const uint8_t> bytes) {
   return PQflush(conn_) >= 0;
 }
 
-bool ReplicationConnection::has_pending_output() const { return PQisnonblocking(conn_) && PQflush(conn_) == 1; }
+bool ReplicationConnection::has_pending_output() const {
+  return PQisnonblocking(conn_) && PQflush(conn_) == 1;
+}
 
-bool ReplicationConnection::flush_output() { return PQflush(conn_) >= 0; }
+bool ReplicationConnection::flush_output() {
+  return PQflush(conn_) >= 0;
+}
 
 void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
@@ -273,19 +291,13 @@ void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {
     int n = PQgetCopyData(conn_, &buffer, 1);
     if (buffer) PQfreemem(buffer);
     if (n > 0) continue;
-    if (n == 0) {
-      if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready) return;
-      if (PQconsumeInput(conn_) == 0) return;
-      continue;
+    if (n < 0) break;
+    if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready ||
+        PQconsumeInput(conn_) == 0) {
+      return;
     }
-    break;
   }
-  while (!PQisBusy(conn_) || Clock::now() < deadline) {
-    if (PQisBusy(conn_)) {
-      if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready) return;
-      if (PQconsumeInput(conn_) == 0) return;
-      continue;
-    }
+  while (await_result(deadline)) {
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) return;
     PQclear(result);

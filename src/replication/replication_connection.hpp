@@ -100,6 +100,11 @@ class ReplicationConnection {
 
  private:
   explicit ReplicationConnection(PGconn* conn) : conn_(conn) {}
+  // Sends a simple-protocol command and flushes it to the socket.
+  std::expected<void, ServerError> send_command(const std::string& command);
+  // Reads until a result is ready; false when the connection broke or the
+  // deadline passed.
+  bool await_result(std::chrono::steady_clock::time_point deadline);
   PGconn* conn_;
 };
 

@@ -27,7 +27,8 @@ CdcFault server_fault(const cdc::CdcConfig& config, const ServerError& e, std::s
                   fmt::format("{}: {}", doing, e.text()));
 }
 
-CdcFault lost_connection(const cdc::CdcConfig& config, const ServerError& e, std::string_view doing) {
+CdcFault lost_connection(const cdc::CdcConfig& config, const ServerError& e,
+                         std::string_view doing) {
   if (e.sqlstate.empty()) {
     return CdcFault(cdc::StreamClosed{log::register_str(config.slot_name)},
                     fmt::format("{}: {}", doing, e.text()));
@@ -56,7 +57,8 @@ std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
                                                  const std::string& database) {
   auto rows = conn.execute(fmt::format("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}",
                                        conn.quote_literal(config.publication)));
-  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "looking up the publication"));
+  if (!rows)
+    return std::unexpected(lost_connection(config, rows.error(), "looking up the publication"));
   if (!rows->empty()) return {};
   if (!config.create_publication) {
     return std::unexpected(CdcFault(
@@ -83,10 +85,9 @@ std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
   auto created = conn.execute(fmt::format("CREATE PUBLICATION {} FOR {}",
                                           conn.quote_identifier(config.publication), target));
   if (!created) {
-    return std::unexpected(CdcFault(
-        cdc::PublicationNotFound{log::register_str(config.publication)},
-        fmt::format("could not create publication \"{}\": {}", config.publication,
-                    created.error().text())));
+    return std::unexpected(CdcFault(cdc::PublicationNotFound{log::register_str(config.publication)},
+                                    fmt::format("could not create publication \"{}\": {}",
+                                                config.publication, created.error().text())));
   }
   return {};
 }
@@ -108,9 +109,9 @@ std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc
                       "it to be created",
                       config.slot_name, config.slot_name)));
     }
-    auto created = conn.execute(fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT",
-                                            conn.quote_identifier(config.slot_name),
-                                            config.temporary_slot ? "TEMPORARY " : ""));
+    auto created = conn.execute(fmt::format(
+        "CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+        conn.quote_identifier(config.slot_name), config.temporary_slot ? "TEMPORARY " : ""));
     if (!created) {
       return std::unexpected(server_fault(
           config, created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
@@ -122,21 +123,22 @@ std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc
   if (text(1) != "logical" || text(0) != "pgoutput") {
     return std::unexpected(CdcFault(
         cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
-        fmt::format("replication slot \"{}\" is a {} slot with plugin '{}'; vil-cdc needs a logical "
-                    "slot with plugin 'pgoutput'",
-                    config.slot_name, text(1), text(0))));
+        fmt::format(
+            "replication slot \"{}\" is a {} slot with plugin '{}'; vil-cdc needs a logical "
+            "slot with plugin 'pgoutput'",
+            config.slot_name, text(1), text(0))));
   }
   if (text(2) != database) {
-    return std::unexpected(CdcFault(
-        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
-        fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
-                    config.slot_name, text(2), database)));
+    return std::unexpected(
+        CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
+                 fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
+                             config.slot_name, text(2), database)));
   }
   if (text(3) == "t") {
-    return std::unexpected(CdcFault(
-        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55006")},
-        fmt::format("replication slot \"{}\" is in use by another process (PID {})",
-                    config.slot_name, text(4))));
+    return std::unexpected(
+        CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55006")},
+                 fmt::format("replication slot \"{}\" is in use by another process (PID {})",
+                             config.slot_name, text(4))));
   }
   return false;
 }
@@ -169,8 +171,8 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   info.server_version = conn.server_version();
   auto identity = conn.execute("IDENTIFY_SYSTEM");
   if (!identity || identity->empty() || (*identity)[0].size() < 4) {
-    ServerError e = identity ? ServerError{"", "IDENTIFY_SYSTEM returned no row", "", ""}
-                             : identity.error();
+    ServerError e =
+        identity ? ServerError{"", "IDENTIFY_SYSTEM returned no row", "", ""} : identity.error();
     return std::unexpected(lost_connection(config, e, "identifying the server"));
   }
   const auto& id = (*identity)[0];

@@ -16,7 +16,7 @@ namespace vil::replication {
 struct SessionInfo {
   std::string system_id;
   uint32_t timeline = 0;
-  uint64_t server_wal_end = 0;        // IDENTIFY_SYSTEM's xlogpos
+  uint64_t server_wal_end = 0;  // IDENTIFY_SYSTEM's xlogpos
   std::string database;
   int server_version = 0;
   uint32_t protocol_version = 1;      // what START_REPLICATION asks for
@@ -36,7 +36,8 @@ int64_t parse_duration_ms(std::string_view text);
 std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
                                                          const cdc::CdcConfig& config);
 
-// START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n', publication_names '"pub"', messages 'true')
+// START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n', publication_names '"pub"', messages
+// 'true')
 std::string start_replication_command(ReplicationConnection& conn, const cdc::CdcConfig& config,
                                       uint32_t protocol_version, uint64_t start_lsn);
 

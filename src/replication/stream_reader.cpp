@@ -64,13 +64,13 @@ cdc::CdcFault StreamReader::start_fault(const ServerError& e) const {
                          fmt::format("replication slot \"{}\": {}", config.slot_name, e.text()));
   }
   if (e.sqlstate.empty()) {
-    return cdc::CdcFault(cdc::StreamClosed{slot_hash},
-                         fmt::format("the connection for slot \"{}\" was lost: {}",
-                                     config.slot_name, e.text()));
+    return cdc::CdcFault(
+        cdc::StreamClosed{slot_hash},
+        fmt::format("the connection for slot \"{}\" was lost: {}", config.slot_name, e.text()));
   }
-  return cdc::CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate(e.sqlstate)},
-                       fmt::format("replication on slot \"{}\" failed: {}", config.slot_name,
-                                   e.text()));
+  return cdc::CdcFault(
+      cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate(e.sqlstate)},
+      fmt::format("replication on slot \"{}\" failed: {}", config.slot_name, e.text()));
 }
 
 void StreamReader::run() {
@@ -88,10 +88,9 @@ void StreamReader::run() {
     ++failed_attempts;
     const auto& policy = shared_.config.reconnect;
     if (policy.max_attempts != 0 && failed_attempts > policy.max_attempts) {
-      shared_.set_fault(cdc::CdcFault(
-          result.fault->detail(),
-          fmt::format("{} (gave up after {} reconnect attempts)", result.fault->message(),
-                      policy.max_attempts)));
+      shared_.set_fault(cdc::CdcFault(result.fault->detail(),
+                                      fmt::format("{} (gave up after {} reconnect attempts)",
+                                                  result.fault->message(), policy.max_attempts)));
       break;
     }
     if (!back_off(failed_attempts, *result.fault) || !wait_for_delivery()) break;
@@ -127,8 +126,8 @@ StreamReader::SessionResult StreamReader::run_session() {
     return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
   }
   if (ever_streamed_) {
-    notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name,
-                       start_lsn >> 32, start_lsn & 0xFFFFFFFFu));
+    notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name, start_lsn >> 32,
+                       start_lsn & 0xFFFFFFFFu));
   }
   ever_streamed_ = true;
   session_streamed_ = true;
@@ -153,8 +152,7 @@ bool StreamReader::send_status_update(ReplicationConnection& conn) {
   const pgoutput::Lsn lsn{flush};
   auto frame = pgoutput::encode_standby_status_update(
       lsn, lsn, lsn, pgoutput::PgTimestamp::from_unix_ns(unix_now_ns()), false);
-  if (!conn.send_copy_data(
-          {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()})) {
+  if (!conn.send_copy_data({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()})) {
     return false;
   }
   shared_.status_updates_sent.fetch_add(1);
@@ -177,7 +175,8 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
   // Never slower than half the server's timeout, so it never drops us.
   milliseconds interval = shared_.config.status_interval;
   if (info.wal_sender_timeout_ms > 0) {
-    interval = std::min(interval, milliseconds(std::max<int64_t>(info.wal_sender_timeout_ms / 2, 100)));
+    interval =
+        std::min(interval, milliseconds(std::max<int64_t>(info.wal_sender_timeout_ms / 2, 100)));
   }
   auto last_status = Clock::now();
   auto next_status = last_status;  // one at once: the server learns where we are
@@ -214,14 +213,17 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
           shared_.queue.push(batch, batch_bytes);
           const auto& e = decoded.error();
           return {End::Fatal,
-                  cdc::CdcFault(cdc::MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
-                                fmt::format("the server sent a frame that is not valid: {}", e.message))};
+                  cdc::CdcFault(
+                      cdc::MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
+                      fmt::format("the server sent a frame that is not valid: {}", e.message))};
         }
         if (const auto* data = std::get_if<pgoutput::XLogData>(&*decoded)) {
           if (!data->payload.empty()) {
             auto type = static_cast<char>(data->payload[0]);
-            if (type == 'B') transaction_open_ = true;
-            else if (type == 'C') transaction_open_ = false;
+            if (type == 'B')
+              transaction_open_ = true;
+            else if (type == 'C')
+              transaction_open_ = false;
           }
           uint64_t end = data->wal_end.value;
           if (end > shared_.server_wal_end.load(std::memory_order_relaxed)) {
@@ -252,11 +254,11 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
     const bool early = flush > last_sent_flush_ && now - last_status >= kEarlyStatusGap;
     if (reply_requested || now >= next_status || early) {
       if (!send_status_update(conn)) {
-        return {End::Lost, cdc::CdcFault(cdc::KeepaliveFailed{errno},
-                                         fmt::format("could not send a status update for slot "
-                                                     "\"{}\": {}",
-                                                     shared_.config.slot_name,
-                                                     conn.error_message()))};
+        return {End::Lost,
+                cdc::CdcFault(cdc::KeepaliveFailed{errno},
+                              fmt::format("could not send a status update for slot "
+                                          "\"{}\": {}",
+                                          shared_.config.slot_name, conn.error_message()))};
       }
       last_status = now;
       next_status = now + interval;
@@ -287,7 +289,8 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
 bool StreamReader::back_off(uint32_t attempt, const cdc::CdcFault& cause) {
   const auto& policy = shared_.config.reconnect;
   double delay = static_cast<double>(policy.initial_backoff.count());
-  for (uint32_t i = 1; i < attempt && delay < static_cast<double>(policy.max_backoff.count()); ++i) {
+  for (uint32_t i = 1; i < attempt && delay < static_cast<double>(policy.max_backoff.count());
+       ++i) {
     delay *= 2;
   }
   delay = std::min(delay, static_cast<double>(policy.max_backoff.count()));

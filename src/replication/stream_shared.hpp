@@ -23,12 +23,11 @@ namespace vil::replication {
 inline constexpr size_t kQueueBytes = 8u << 20;
 
 struct StreamShared {
-  explicit StreamShared(const cdc::CdcConfig& c, uint64_t start_lsn)
-      : config(c), ack(start_lsn) {}
+  explicit StreamShared(const cdc::CdcConfig& c, uint64_t start_lsn) : config(c), ack(start_lsn) {}
 
   const cdc::CdcConfig& config;
   WakeFd io_wake;
-  std::atomic<bool> stop{false};    // asked for (control lane, or the end LSN)
+  std::atomic<bool> stop{false};  // asked for (control lane, or the end LSN)
   std::atomic<bool> paused{false};
   // The delivery thread flushed what it delivered after a stop: the I/O
   // thread may send the final status update and close.
@@ -41,7 +40,7 @@ struct StreamShared {
   std::atomic<uint64_t> stream_errors{0};
   std::atomic<uint64_t> server_wal_end{0};  // latest position the server reported
   std::atomic<uint64_t> bytes_received{0};
-  std::atomic<uint64_t> confirmed_lsn{0};   // last flush LSN sent to the server
+  std::atomic<uint64_t> confirmed_lsn{0};  // last flush LSN sent to the server
 
   // Retries and reconnects, in words, for whoever watches (the CLI's stderr).
   std::function<void(const std::string&)> on_notice;

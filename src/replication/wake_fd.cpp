@@ -12,7 +12,9 @@ WakeFd::WakeFd() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-WakeFd::~WakeFd() { close(fd_); }
+WakeFd::~WakeFd() {
+  close(fd_);
+}
 
 void WakeFd::notify() const {
   uint64_t one = 1;

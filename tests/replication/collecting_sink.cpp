@@ -5,9 +5,12 @@ namespace vil::cdc::test {
 Values values_of(const pgoutput::TupleView& tuple) {
   Values out;
   for (const auto& column : tuple) {
-    if (column.is_null()) out.emplace_back("<null>");
-    else if (column.is_unchanged_toast()) out.emplace_back("<toast>");
-    else out.emplace_back(column.text());
+    if (column.is_null())
+      out.emplace_back("<null>");
+    else if (column.is_unchanged_toast())
+      out.emplace_back("<toast>");
+    else
+      out.emplace_back(column.text());
   }
   return out;
 }
@@ -75,8 +78,7 @@ bool CollectingSink::wait_for_commits(size_t n, std::chrono::seconds deadline) c
   return changed_.wait_for(lock, deadline, [&] { return commits_ >= n; });
 }
 
-TriggerThread::TriggerThread(CdcTrigger& trigger, core::EventCallback events)
-    : trigger_(trigger) {
+TriggerThread::TriggerThread(CdcTrigger& trigger, core::EventCallback events) : trigger_(trigger) {
   thread_ = std::thread([this, events = std::move(events)] {
     auto result = trigger_.run(events);
     {

@@ -13,7 +13,9 @@ namespace {
 
 class TriggerChanges : public TriggerTestBase {};
 
-Values V(std::initializer_list<const char*> values) { return Values(values.begin(), values.end()); }
+Values V(std::initializer_list<const char*> values) {
+  return Values(values.begin(), values.end());
+}
 
 TEST_F(TriggerChanges, EachReplicaIdentityGivesItsOldRow) {
   execute(
@@ -112,9 +114,9 @@ TEST_F(TriggerChanges, CommitOrderAcrossSessionsAndTables) {
   EXPECT_EQ(r[0].xid, r[1].xid);
   EXPECT_EQ(r[2].xid, r[3].xid);
   EXPECT_NE(r[0].xid, r[2].xid);
-  EXPECT_EQ((std::vector<uint32_t>{r[0].ordinal, r[1].ordinal, r[2].ordinal, r[3].ordinal,
-                                   r[4].ordinal}),
-            (std::vector<uint32_t>{0, 1, 0, 1, 0}));
+  EXPECT_EQ(
+      (std::vector<uint32_t>{r[0].ordinal, r[1].ordinal, r[2].ordinal, r[3].ordinal, r[4].ordinal}),
+      (std::vector<uint32_t>{0, 1, 0, 1, 0}));
   EXPECT_EQ(sink.commits(), 3u);
 
   // Trigger lane: one event per row change, then the stop acknowledgement.

@@ -62,8 +62,9 @@ TEST_F(TriggerControl, PauseDeliversNothingThenResumeDeliversEverything) {
   ASSERT_EQ(records.size(), 101u);
   for (int i = 0; i <= 100; ++i) EXPECT_EQ(records[i].new_values.at(0), std::to_string(i));
   std::lock_guard lock(mutex);
-  EXPECT_EQ(ops, (std::vector<core::TriggerOp>{core::TriggerOp::PauseAck, core::TriggerOp::ResumeAck,
-                                                core::TriggerOp::StopAck}));
+  EXPECT_EQ(ops,
+            (std::vector<core::TriggerOp>{core::TriggerOp::PauseAck, core::TriggerOp::ResumeAck,
+                                          core::TriggerOp::StopAck}));
 }
 
 TEST_F(TriggerControl, StopThenStartAgainLosesNothing) {
@@ -178,9 +179,7 @@ TEST_F(TriggerControl, AnIdleTriggerSleepsInPoll) {
 // keepalives go on from the I/O thread, so the server never drops us.
 class SlowOwner : public TriggerTestBase {
  public:
-  static void SetUpTestSuite() {
-    use_cluster({.settings = {{"wal_sender_timeout", "2s"}}});
-  }
+  static void SetUpTestSuite() { use_cluster({.settings = {{"wal_sender_timeout", "2s"}}}); }
 };
 
 TEST_F(SlowOwner, ASlowCallbackDoesNotGetTheConnectionDropped) {

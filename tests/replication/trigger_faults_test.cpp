@@ -66,8 +66,7 @@ TEST_F(TriggerFaults, MissingPublicationIsPublicationNotFound) {
 TEST_F(TriggerFaults, SlotOfAnotherPluginIsRefused) {
   CdcConfig config = make_stream();
   config.slot_name = unique_name("td_slot");
-  execute("SELECT pg_create_logical_replication_slot('" + config.slot_name +
-          "', 'test_decoding')");
+  execute("SELECT pg_create_logical_replication_slot('" + config.slot_name + "', 'test_decoding')");
   CdcTrigger trigger(config);
   auto result = trigger.run();
   ASSERT_FALSE(result);
@@ -101,8 +100,9 @@ TEST_F(TriggerFaults, SlotInUseByAnotherConsumer) {
 TEST_F(TriggerFaults, NoServerAtThatAddress) {
   CdcConfig config = make_stream();
   // A port nothing listens on: the cluster's own port plus one is not ours.
-  config.conn_string = "host=127.0.0.1 port=1 dbname=x user=postgres password=hunter2 "
-                       "connect_timeout=5";
+  config.conn_string =
+      "host=127.0.0.1 port=1 dbname=x user=postgres password=hunter2 "
+      "connect_timeout=5";
   CdcTrigger trigger(config);
   auto result = trigger.run();
   ASSERT_FALSE(result);

@@ -57,7 +57,8 @@ TEST_P(ServerRestart, ReconnectsAndLosesNothing) {
   std::lock_guard lock(notices_mutex);
   ASSERT_FALSE(notices.empty());
   bool reconnected = false;
-  for (const auto& n : notices) reconnected = reconnected || n.find("reconnected") != std::string::npos;
+  for (const auto& n : notices)
+    reconnected = reconnected || n.find("reconnected") != std::string::npos;
   EXPECT_TRUE(reconnected);
   // Duplicates come only from rows delivered before the restart.
   auto records = sink.records();
@@ -74,8 +75,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, ServerRestart,
                          ::testing::Values(vil::testing::StopMode::Fast,
                                            vil::testing::StopMode::Immediate),
                          [](const ::testing::TestParamInfo<vil::testing::StopMode>& mode) {
-                           return mode.param == vil::testing::StopMode::Fast ? "Fast"
-                                                                             : "Immediate";
+                           return mode.param == vil::testing::StopMode::Fast ? "Fast" : "Immediate";
                          });
 
 }  // namespace

@@ -22,16 +22,19 @@ class TriggerTestBase : public vil::testing::PgTest {
     config.status_interval = std::chrono::milliseconds(200);
     config.reconnect.initial_backoff = std::chrono::milliseconds(100);
     config.reconnect.max_backoff = std::chrono::milliseconds(1000);
-    execute("CREATE PUBLICATION " + config.publication +
-            (tables.empty() ? std::string(" FOR ALL TABLES") : " FOR TABLE " + std::string(tables)));
+    execute(
+        "CREATE PUBLICATION " + config.publication +
+        (tables.empty() ? std::string(" FOR ALL TABLES") : " FOR TABLE " + std::string(tables)));
     execute("SELECT pg_create_logical_replication_slot('" + config.slot_name + "', 'pgoutput')");
     return config;
   }
 
   uint64_t current_wal_lsn() { return lsn_value(query_value("SELECT pg_current_wal_lsn()")); }
   uint64_t confirmed_flush_lsn(const std::string& slot) {
-    return lsn_value(query_value("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE "
-                                 "slot_name = '" + slot + "'"));
+    return lsn_value(
+        query_value("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE "
+                    "slot_name = '" +
+                    slot + "'"));
   }
   static uint64_t lsn_value(const std::string& text) {
     auto slash = text.find('/');

@@ -36,7 +36,8 @@ int run_demo(const DemoOptions& options, SignalWatch& signals) {
     DemoWriter writer(cluster.conninfo("shop"), options.rate);
     const int code = run_stream(settings, signals);
     writer.stop();
-    std::fprintf(stderr, "vil-cdc demo: done after %llu writer transactions; removing the cluster\n",
+    std::fprintf(stderr,
+                 "vil-cdc demo: done after %llu writer transactions; removing the cluster\n",
                  static_cast<unsigned long long>(writer.transactions()));
     return code;
   } catch (const vil::testing::ClusterError& e) {

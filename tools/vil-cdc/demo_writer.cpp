@@ -38,10 +38,11 @@ INSERT INTO customers (name, email, vip) VALUES
 
 namespace {
 
-const char* const kNames[] = {"Alan Turing", "Barbara Liskov", "Ken Thompson", "Frances Allen",
-                              "Donald Knuth", "Radia Perlman", "Leslie Lamport", "Margaret Hamilton"};
-const char* const kItems[] = {"\"blue mug\"", "notebook", "\"USB-C cable\"", "\"desk lamp\"",
-                              "\"tea, green\"", "stapler", "\"monitor arm\""};
+const char* const kNames[] = {"Alan Turing",    "Barbara Liskov",   "Ken Thompson",
+                              "Frances Allen",  "Donald Knuth",     "Radia Perlman",
+                              "Leslie Lamport", "Margaret Hamilton"};
+const char* const kItems[] = {"\"blue mug\"",   "notebook", "\"USB-C cable\"", "\"desk lamp\"",
+                              "\"tea, green\"", "stapler",  "\"monitor arm\""};
 const char* const kCities[] = {"Lisbon", "Oslo", "Kyoto", "Montréal", "Nairobi", "Quito"};
 
 }  // namespace
@@ -51,7 +52,9 @@ DemoWriter::DemoWriter(std::string conninfo, double transactions_per_second)
   thread_ = std::thread([this] { run(); });
 }
 
-DemoWriter::~DemoWriter() { stop(); }
+DemoWriter::~DemoWriter() {
+  stop();
+}
 
 void DemoWriter::stop() {
   stop_.store(true);
@@ -88,27 +91,32 @@ void DemoWriter::run() {
         break;
       case 4:
       case 5:
-        sql = "UPDATE orders SET status = 'paid' WHERE id = (SELECT min(id) FROM orders WHERE "
-              "status = 'new')";
+        sql =
+            "UPDATE orders SET status = 'paid' WHERE id = (SELECT min(id) FROM orders WHERE "
+            "status = 'new')";
         break;
       case 6:
-        sql = "UPDATE orders SET status = 'shipped' WHERE id = (SELECT min(id) FROM orders WHERE "
-              "status = 'paid')";
+        sql =
+            "UPDATE orders SET status = 'shipped' WHERE id = (SELECT min(id) FROM orders WHERE "
+            "status = 'paid')";
         break;
       case 7:
         // Two changes in one transaction: cancel an order and make amends.
-        sql = "BEGIN; UPDATE orders SET status = 'cancelled' WHERE id = (SELECT max(id) FROM "
-              "orders WHERE status = 'new'); UPDATE customers SET vip = true WHERE id = (SELECT "
-              "customer_id FROM orders WHERE status = 'cancelled' ORDER BY id DESC LIMIT 1); "
-              "COMMIT";
+        sql =
+            "BEGIN; UPDATE orders SET status = 'cancelled' WHERE id = (SELECT max(id) FROM "
+            "orders WHERE status = 'new'); UPDATE customers SET vip = true WHERE id = (SELECT "
+            "customer_id FROM orders WHERE status = 'cancelled' ORDER BY id DESC LIMIT 1); "
+            "COMMIT";
         break;
       case 8:
-        sql = "DELETE FROM orders WHERE id = (SELECT min(id) FROM orders WHERE status = "
-              "'cancelled')";
+        sql =
+            "DELETE FROM orders WHERE id = (SELECT min(id) FROM orders WHERE status = "
+            "'cancelled')";
         break;
       default:
-        sql = "SELECT pg_logical_emit_message(true, 'shop.audit', 'inventory checked at ' || "
-              "now()::text)";
+        sql =
+            "SELECT pg_logical_emit_message(true, 'shop.audit', 'inventory checked at ' || "
+            "now()::text)";
         break;
     }
     PGresult* result = PQexec(conn, sql.c_str());

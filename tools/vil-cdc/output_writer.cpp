@@ -24,7 +24,7 @@ OutputWriter::OutputWriter(int fd, std::string name, bool fsync, output::ChangeE
       encoder_(std::move(encoder)),
       max_events_(max_events),
       on_limit_(std::move(on_limit)) {
-  struct stat st{};
+  struct stat st {};
   regular_file_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   buffer_.reserve(kWriteBlock * 2);
 }
@@ -54,7 +54,8 @@ void OutputWriter::write_out() {
         reader_gone_ = true;
         throw std::runtime_error("the output was closed by its reader");
       }
-      throw std::runtime_error(fmt::format("writing to {} failed: {}", name_, std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("writing to {} failed: {}", name_, std::strerror(errno)));
     }
     done += static_cast<size_t>(n);
   }

@@ -46,7 +46,8 @@ class LogDrain {
     } else {
       file_ = std::fopen(s.log.c_str(), "a");
       if (file_ == nullptr) {
-        return std::unexpected(fmt::format("cannot open log file {}: {}", s.log, std::strerror(errno)));
+        return std::unexpected(
+            fmt::format("cannot open log file {}: {}", s.log, std::strerror(errno)));
       }
       log::logger().add_sink(
           std::make_unique<log::StreamSink>(s.log_format.value_or(log::LogFormat::Json), file_));
@@ -105,9 +106,8 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
                       [&] { trigger.stop(); });
   trigger.set_sink(&writer);
   if (!settings.quiet) {
-    trigger.on_notice([](const std::string& text) {
-      std::fprintf(stderr, "vil-cdc: %s\n", text.c_str());
-    });
+    trigger.on_notice(
+        [](const std::string& text) { std::fprintf(stderr, "vil-cdc: %s\n", text.c_str()); });
   }
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
 

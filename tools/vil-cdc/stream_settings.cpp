@@ -37,8 +37,8 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
       } else if (key == "end_lsn") {
         auto lsn = pgoutput::parse_lsn(v.as<std::string>());
         if (!lsn) {
-          return std::unexpected(
-              fmt::format("output.end_lsn: '{}' is not an LSN like 0/1A2B3C4", v.as<std::string>()));
+          return std::unexpected(fmt::format("output.end_lsn: '{}' is not an LSN like 0/1A2B3C4",
+                                             v.as<std::string>()));
         }
         settings.end_lsn = *lsn;
       } else if (key == "max_events") {
@@ -50,8 +50,9 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
       } else if (key == "log_format") {
         auto format = log::parse_log_format(v.as<std::string>());
         if (!format) {
-          return std::unexpected(fmt::format(
-              "output.log_format: '{}' is not pretty, compact, json or resolved", v.as<std::string>()));
+          return std::unexpected(
+              fmt::format("output.log_format: '{}' is not pretty, compact, json or resolved",
+                          v.as<std::string>()));
         }
         settings.log_format = *format;
       } else {
@@ -83,7 +84,8 @@ std::expected<void, std::string> read_config_file(const std::string& path,
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
       if (key != "cdc" && key != "output") {
-        return std::unexpected(fmt::format("{}: '{}' is not a known block (cdc, output)", path, key));
+        return std::unexpected(
+            fmt::format("{}: '{}' is not a known block (cdc, output)", path, key));
       }
     }
     if (auto r = read_output_block(root["output"], settings); !r) {
@@ -138,22 +140,28 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_flag("--quiet,-q", quiet_, "no progress line and no notices on stderr");
   command.add_option("--log", log_, "mq_log records: off, stderr, or a file path")
       ->default_str("off");
-  command.add_option("--log-format", log_format_,
-                     "pretty, compact, json or resolved (default: pretty on stderr, json in a file)");
-  command.add_option("--protocol-version", protocol_version_,
-                     "pgoutput protocol 1-4 (0: the highest the server speaks)")
+  command.add_option(
+      "--log-format", log_format_,
+      "pretty, compact, json or resolved (default: pretty on stderr, json in a file)");
+  command
+      .add_option("--protocol-version", protocol_version_,
+                  "pgoutput protocol 1-4 (0: the highest the server speaks)")
       ->default_str("0");
-  command.add_flag("--no-messages", no_messages_, "do not deliver pg_logical_emit_message messages");
-  command.add_option("--status-interval-ms", status_interval_ms_,
-                     "standby status update period (at most half of wal_sender_timeout)")
+  command.add_flag("--no-messages", no_messages_,
+                   "do not deliver pg_logical_emit_message messages");
+  command
+      .add_option("--status-interval-ms", status_interval_ms_,
+                  "standby status update period (at most half of wal_sender_timeout)")
       ->default_str("10000");
-  command.add_option("--reconnect-initial-ms", reconnect_initial_ms_,
-                     "first wait before reconnecting after a lost connection")
+  command
+      .add_option("--reconnect-initial-ms", reconnect_initial_ms_,
+                  "first wait before reconnecting after a lost connection")
       ->default_str("500");
   command.add_option("--reconnect-max-ms", reconnect_max_ms_, "longest wait between reconnects")
       ->default_str("30000");
-  command.add_option("--reconnect-max-attempts", reconnect_max_attempts_,
-                     "consecutive failed reconnects before giving up (0: never)")
+  command
+      .add_option("--reconnect-max-attempts", reconnect_max_attempts_,
+                  "consecutive failed reconnects before giving up (0: never)")
       ->default_str("0");
 }
 
@@ -191,13 +199,16 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--reconnect-max-attempts")) {
     c.reconnect.max_attempts = reconnect_max_attempts_;
   }
-  if (c.status_interval.count() <= 0) return std::unexpected("--status-interval-ms must be positive");
+  if (c.status_interval.count() <= 0)
+    return std::unexpected("--status-interval-ms must be positive");
   if (auto valid = cdc::validate(c); !valid) {
     std::string field = valid.error().field;
     // Name the flag the user can reach for, not only the YAML key.
     static const std::pair<const char*, const char*> kFlags[] = {
-        {"cdc.conn_string", "--conn"}, {"cdc.slot_name", "--slot"},
-        {"cdc.publication", "--publication"}, {"cdc.temporary_slot", "--temporary-slot"},
+        {"cdc.conn_string", "--conn"},
+        {"cdc.slot_name", "--slot"},
+        {"cdc.publication", "--publication"},
+        {"cdc.temporary_slot", "--temporary-slot"},
         {"cdc.protocol_version", "--protocol-version"}};
     for (const auto& [key, flag] : kFlags) {
       if (field == key) field = fmt::format("{} ({})", flag, key);
@@ -207,14 +218,16 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
 
   if (given(command_, "--format")) {
     auto format = parse_format(format_);
-    if (!format) return std::unexpected(fmt::format("--format: '{}' is not jsonl or debezium", format_));
+    if (!format)
+      return std::unexpected(fmt::format("--format: '{}' is not jsonl or debezium", format_));
     s.format = *format;
   }
   if (given(command_, "--output")) s.output = output_;
   if (fsync_) s.fsync = true;
   if (given(command_, "--end-lsn")) {
     auto lsn = pgoutput::parse_lsn(end_lsn_);
-    if (!lsn) return std::unexpected(fmt::format("--end-lsn: '{}' is not an LSN like 0/1A2B3C4", end_lsn_));
+    if (!lsn)
+      return std::unexpected(fmt::format("--end-lsn: '{}' is not an LSN like 0/1A2B3C4", end_lsn_));
     s.end_lsn = *lsn;
   }
   if (given(command_, "--max-events")) s.max_events = max_events_;
@@ -223,8 +236,8 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--log-format")) {
     auto format = log::parse_log_format(log_format_);
     if (!format) {
-      return std::unexpected(fmt::format(
-          "--log-format: '{}' is not pretty, compact, json or resolved", log_format_));
+      return std::unexpected(
+          fmt::format("--log-format: '{}' is not pretty, compact, json or resolved", log_format_));
     }
     s.log_format = *format;
   }

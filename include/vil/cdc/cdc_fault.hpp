@@ -64,8 +64,7 @@ class CdcFault {
                               SlotNotFound, PublicationNotFound, StreamClosed, KeepaliveFailed,
                               MalformedMessage, ConfigInvalid, DeliveryFailed>;
 
-  CdcFault(Detail detail, std::string message)
-      : detail_(detail), message_(std::move(message)) {}
+  CdcFault(Detail detail, std::string message) : detail_(detail), message_(std::move(message)) {}
 
   // The stable number of the variant (1..10).
   uint32_t code() const { return static_cast<uint32_t>(detail_.index()) + 1; }

@@ -22,11 +22,11 @@ std::string_view to_string(ChangeKind kind) noexcept;
 
 struct Change {
   ChangeKind kind = ChangeKind::Insert;
-  uint64_t sequence = 0;  // trigger-wide, never reset: TriggerEvent::sequence of row changes
-  uint32_t ordinal = 0;   // position inside its transaction, from 0 (the JSON "seq")
-  pgoutput::Lsn lsn;         // the change's own WAL position
-  pgoutput::Lsn commit_lsn;  // its transaction's commit; zero for a non-transactional message
-  uint32_t xid = 0;          // zero for a non-transactional message
+  uint64_t sequence = 0;       // trigger-wide, never reset: TriggerEvent::sequence of row changes
+  uint32_t ordinal = 0;        // position inside its transaction, from 0 (the JSON "seq")
+  pgoutput::Lsn lsn;           // the change's own WAL position
+  pgoutput::Lsn commit_lsn;    // its transaction's commit; zero for a non-transactional message
+  uint32_t xid = 0;            // zero for a non-transactional message
   int64_t commit_time_ns = 0;  // Unix epoch; for a non-transactional message, when it was sent
 
   // Insert, Update, Delete: the relation as the server last described it.

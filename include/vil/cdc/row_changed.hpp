@@ -11,12 +11,12 @@ namespace vil::cdc {
 enum class RowOperation : uint8_t { Insert = 0, Update = 1, Delete = 2 };
 
 struct RowChanged {
-  uint32_t table_hash;     // register_str("schema.table")
-  uint8_t operation;       // a RowOperation
+  uint32_t table_hash;  // register_str("schema.table")
+  uint8_t operation;    // a RowOperation
   uint8_t pad_[3];
-  uint32_t slot_hash;      // register_str(slot_name)
-  uint32_t lsn_lo;         // low 32 bits of the change's LSN
-  uint64_t timestamp_ns;   // commit time, Unix epoch
+  uint32_t slot_hash;     // register_str(slot_name)
+  uint32_t lsn_lo;        // low 32 bits of the change's LSN
+  uint64_t timestamp_ns;  // commit time, Unix epoch
 };
 static_assert(sizeof(RowChanged) == 24);
 static_assert(offsetof(RowChanged, table_hash) == 0);

@@ -2,7 +2,9 @@
 // lines or Debezium envelopes; `vil-cdc demo` shows it on a throwaway server.
 
 #include <cstdio>
+#include <string_view>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "demo_command.hpp"
@@ -20,6 +22,10 @@ int main(int argc, char** argv) {
                "vil-cdc"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vil-cdc 0.1.0");
+  // Usage errors are one line on stderr, like every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("vil-cdc: {} (see vil-cdc --help)\n", e.what());
+  });
 
   CLI::App* stream = app.add_subcommand(
       "stream", "Stream committed changes from a slot to stdout or a file, in commit order");
@@ -37,6 +43,14 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo->add_option("--format", demo_format, "jsonl or debezium")->capture_default_str();
 
+  // CLI11 would only say that a subcommand is required.
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "stream" &&
+      std::string_view(argv[1]) != "demo") {
+    std::fprintf(stderr,
+                 "vil-cdc: '%s' is not a command: use stream or demo (see vil-cdc --help)\n",
+                 argv[1]);
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -69,6 +69,24 @@ class LogDrain {
   bool active_ = false;
 };
 
+// A fault's message on one line: libpq's own messages can span several
+// ("...Connection refused\n\tIs the server running...").
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\r') {
+      out += text[i];
+      continue;
+    }
+    while (i + 1 < text.size() && (text[i + 1] == '\t' || text[i + 1] == ' ' ||
+                                   text[i + 1] == '\n' || text[i + 1] == '\r')) {
+      ++i;
+    }
+    if (i + 1 < text.size()) out += ' ';
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_stream(const StreamSettings& settings, SignalWatch& signals) {
@@ -120,7 +138,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   signals.set_action({});
   if (!result) {
     if (writer.reader_gone()) return kExitOk;
-    std::fprintf(stderr, "vil-cdc: %s\n", result.error().message().c_str());
+    std::fprintf(stderr, "vil-cdc: %s\n", one_line(result.error().message()).c_str());
     return exit_code_for(result.error());
   }
   return kExitOk;

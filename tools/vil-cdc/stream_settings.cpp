@@ -14,6 +14,22 @@ bool given(const CLI::App* command, const std::string& name) {
   return command->get_option(name)->count() > 0;
 }
 
+// An end LSN as --end-lsn or output.end_lsn (`name`) gives it. 0/0 is
+// PostgreSQL's invalid LSN, and to the trigger "no end": refused rather than
+// streaming for ever.
+std::expected<pgoutput::Lsn, std::string> parse_end_lsn(const std::string& text,
+                                                        std::string_view name) {
+  auto lsn = pgoutput::parse_lsn(text);
+  if (!lsn) {
+    return std::unexpected(fmt::format("{}: '{}' is not an LSN like 0/1A2B3C4", name, text));
+  }
+  if (lsn->value == 0) {
+    return std::unexpected(
+        fmt::format("{}: '{}' is the invalid LSN; give a position after it", name, text));
+  }
+  return *lsn;
+}
+
 // The `output:` block of the YAML file: this program's own settings.
 std::expected<void, std::string> read_output_block(const YAML::Node& block,
                                                    StreamSettings& settings) {
@@ -35,11 +51,8 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
       } else if (key == "fsync") {
         settings.fsync = v.as<bool>();
       } else if (key == "end_lsn") {
-        auto lsn = pgoutput::parse_lsn(v.as<std::string>());
-        if (!lsn) {
-          return std::unexpected(fmt::format("output.end_lsn: '{}' is not an LSN like 0/1A2B3C4",
-                                             v.as<std::string>()));
-        }
+        auto lsn = parse_end_lsn(v.as<std::string>(), "output.end_lsn");
+        if (!lsn) return std::unexpected(lsn.error());
         settings.end_lsn = *lsn;
       } else if (key == "max_events") {
         settings.max_events = v.as<uint64_t>();
@@ -225,9 +238,8 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--output")) s.output = output_;
   if (fsync_) s.fsync = true;
   if (given(command_, "--end-lsn")) {
-    auto lsn = pgoutput::parse_lsn(end_lsn_);
-    if (!lsn)
-      return std::unexpected(fmt::format("--end-lsn: '{}' is not an LSN like 0/1A2B3C4", end_lsn_));
+    auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
+    if (!lsn) return std::unexpected(lsn.error());
     s.end_lsn = *lsn;
   }
   if (given(command_, "--max-events")) s.max_events = max_events_;

@@ -17,9 +17,22 @@ namespace {
 constexpr std::string_view kSessionOptions =
     "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
 
+// libpq's messages end with a newline and may run over several lines
+// ("...Connection refused\n\tIs the server running..."): a fault message is
+// one line, so they are joined.
 std::string trim_message(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  bool space = false;
+  for (const char* p = text ? text : ""; *p != '\0'; ++p) {
+    const bool blank = *p == '\n' || *p == '\t' || *p == '\r' || *p == ' ';
+    if (blank) {
+      space = !s.empty();
+      continue;
+    }
+    if (space) s += ' ';
+    space = false;
+    s += *p;
+  }
   return s;
 }
 

@@ -187,9 +187,10 @@ TEST_F(CliErrors, SlotInUseExitsFour) {
   EXPECT_TRUE(held.exited(0)) << held.describe();
 }
 
-TEST_F(CliErrors, UnwritableOutputExitsOne) {
+// An output or log file that cannot be opened is the configuration's fault.
+TEST_F(CliErrors, UnwritableOutputExitsTwo) {
   make_stream();
-  expect_one_line_error(run_vil_cdc(stream_args({"--output", "/nonexistent-dir/changes.jsonl"})), 1,
+  expect_one_line_error(run_vil_cdc(stream_args({"--output", "/nonexistent-dir/changes.jsonl"})), 2,
                         {"/nonexistent-dir/changes.jsonl"});
 }
 

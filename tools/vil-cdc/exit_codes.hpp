@@ -7,7 +7,7 @@ namespace vil::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // anything not listed below (an output that cannot be opened...)
+  kExitFailure = 1,     // anything not listed below (the demo's cluster would not start...)
   kExitUsage = 2,       // usage or configuration
   kExitConnection = 3,  // connection or authentication
   kExitSlot = 4,        // slot or publication

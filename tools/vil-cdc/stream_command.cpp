@@ -97,7 +97,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
     if (fd < 0) {
       std::fprintf(stderr, "vil-cdc: cannot open output %s: %s\n", settings.output.c_str(),
                    std::strerror(errno));
-      return kExitFailure;
+      return kExitUsage;
     }
     name = settings.output;
   }

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "vil/pgoutput/pgoutput.hpp"
+#include "vil/values/convert.hpp"
+#include "vil/values/type_info.hpp"
 
 namespace {
 
@@ -126,6 +128,39 @@ void BM_DecodeInserts(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
 }
 BENCHMARK(BM_DecodeInserts);
+
+// Decoding plus every value converted to its typed form (int8, text, numeric,
+// timestamptz, bool): what a consumer that wants typed rows pays.
+void BM_DecodeInsertsTyped(benchmark::State& state) {
+  const InsertStream stream = insert_stream(false);
+  Decoder decoder = primed_decoder();
+  const RelationSchema* relation = decoder.relations().find(relation_id);
+  std::vector<vil::values::TypeInfo> types;
+  for (const auto& column : relation->columns) {
+    types.push_back(vil::values::builtin_type(column.type_oid));
+  }
+  for (auto _ : state) {
+    for (const auto message : stream.messages) {
+      auto decoded = decoder.decode(message);
+      if (!decoded) {
+        state.SkipWithError(decoded.error().message.c_str());
+        return;
+      }
+      std::size_t column = 0;
+      for (const ColumnValue& value : std::get<Insert>(decoded->message).new_tuple) {
+        auto typed = vil::values::convert(types[column++], value.text());
+        if (!typed) {
+          state.SkipWithError(typed.error().message.c_str());
+          return;
+        }
+        benchmark::DoNotOptimize(typed);
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+}
+BENCHMARK(BM_DecodeInsertsTyped);
 
 // decode_message alone: no relation cache.
 void BM_DecodeInsertsStateless(benchmark::State& state) {

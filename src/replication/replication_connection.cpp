@@ -1,6 +1,7 @@
 #include "replication/replication_connection.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -289,6 +290,11 @@ bool ReplicationConnection::has_pending_output() const {
 
 bool ReplicationConnection::flush_output() {
   return PQflush(conn_) >= 0;
+}
+
+void ReplicationConnection::set_receive_low_water(int bytes) {
+  // Best effort: without it the loop only wakes more often.
+  setsockopt(socket(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
 }
 
 void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {

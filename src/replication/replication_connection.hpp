@@ -90,6 +90,8 @@ class ReplicationConnection {
   // True while output is waiting for the socket to take it (poll for POLLOUT).
   bool has_pending_output() const;
   bool flush_output();
+  // SO_RCVLOWAT: poll() reports the socket readable once this many bytes wait.
+  void set_receive_low_water(int bytes);
   // Ends our side of CopyBoth and reads what the server still says, with a
   // bounded wait; errors here are not interesting any more.
   void finish_copy(std::chrono::milliseconds timeout);

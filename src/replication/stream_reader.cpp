@@ -21,6 +21,12 @@ using std::chrono::milliseconds;
 // Bytes taken from the socket before the loop looks at the clock and the
 // control lane again.
 constexpr size_t kBatchBytes = 1u << 20;
+// A read of at least this much says the server is streaming in bulk; the
+// socket then wakes the thread only once this much is waiting, or after
+// kBulkMaxWait.
+constexpr size_t kBulkBatchBytes = 8u << 10;
+constexpr int kBulkLowWater = 64 << 10;
+constexpr std::chrono::microseconds kBulkMaxWait{2000};
 // A status update that only moves the flush position forward waits at least
 // this long after the previous one.
 constexpr milliseconds kEarlyStatusGap{1000};
@@ -131,6 +137,7 @@ StreamReader::SessionResult StreamReader::run_session() {
   }
   ever_streamed_ = true;
   session_streamed_ = true;
+  coalescing_ = false;  // a new socket
   transaction_open_ = false;
   std::vector<QueueItem> begin;
   begin.emplace_back(SessionStarted{info->protocol_version});
@@ -247,6 +254,14 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
       }
       shared_.bytes_received.fetch_add(batch_bytes, std::memory_order_relaxed);
       shared_.queue.push(batch, batch_bytes);
+      // Bulk streaming: wake for a socket full of frames, not for each
+      // packet (the wake-ups, not the decoding, were most of the CPU). A
+      // trickle of small transactions keeps waking per packet: no latency.
+      const bool bulk = batch_bytes >= kBulkBatchBytes;
+      if (bulk != coalescing_) {
+        conn.set_receive_low_water(bulk ? kBulkLowWater : 1);
+        coalescing_ = bulk;
+      }
     }
 
     auto now = Clock::now();
@@ -266,6 +281,9 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
     if (!would_block) continue;
 
     auto deadline = next_status;
+    // While coalescing, what is below the low-water mark is read after a
+    // short wait at most.
+    if (coalescing_) deadline = std::min(deadline, Clock::now() + kBulkMaxWait);
     if (shared_.ack.confirmable() > last_sent_flush_) {
       deadline = std::min(deadline, last_status + kEarlyStatusGap);
     }

@@ -50,6 +50,7 @@ class StreamReader {
   uint64_t frames_received_ = 0;  // since the trigger started; the delivery thread counts alike
   bool transaction_open_ = false;
   uint64_t last_sent_flush_ = 0;
+  bool coalescing_ = false;  // SO_RCVLOWAT raised while the server streams in bulk
   std::minstd_rand jitter_{std::random_device{}()};
 };
 

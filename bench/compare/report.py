@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""report: turns the driver's JSON into the Markdown report and the bar chart.
+
+    report.py --json latest.json --md latest.md --png latest.png [--profile profile.txt]
+"""
+
+import argparse
+import json
+import os
+
+FLOOR = "floor"
+REFERENCE = "vil_library"
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def fmt_ratio(value):
+    return "—" if value != value else f"{value:.2f}×"
+
+
+def fmt_rate(value):
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if value >= 1e3:
+        return f"{value / 1e3:.0f} k"
+    return f"{value:.0f}"
+
+
+def workload_table(w, titles):
+    floor = w["consumers"].get(FLOOR)
+    ref = w["consumers"].get(REFERENCE)
+    lines = [
+        f"### {w['key']}: {w['title']}",
+        "",
+        f"{w['rows']:,} row changes in {w['transactions']:,} transactions, "
+        f"{w['wal_bytes'] / 1e6:,.0f} MB of WAL (written in {w['write_s']:.1f} s), end LSN {w['end_lsn']}.",
+        "",
+        "| consumer | wall s | rows/s | CPU s (user+sys) | peak RSS MB | walsender CPU s "
+        "| wall / floor | CPU / floor | wall / vil | CPU / vil |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in w["consumers"].items():
+        lines.append(
+            "| {} | {:.2f} | {} | {:.2f} | {:.1f} | {:.2f} | {} | {} | {} | {} |".format(
+                titles.get(key, key),
+                r["wall_s"],
+                fmt_rate(r["rows_per_s"]),
+                r["cpu_s"],
+                r["max_rss_kb"] / 1024,
+                r["server_cpu_s"],
+                fmt_ratio(ratio(r["wall_s"], floor["wall_s"])) if floor else "—",
+                fmt_ratio(ratio(r["cpu_s"], floor["cpu_s"])) if floor else "—",
+                fmt_ratio(ratio(r["wall_s"], ref["wall_s"])) if ref else "—",
+                fmt_ratio(ratio(r["cpu_s"], ref["cpu_s"])) if ref else "—",
+            )
+        )
+    lines.append("")
+    return lines
+
+
+def goals(report):
+    """The issue's goals as Markdown table rows: one goal a row, one workload a column."""
+    keys = [w["key"] for w in report["workloads"]]
+    by_key = {w["key"]: w["consumers"] for w in report["workloads"]}
+    titles = report["consumer_titles"]
+
+    def cell(met, text):
+        return f"{'met' if met else '**missed**'}: {text}"
+
+    def row(goal, fn, only=None):
+        cells = []
+        for key in keys:
+            c = by_key[key]
+            cells.append(fn(c) if (only is None or key in only) and REFERENCE in c else "")
+        return f"| {goal} | " + " | ".join(cells) + " |"
+
+    def wall(c):
+        if FLOOR not in c:
+            return ""
+        r = ratio(c[REFERENCE]["wall_s"], c[FLOOR]["wall_s"])
+        return cell(r <= 1.05, f"{c[REFERENCE]['wall_s']:.2f} s vs {c[FLOOR]['wall_s']:.2f} s ({(r - 1) * 100:+.0f}%)")
+
+    def cpu(c):
+        if FLOOR not in c:
+            return ""
+        r = ratio(c[REFERENCE]["cpu_s"], c[FLOOR]["cpu_s"])
+        return cell(r <= 1 / 3, f"{c[REFERENCE]['cpu_s']:.2f} s vs {c[FLOOR]['cpu_s']:.2f} s ({r:.2f}×)")
+
+    def less_than(peer):
+        def fn(c):
+            if peer not in c:
+                return ""
+            r = ratio(c[peer]["cpu_s"], c[REFERENCE]["cpu_s"])
+            return cell(r >= 10, f"{c[REFERENCE]['cpu_s']:.2f} s vs {c[peer]['cpu_s']:.2f} s ({r:.1f}× less)")
+        return fn
+
+    def rss(consumer):
+        def fn(c):
+            if consumer not in c:
+                return ""
+            mb = c[consumer]["max_rss_kb"] / 1024
+            return cell(mb < 64, f"{mb:.1f} MB")
+        return fn
+
+    lines = [
+        "| goal (vil-cdc library consumer, every row fully decoded) | " + " | ".join(keys) + " |",
+        "|---|" + "---|" * len(keys),
+        row("wall time within 5% of the floor", wall, only={"W1", "W2", "W3"}),
+        row("CPU at most 1/3 of pg_recvlogical's", cpu),
+    ]
+    for peer in ("psycopg2", "node", "node_ack_commit"):
+        if any(peer in c for c in by_key.values()):
+            lines.append(row(f"at least 10× less CPU than {titles[peer]}", less_than(peer)))
+    lines.append(row("peak RSS under 64 MB (library)", rss(REFERENCE), only={"W3"}))
+    lines.append(row("peak RSS under 64 MB (vil-cdc stream)", rss("vil_cli"), only={"W3"}))
+    return lines
+
+
+def latency_table(latency, titles):
+    if not latency or not latency.get("consumers"):
+        return []
+    lines = [
+        f"## Latency: a steady {latency['rate']:,.0f} transactions/s for {latency['seconds']:g} s",
+        "",
+        "Single-row insert transactions from a rate-limited libpq writer "
+        "(bench/compare/bench_rate_writer); one consumer at a time streams live from its own slot. "
+        "Latency = the consumer's clock when the row reaches its callback minus the commit "
+        "time carried in the stream (pgoutput Begin; `Change::commit_time_ns` in vil-cdc). "
+        "Server and consumers share the machine's clock.",
+        "",
+        "| consumer | rows | writer tx/s | p50 ms | p99 ms | max ms | CPU s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in latency["consumers"].items():
+        lines.append(
+            "| {} | {:,} | {:,.0f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.1f} |".format(
+                titles.get(key, key), r["samples"], r["writer"]["rate"], r["p50_us"] / 1000,
+                r["p99_us"] / 1000, r["max_us"] / 1000, r["cpu_s"], (r["max_rss_kb"] or 0) / 1024))
+    lines += ["", "pg_recvlogical does not expose a commit time per row (it writes to /dev/null), so it "
+              "has no latency figure.", ""]
+    return lines
+
+
+def markdown(report, profile_text, png_name):
+    titles = report["consumer_titles"]
+    m = report["machine"]
+    lines = [
+        "# vil-cdc side by side",
+        "",
+        f"One run of `{report['command']}` on {report['started']} "
+        f"({report['seconds'] / 60:.1f} min, scale {report['scale']:g}). "
+        "Every consumer reads the identical WAL: each has its own slot, created before the "
+        "workload was written, and runs alone, one after another, from its slot to the commit "
+        "LSN of the workload's last transaction. Ratios come from this one run.",
+        "",
+        f"![wall time and CPU per consumer]({png_name})",
+        "",
+        "## Goals",
+        "",
+    ]
+    lines += goals(report)
+    lines.append("")
+    lines += ["## Throughput", ""]
+    lines += [
+        "- *wall s*: from starting the consumer process to its exit after the end LSN "
+        "(includes connecting and start-up: ~0.1 s for the C/C++ programs, more for Python and Node).",
+        "- *CPU s*: the consumer process's user + system time (GNU time); *peak RSS*: its maximum resident set.",
+        "- *walsender CPU s*: the server process that decodes and sends the stream for that consumer "
+        "(the postmaster's reaped-children CPU before and after).",
+        "- *floor*: `pg_recvlogical` with pgoutput to /dev/null, the server's own sending speed. "
+        "*vil*: the library consumer (views), which touches every column of every row.",
+        "",
+    ]
+    for w in report["workloads"]:
+        lines += workload_table(w, titles)
+    lines += latency_table(report.get("latency"), titles)
+    s = m["settings"]
+    lines += [
+        "## Consumers",
+        "",
+        "- **pg_recvlogical (pgoutput)**: `pg_recvlogical --start --no-loop -o proto_version=1 "
+        "-o publication_names=bench --endpos END -f /dev/null` (the floor).",
+        "- **pg_recvlogical (wal2json)**: the same with a wal2json slot and `-o format-version=2` "
+        "(one JSON document per row; version 1 would build each transaction, W3's million rows, as one document).",
+        "- **vil-cdc library (views)**: bench/compare/bench_vil_library, `CdcTrigger::stop_at(END)` and a "
+        "ChangeSink that reads every column view (kind, bytes) of every old and new tuple.",
+        "- **vil-cdc library (typed values)**: the same, also converting every value with "
+        "`vil::values::convert` (int, numeric, timestamptz, bool, text → typed values).",
+        "- **vil-cdc stream --format jsonl**: the CLI, `--output /dev/null --quiet --end-lsn END`.",
+        "- **psycopg2 consumer**: bench/compare/psycopg2_consumer.py, `LogicalReplicationConnection`, "
+        "decodes every pgoutput message (type, relation cache, tuple columns to Python str/int/bool), "
+        "`send_feedback` after each commit.",
+        "- **node pg-logical-replication**: bench/compare/node_consumer.mjs, `PgoutputPlugin` as in its "
+        "README (it parses every column with pg-types; the service acknowledges every message, its default); "
+        "*ack per commit*: the same with `acknowledge.auto` off, acknowledging each commit itself.",
+        "",
+        "Every pgoutput consumer asks for protocol version 1 with the same publication, so the "
+        "server sends the same bytes to each. Each consumer's row count is checked against the workload.",
+        "",
+        "## Machine and settings",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gb']} GB; kernel {m['kernel']}; {m['os']}.",
+        f"- {m['postgresql']}",
+        f"- Server settings: fsync={s['fsync']}, full_page_writes={s['full_page_writes']}, "
+        f"synchronous_commit={s['synchronous_commit']}, autovacuum={s['autovacuum']}, "
+        f"shared_buffers={s['shared_buffers']}, logical_decoding_work_mem={s['logical_decoding_work_mem']}, "
+        f"max_wal_size={s['max_wal_size']}, wal_sender_timeout={s['wal_sender_timeout']}. "
+        "A throwaway cluster (tools/pg-throwaway) on 127.0.0.1 over TCP; fsync and "
+        "full_page_writes off only make writing the workloads faster: the consumers read WAL "
+        "that is already written, and the server decodes it exactly as with fsync on.",
+        f"- Peers: {m['pg_recvlogical']}; wal2json {m['wal2json']}; {m['python']} with psycopg2 "
+        f"{m['psycopg2']}; Node {m['node']} with pg-logical-replication {m['pg_logical_replication']} "
+        f"(pg {m['node_pg']}); vil-cdc built with {m['compiler']} (RelWithDebInfo: -O2 -g).",
+        f"- Load average before the run: {m['load_before']}; after: {report.get('load_after', '?')}. "
+        "The machine has 2 cores: the walsender and the consumer each get about one.",
+        "",
+    ]
+    if profile_text:
+        lines += [
+            "## Profile of the library consumer",
+            "",
+            "W1 at 1/10 size (100,000 rows), `perf record -e cpu-clock` of bench_vil_library "
+            "(self time per function, then per library):",
+            "",
+            "```",
+            profile_text.rstrip(),
+            "```",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    titles = report["consumer_titles"]
+    workloads = report["workloads"]
+    consumers = list(workloads[0]["consumers"].keys()) if workloads else []
+    colors = {
+        "floor": "#7f7f7f", "wal2json": "#bcbd22", "vil_library": "#1f77b4", "vil_typed": "#17becf",
+        "vil_cli": "#2ca02c", "psycopg2": "#ff7f0e", "node": "#d62728", "node_ack_commit": "#9467bd",
+    }
+    fig, axes = plt.subplots(2, 1, figsize=(12, 9), constrained_layout=True)
+    width = 0.8 / max(1, len(consumers))
+    for ax, metric, label in (
+        (axes[0], "wall_s", "wall time to the end LSN (s, log scale)"),
+        (axes[1], "cpu_s", "consumer CPU, user + sys (s, log scale)"),
+    ):
+        for i, key in enumerate(consumers):
+            xs = [j + (i - (len(consumers) - 1) / 2) * width for j in range(len(workloads))]
+            ys = [w["consumers"][key][metric] for w in workloads]
+            bars = ax.bar(xs, ys, width, label=titles.get(key, key), color=colors.get(key))
+            for bar, y in zip(bars, ys):
+                ax.annotate(f"{y:.2g}" if y < 10 else f"{y:.0f}", (bar.get_x() + bar.get_width() / 2, y),
+                            ha="center", va="bottom", fontsize=7, rotation=90, xytext=(0, 2),
+                            textcoords="offset points")
+        ax.set_yscale("log")
+        ax.set_ylabel(label)
+        ax.set_xticks(range(len(workloads)))
+        ax.set_xticklabels([f"{w['key']}\n{w['rows']:,} rows, {w['transactions']:,} tx" for w in workloads])
+        ax.grid(axis="y", which="both", alpha=0.3)
+        ymin, ymax = ax.get_ylim()
+        ax.set_ylim(ymin, ymax * 3)
+    axes[0].legend(ncol=4, fontsize=9, loc="upper left")
+    axes[0].set_title(f"Same WAL, one consumer at a time ({report['started']}, scale {report['scale']:g})")
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--md", required=True)
+    parser.add_argument("--png", required=True)
+    parser.add_argument("--profile")
+    args = parser.parse_args()
+    with open(args.json) as f:
+        report = json.load(f)
+    profile_text = ""
+    if args.profile and os.path.exists(args.profile):
+        with open(args.profile) as f:
+            profile_text = f.read()
+    with open(args.md, "w") as f:
+        f.write(markdown(report, profile_text, os.path.basename(args.png)))
+    chart(report, args.png)
+
+
+if __name__ == "__main__":
+    main()

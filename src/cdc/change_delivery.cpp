@@ -319,7 +319,9 @@ void ChangeDelivery::flush_and_publish() {
   }
   bytes_since_flush_ = 0;
   shared_.ack.publish_delivered(delivered_lsn_, frames_done_);
-  if (delivered_lsn_ != published_lsn_) shared_.io_wake.notify();
+  if (delivered_lsn_ != published_lsn_ && shared_.ack_wake_wanted.exchange(false)) {
+    shared_.io_wake.notify();
+  }
   published_lsn_ = delivered_lsn_;
   published_frames_ = frames_done_;
 }

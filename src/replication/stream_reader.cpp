@@ -21,10 +21,13 @@ using std::chrono::milliseconds;
 // Bytes taken from the socket before the loop looks at the clock and the
 // control lane again.
 constexpr size_t kBatchBytes = 1u << 20;
-// A read of at least this much says the server is streaming in bulk; the
-// socket then wakes the thread only once this much is waiting, or after
-// kBulkMaxWait.
-constexpr size_t kBulkBatchBytes = 8u << 10;
+// kBulkEnterBytes read within kBulkMaxWait say the server is streaming in
+// bulk (a packet at a time, for small transactions, or a socket full at
+// once); the socket then wakes the thread only once kBulkLowWater bytes
+// wait, or after kBulkMaxWait. Bulk mode lasts while each such wake still
+// finds kBulkLeaveBytes, so it does not flip on every read.
+constexpr size_t kBulkEnterBytes = 8u << 10;
+constexpr size_t kBulkLeaveBytes = 1u << 10;
 constexpr int kBulkLowWater = 64 << 10;
 constexpr std::chrono::microseconds kBulkMaxWait{2000};
 // A status update that only moves the flush position forward waits at least
@@ -257,8 +260,16 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
       // Bulk streaming: wake for a socket full of frames, not for each
       // packet (the wake-ups, not the decoding, were most of the CPU). A
       // trickle of small transactions keeps waking per packet: no latency.
-      const bool bulk = batch_bytes >= kBulkBatchBytes;
-      if (bulk != coalescing_) {
+      const auto read_at = Clock::now();
+      if (read_at - window_start_ > kBulkMaxWait) {
+        window_start_ = read_at;
+        window_bytes_ = 0;
+      }
+      window_bytes_ += batch_bytes;
+      const bool bulk =
+          coalescing_ ? batch_bytes >= kBulkLeaveBytes : window_bytes_ >= kBulkEnterBytes;
+      // Only a wake by the socket or the bulk timer says how fast data comes.
+      if (bulk != coalescing_ && woke_for_data_) {
         conn.set_receive_low_water(bulk ? kBulkLowWater : 1);
         coalescing_ = bulk;
       }
@@ -284,12 +295,18 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
     // While coalescing, what is below the low-water mark is read after a
     // short wait at most.
     if (coalescing_) deadline = std::min(deadline, Clock::now() + kBulkMaxWait);
+    // Asked before looking, so a delivery published after the look wakes us
+    // (ChangeDelivery::flush_and_publish); one published before is seen here.
+    shared_.ack_wake_wanted.store(true);
     if (shared_.ack.confirmable() > last_sent_flush_) {
+      shared_.ack_wake_wanted.store(false);
       deadline = std::min(deadline, last_status + kEarlyStatusGap);
     }
     short events = reading ? POLLIN : 0;
     if (conn.has_pending_output()) events |= POLLOUT;
-    switch (wait_for_socket(conn.socket(), events, &shared_.io_wake, deadline)) {
+    const auto wait = wait_for_socket(conn.socket(), events, &shared_.io_wake, deadline);
+    woke_for_data_ = wait != WaitResult::Woken;
+    switch (wait) {
       case WaitResult::Woken:
         shared_.io_wake.drain();
         break;
@@ -297,6 +314,8 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
         if (!conn.consume_input()) return lost("reading");
         break;
       case WaitResult::Timeout:
+        // Below the low-water mark poll stays quiet: take what is there.
+        if (coalescing_ && reading && !conn.consume_input()) return lost("reading");
         break;
       case WaitResult::Error:
         return lost("poll");

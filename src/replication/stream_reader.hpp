@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "replication/poll_wait.hpp"
 #include "replication/replication_connection.hpp"
 #include "replication/session_setup.hpp"
 #include "replication/stream_shared.hpp"
@@ -50,7 +51,10 @@ class StreamReader {
   uint64_t frames_received_ = 0;  // since the trigger started; the delivery thread counts alike
   bool transaction_open_ = false;
   uint64_t last_sent_flush_ = 0;
-  bool coalescing_ = false;  // SO_RCVLOWAT raised while the server streams in bulk
+  bool coalescing_ = false;    // SO_RCVLOWAT raised while the server streams in bulk
+  bool woke_for_data_ = true;  // the last wait ended for the socket or a timer, not the wake fd
+  Clock::time_point window_start_{};  // bytes read since then: is the server streaming in bulk?
+  size_t window_bytes_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
 };
 

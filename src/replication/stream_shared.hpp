@@ -41,6 +41,10 @@ struct StreamShared {
   std::atomic<uint64_t> server_wal_end{0};  // latest position the server reported
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> confirmed_lsn{0};  // last flush LSN sent to the server
+  // The I/O thread is about to sleep without a deadline for the next
+  // acknowledgement: a newly confirmable LSN must wake it. Otherwise it wakes
+  // on its own, and a wake-up per delivered batch would only cost CPU.
+  std::atomic<bool> ack_wake_wanted{true};
 
   // Retries and reconnects, in words, for whoever watches (the CLI's stderr).
   std::function<void(const std::string&)> on_notice;

@@ -11,7 +11,10 @@
 
 namespace vil::cli {
 
-// Empty when libpq cannot parse the string (validate() reports that).
+// Empty when libpq cannot parse the string (validate() reports that). A
+// `service` in the string is looked up by setting PGSERVICE around
+// PQconndefaults(): call this before starting threads that read the
+// environment.
 std::string database_name(const std::string& conn_string);
 
 }  // namespace vil::cli

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -17,7 +18,11 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kPollEvery{1000};
-constexpr milliseconds kRetryEvery{5000};
+// A connection that fails (a role allowed replication connections only, say)
+// is tried again less and less often: each failure is a line in the server's
+// log.
+constexpr milliseconds kFirstRetry{5000};
+constexpr milliseconds kLongestRetry{120'000};
 // Socket waits are cut into slices this long, so that stop() is prompt.
 constexpr int kSliceMs = 100;
 
@@ -120,11 +125,16 @@ bool ServerWal::sleep_for(milliseconds ms) {
 
 void ServerWal::run() {
   Connection c;
+  milliseconds retry = kFirstRetry;
   while (!stopping_.load()) {
-    if (c.conn == nullptr && !connect(c, conn_string_, stopping_)) {
-      c.reset();
-      if (!sleep_for(kRetryEvery)) return;
-      continue;
+    if (c.conn == nullptr) {
+      if (!connect(c, conn_string_, stopping_)) {
+        c.reset();
+        if (!sleep_for(retry)) return;
+        retry = std::min(retry * 2, kLongestRetry);
+        continue;
+      }
+      retry = kFirstRetry;
     }
     bool broken = false;
     if (const uint64_t lsn = ask(c.conn, stopping_, broken); lsn != 0) {

@@ -95,6 +95,11 @@ void print_line(const std::string& text) {
 }  // namespace
 
 int run_stream(const StreamSettings& settings, SignalWatch& signals) {
+  // First, while no thread of this run exists: the lookup may set PGSERVICE
+  // for a moment (database_name.hpp).
+  const std::string database = settings.format == output::Format::Debezium
+                                   ? database_name(settings.cdc.conn_string)
+                                   : std::string();
   auto output = open_output(settings.output, settings.fsync);
   if (!output) {
     print_line(output.error());
@@ -115,9 +120,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   signals.set_action([&] { trigger.stop(); });
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
-  if (settings.format == output::Format::Debezium) {
-    encoder_options.database = database_name(settings.cdc.conn_string);
-  }
+  encoder_options.database = database;
   output::ChangeEncoder encoder(encoder_options);
   OutputWriter writer(output->fd, output->name, settings.fsync, std::move(encoder),
                       settings.max_events, [&] { trigger.stop(); });

@@ -1,6 +1,7 @@
 #include "vil/cdc/cdc_config.hpp"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,8 +14,11 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
 
-ConfigError field_error(std::string field, std::string message) {
-  return ConfigError{std::move(field), std::move(message)};
+// The message names the field itself, so that whoever prints it prints it
+// once and whole.
+ConfigError field_error(std::string field, std::string_view message) {
+  std::string text = field.empty() ? std::string(message) : fmt::format("{}: {}", field, message);
+  return ConfigError{std::move(field), std::move(text)};
 }
 
 // Reads one scalar of `node` into `out`, naming the field when it has the wrong type.
@@ -41,51 +45,65 @@ std::expected<void, ConfigError> read_millis(const YAML::Node& node, const std::
   return {};
 }
 
-std::vector<std::string> split_tables(std::string_view list) {
-  std::vector<std::string> tables;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    std::string_view item = list.substr(start, comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) tables.emplace_back(item);
-    start = comma + 1;
-  }
-  return tables;
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+constexpr std::string_view kScopeValues =
+    "use true or 'all' (every table), false (do not create it), or a list of tables "
+    "(a YAML list or 'a, schema.b')";
+
+// true/false as every other switch of the block reads them (yaml-cpp also
+// takes yes/no, on/off); only a plain scalar, so a quoted "yes" stays a name.
+std::optional<bool> plain_bool(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Tag() != "?") return std::nullopt;
+  bool value = false;
+  if (!YAML::convert<bool>::decode(node, value)) return std::nullopt;
+  return value;
 }
 
 std::expected<void, ConfigError> read_publication_scope(const YAML::Node& node,
                                                         const std::string& field,
                                                         CdcConfig& config) {
-  config.create_publication = true;
+  if (auto flag = plain_bool(node)) {
+    config.create_publication = *flag;
+    config.publication_scope = PublicationScope{};
+    return {};
+  }
+  PublicationScope scope;
   if (node.IsScalar()) {
-    std::string value = node.Scalar();
-    if (value == "all") {
-      config.publication_scope = PublicationScope{};
-      return {};
-    }
-    config.publication_scope = PublicationScope{false, split_tables(value)};
+    scope = parse_publication_scope(node.Scalar());
   } else if (node.IsSequence()) {
-    PublicationScope scope{false, {}};
+    scope.all_tables = false;
     for (const auto& item : node) {
-      if (!item.IsScalar()) return std::unexpected(field_error(field, "tables must be names"));
-      scope.tables.push_back(item.Scalar());
+      if (!item.IsScalar()) {
+        return std::unexpected(field_error(
+            field, fmt::format("every item of the list must be a table name; {}", kScopeValues)));
+      }
+      std::string_view name = trimmed(item.Scalar());
+      if (!name.empty()) scope.tables.emplace_back(name);
     }
-    config.publication_scope = std::move(scope);
   } else {
-    return std::unexpected(field_error(field, "must be 'all' or a list of tables"));
+    return std::unexpected(field_error(field, fmt::format("has no value; {}", kScopeValues)));
   }
-  if (config.publication_scope.tables.empty()) {
-    return std::unexpected(field_error(field, "names no table"));
+  if (!scope.all_tables && scope.tables.empty()) {
+    return std::unexpected(field_error(field, fmt::format("names no table; {}", kScopeValues)));
   }
+  config.create_publication = true;
+  config.publication_scope = std::move(scope);
   return {};
 }
 
 std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig& config) {
   for (const auto& entry : cdc) {
-    const std::string key = entry.first.as<std::string>();
+    // `? [a, b] : 1` is valid YAML, but no option is named by a list.
+    if (!entry.first.IsScalar()) {
+      return std::unexpected(
+          field_error("cdc", "every key must be an option name, not a list or a mapping"));
+    }
+    const std::string key = entry.first.Scalar();
     const std::string field = "cdc." + key;
     const YAML::Node& v = entry.second;
     std::expected<void, ConfigError> r;
@@ -184,6 +202,20 @@ std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem
   if (!config)
     config.error().message = fmt::format("{}: {}", path.string(), config.error().message);
   return config;
+}
+
+PublicationScope parse_publication_scope(std::string_view text) {
+  if (trimmed(text) == "all") return PublicationScope{};
+  PublicationScope scope{false, {}};
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = trimmed(text.substr(start, comma - start));
+    if (!item.empty()) scope.tables.emplace_back(item);
+    start = comma + 1;
+  }
+  return scope;
 }
 
 bool is_valid_slot_name(std::string_view name) {

@@ -47,6 +47,16 @@ const std::string& ChangeEncoder::last_value_error() const noexcept {
   return state_->rows.last_value_error();
 }
 
+std::string ChangeEncoder::value_error_summary() const {
+  const std::uint64_t n = state_->rows.value_errors();
+  if (n == 0) return {};
+  std::string out = std::to_string(n);
+  out.append(n == 1 ? " value was" : " values were");
+  out.append(" not valid text for their type and were written as JSON strings; the first: ");
+  out.append(state_->rows.first_value_error_place());
+  return out;
+}
+
 const ChangeEncoderOptions& ChangeEncoder::options() const noexcept {
   return state_->options;
 }

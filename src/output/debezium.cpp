@@ -91,7 +91,11 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
   out.append(R"({"before":)");
   if (layout != nullptr && change.kind != ChangeKind::Insert &&
       change.old_kind != pgoutput::OldTuple::none) {
-    rows.write_old(out, *layout, change.old_tuple, change.old_kind == pgoutput::OldTuple::key,
+    // Debezium's `before` has the table's every column: for an old key
+    // (REPLICA IDENTITY DEFAULT or USING INDEX) the key columns hold their
+    // values and the others are null, which is what the server's key tuple
+    // says too.
+    rows.write_old(out, *layout, change.old_tuple, /*key_only=*/false,
                    detail::UnsentToast::placeholder);
   } else {
     values::write_json_null(out);

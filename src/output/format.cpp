@@ -7,7 +7,7 @@ std::string_view to_string(Format format) noexcept {
 }
 
 std::optional<Format> parse_format(std::string_view name) noexcept {
-  if (name == "jsonl" || name == "json" || name == "jsonlines") return Format::JsonLines;
+  if (name == "jsonl") return Format::JsonLines;
   if (name == "debezium") return Format::Debezium;
   return std::nullopt;
 }

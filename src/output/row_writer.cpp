@@ -9,7 +9,20 @@ void RowWriter::write_value(std::string& out, const ColumnLayout& column,
   switch (value.kind) {
     case pgoutput::ColumnKind::text:
       if (auto written = values::write_json_value(out, column.type, value.text()); !written) {
-        ++value_errors_;
+        if (value_errors_++ == 0) {
+          const std::string_view type =
+              column.type.name.empty() ? values::kind_name(column.type.kind) : column.type.name;
+          // quoted_name() is the name as a JSON string, quotes included.
+          first_value_error_place_ = "column ";
+          first_value_error_place_.append(column.quoted_name());
+          if (layout_ != nullptr) {
+            first_value_error_place_.append(" of ");
+            first_value_error_place_.append(layout_->derived_from.qualified_name);
+          }
+          first_value_error_place_.append(" (type ");
+          first_value_error_place_.append(type);
+          first_value_error_place_.append(")");
+        }
         last_value_error_ = std::move(written.error().message);
       }
       return;
@@ -25,6 +38,7 @@ void RowWriter::write_value(std::string& out, const ColumnLayout& column,
 
 void RowWriter::write_old(std::string& out, const RelationLayout& layout,
                           const pgoutput::TupleView& tuple, bool key_only, UnsentToast unsent) {
+  layout_ = &layout;
   out.push_back('{');
   bool first = true;
   std::size_t i = 0;
@@ -47,6 +61,7 @@ void RowWriter::write_old(std::string& out, const RelationLayout& layout,
 void RowWriter::write_new(std::string& out, const RelationLayout& layout,
                           const pgoutput::TupleView& new_tuple, pgoutput::OldTuple old_kind,
                           const pgoutput::TupleView& old_tuple, UnsentToast unsent) {
+  layout_ = &layout;
   omitted_.clear();
   // The old row is walked in step with the new one, to find unchanged TOASTed
   // values in it.

@@ -37,6 +37,11 @@ class RowWriter {
 
   [[nodiscard]] std::uint64_t value_errors() const noexcept { return value_errors_; }
   [[nodiscard]] const std::string& last_value_error() const noexcept { return last_value_error_; }
+  // Where the first of them was: `column "c" of public.t (type numeric)`,
+  // never the value (it is the user's data).
+  [[nodiscard]] const std::string& first_value_error_place() const noexcept {
+    return first_value_error_place_;
+  }
 
   void write_value(std::string& out, const ColumnLayout& column,
                    const pgoutput::ColumnValue& value);
@@ -45,6 +50,8 @@ class RowWriter {
   std::vector<std::uint16_t> omitted_;
   std::uint64_t value_errors_ = 0;
   std::string last_value_error_;
+  std::string first_value_error_place_;
+  const RelationLayout* layout_ = nullptr;  // of the row being written
 };
 
 }  // namespace vil::output::detail

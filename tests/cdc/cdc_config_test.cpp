@@ -52,6 +52,41 @@ TEST(CdcConfigYaml, CreatePublicationAllOrCommaList) {
   auto list = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: a, b\n");
   ASSERT_TRUE(list);
   EXPECT_EQ(list->publication_scope.tables, (std::vector<std::string>{"a", "b"}));
+  // Spaces around names, in a string or a list, are not part of them.
+  auto spaced =
+      parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: ' a ,\tb,, s.c '\n");
+  ASSERT_TRUE(spaced) << spaced.error().message;
+  EXPECT_EQ(spaced->publication_scope.tables, (std::vector<std::string>{"a", "b", "s.c"}));
+  auto items =
+      parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: [' a', 'b ']\n");
+  ASSERT_TRUE(items) << items.error().message;
+  EXPECT_EQ(items->publication_scope.tables, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(CdcConfigYaml, CreatePublicationTrueIsAllTablesAndFalseIsNone) {
+  auto yes = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: true\n");
+  ASSERT_TRUE(yes) << yes.error().message;
+  EXPECT_TRUE(yes->create_publication);
+  EXPECT_TRUE(yes->publication_scope.all_tables);
+  EXPECT_TRUE(yes->publication_scope.tables.empty());
+  auto no = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: false\n");
+  ASSERT_TRUE(no) << no.error().message;
+  EXPECT_FALSE(no->create_publication);
+  // Quoted, it is a table's name like any other.
+  auto named = parse_cdc_config_yaml(std::string(kMinimal) + "  create_publication: \"true\"\n");
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_TRUE(named->create_publication);
+  EXPECT_EQ(named->publication_scope.tables, (std::vector<std::string>{"true"}));
+}
+
+TEST(PublicationScope, AllOrATrimmedList) {
+  EXPECT_TRUE(parse_publication_scope("all").all_tables);
+  EXPECT_TRUE(parse_publication_scope(" all ").all_tables);
+  const PublicationScope list = parse_publication_scope("a, b ,\tpublic.c,,");
+  EXPECT_FALSE(list.all_tables);
+  EXPECT_EQ(list.tables, (std::vector<std::string>{"a", "b", "public.c"}));
+  EXPECT_FALSE(parse_publication_scope(" , ").all_tables);
+  EXPECT_TRUE(parse_publication_scope(" , ").tables.empty());
 }
 
 struct BadCase {
@@ -68,6 +103,11 @@ TEST_P(CdcConfigYamlErrors, NameTheField) {
   EXPECT_EQ(config.error().field, GetParam().field);
   EXPECT_NE(config.error().message.find(GetParam().message_part), std::string::npos)
       << config.error().message;
+  // The message is whole on its own: it starts with the field's name.
+  if (!GetParam().field.empty()) {
+    EXPECT_EQ(config.error().message.rfind(GetParam().field + ": ", 0), 0u)
+        << config.error().message;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -89,7 +129,32 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cdc:\n  conn_string: 'host=x password'\n  slot_name: s\n  publication: p\n",
                 "cdc.conn_string", "missing \"=\""},
         BadCase{"other: 1\n", "cdc", "no 'cdc:' block"},
+        // A key that is a list (valid YAML) must not throw out of the parser.
+        BadCase{"cdc:\n  ? [a, b]\n  : 1\n", "cdc", "every key must be an option name"},
+        BadCase{"cdc: {? {k: v} : 1, slot_name: s}\n", "cdc", "every key must be an option name"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "create_publication: {a: 1}\n",
+                "cdc.create_publication", "use true or 'all' (every table), false"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "create_publication:\n",
+                "cdc.create_publication", "has no value; use true or 'all'"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "create_publication: []\n",
+                "cdc.create_publication", "names no table"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "create_publication: ' , '\n",
+                "cdc.create_publication", "names no table"},
         BadCase{"cdc: [1, 2\n", "", "YAML syntax error at line"}));
+
+TEST(CdcConfig, ValidateMessagesStartWithTheField) {
+  CdcConfig config;
+  config.conn_string = "host=x";
+  config.publication = "p";
+  auto r = validate(config);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "cdc.slot_name");
+  EXPECT_EQ(r.error().message, "cdc.slot_name: is required");
+}
 
 TEST(CdcConfig, ConnStringErrorsNeverQuoteSecrets) {
   CdcConfig config;

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,7 +65,7 @@ std::string ProcessResult::describe() const {
 }
 
 ChildProcess::ChildProcess(std::string program, std::vector<std::string> args,
-                           std::vector<std::string> env)
+                           std::vector<std::string> env, ChildOptions options)
     : program_(std::move(program)) {
   // Everything the child needs is built before fork(): after it, only
   // async-signal-safe calls.
@@ -77,6 +79,19 @@ ChildProcess::ChildProcess(std::string program, std::vector<std::string> args,
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error(fmt::format("pipe2: {}", std::strerror(errno)));
+  }
+  if (options.stderr_tty) {
+    // The pty's two ends take the place of the stderr pipe: [0] is read here,
+    // [1] becomes the child's stderr.
+    close(err_pipe[0]);
+    close(err_pipe[1]);
+    termios raw{};
+    cfmakeraw(&raw);
+    if (openpty(&err_pipe[0], &err_pipe[1], nullptr, &raw, nullptr) != 0) {
+      throw std::runtime_error(fmt::format("openpty: {}", std::strerror(errno)));
+    }
+    fcntl(err_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(err_pipe[1], F_SETFD, FD_CLOEXEC);
   }
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
@@ -113,8 +128,6 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::collect(int out_fd, int err_fd) {
-  std::string out;
-  std::string err;
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   bool open[2] = {true, true};
   bool reaped = false;
@@ -129,8 +142,10 @@ void ChildProcess::collect(int out_fd, int err_fd) {
       if (!open[i] || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
       if (n > 0) {
-        (i == 0 ? out : err).append(buffer, static_cast<size_t>(n));
+        std::lock_guard lock(mutex_);
+        (i == 0 ? result_.out : result_.err).append(buffer, static_cast<size_t>(n));
       } else if (n == 0 || errno != EINTR) {
+        // A pty reports the end (the child closed it) as EIO.
         open[i] = false;
       }
     }
@@ -144,8 +159,6 @@ void ChildProcess::collect(int out_fd, int err_fd) {
   close(err_fd);
   if (!reaped) waitpid(pid_, &status, 0);
   std::lock_guard lock(mutex_);
-  result_.out = std::move(out);
-  result_.err = std::move(err);
   if (WIFEXITED(status)) result_.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result_.term_signal = WTERMSIG(status);
   done_ = true;
@@ -155,6 +168,16 @@ void ChildProcess::collect(int out_fd, int err_fd) {
 bool ChildProcess::finished() const {
   std::lock_guard lock(mutex_);
   return done_;
+}
+
+std::string ChildProcess::out_so_far() const {
+  std::lock_guard lock(mutex_);
+  return result_.out;
+}
+
+std::string ChildProcess::err_so_far() const {
+  std::lock_guard lock(mutex_);
+  return result_.err;
 }
 
 void ChildProcess::send_signal(int sig) const {
@@ -179,8 +202,9 @@ ProcessResult ChildProcess::wait(std::chrono::milliseconds deadline) {
 }
 
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
-                          std::chrono::milliseconds deadline, const std::vector<std::string>& env) {
-  ChildProcess child(program, args, env);
+                          std::chrono::milliseconds deadline, const std::vector<std::string>& env,
+                          ChildOptions options) {
+  ChildProcess child(program, args, env, options);
   return child.wait(deadline);
 }
 

@@ -31,13 +31,19 @@ struct ProcessResult {
   std::string describe() const;
 };
 
+struct ChildOptions {
+  // stderr is a pseudo-terminal (raw mode: bytes arrive as written) instead
+  // of a pipe, so that the program sees a terminal there (isatty).
+  bool stderr_tty = false;
+};
+
 class ChildProcess {
  public:
   // Starts `program` with `args`; `env` ("NAME=value") is added to this
   // process's environment, replacing variables of the same name. stdin is
   // /dev/null. The child gets a process group of its own.
   ChildProcess(std::string program, std::vector<std::string> args,
-               std::vector<std::string> env = {});
+               std::vector<std::string> env = {}, ChildOptions options = {});
   ~ChildProcess();  // kills it if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -46,6 +52,9 @@ class ChildProcess {
   // True once the process has exited (and been reaped).
   bool finished() const;
   void send_signal(int sig) const;
+  // What it has written so far (while it runs).
+  std::string out_so_far() const;
+  std::string err_so_far() const;
   // Waits until the process exited and its output ended; past the deadline,
   // kills its process group and reports timed_out.
   ProcessResult wait(std::chrono::milliseconds deadline);
@@ -58,13 +67,13 @@ class ChildProcess {
   mutable std::mutex mutex_;
   std::condition_variable done_cv_;
   bool done_ = false;
-  ProcessResult result_;
+  ProcessResult result_;  // out and err grow while it runs
   std::thread collector_;
 };
 
 // Runs a program to its end (or its deadline).
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
                           std::chrono::milliseconds deadline,
-                          const std::vector<std::string>& env = {});
+                          const std::vector<std::string>& env = {}, ChildOptions options = {});
 
 }  // namespace vil::testing

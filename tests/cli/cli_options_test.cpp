@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <regex>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -92,6 +94,18 @@ TEST_F(CliConfig, BadFilesExitTwoNamingTheField) {
       {"bad_output_end_lsn", good + "output:\n  end_lsn: soon\n", {"output.end_lsn", "soon"}},
       {"zero_output_end_lsn", good + "output:\n  end_lsn: 0/0\n", {"output.end_lsn", "0/0"}},
       {"unknown_block", good + "outptu:\n  format: jsonl\n", {"outptu"}},
+      // Valid YAML that names an option with a list: an error, not a crash.
+      {"list_key", good + "  ? [a, b]\n  : 1\n", {"list_key.yaml", "cdc: every key"}},
+      {"output_list_key", good + "output:\n  ? [a, b]\n  : 1\n", {"output: every key"}},
+      {"create_publication_map",
+       good + "  create_publication: {a: 1}\n",
+       {"cdc.create_publication", "true or 'all' (every table), false"}},
+      {"create_publication_empty",
+       good + "  create_publication: []\n",
+       {"cdc.create_publication", "names no table"}},
+      {"zero_reconnect",
+       good + "  reconnect_initial_ms: 0\n",
+       {"cdc.reconnect_initial_ms", "positive"}},
       {"bad_slot_name",
        fmt::format("cdc:\n  conn_string: \"{}\"\n  slot_name: Bad-Slot\n  "
                    "publication: {}\n",
@@ -108,6 +122,10 @@ TEST_F(CliConfig, BadFilesExitTwoNamingTheField) {
                                                                         << r.err;
     for (auto needle : c.needles) {
       EXPECT_NE(r.err.find(needle), std::string::npos) << "names " << needle << ":\n" << r.err;
+      // Named once: the message is whole, and no caller adds the name again.
+      if (needle.starts_with("cdc.") || needle.starts_with("output.")) {
+        EXPECT_EQ(r.err.find(needle), r.err.rfind(needle)) << "named twice:\n" << r.err;
+      }
     }
   }
   const ProcessResult missing =
@@ -147,6 +165,137 @@ TEST_F(CliErrors, UsageErrorsExitTwo) {
   expect_one_line_error(run_vil_cdc({"stream", "--conn", conninfo(), "--slot", "Bad-Name",
                                      "--publication", publication_}),
                         kExitUsage, {"--slot", "Bad-Name"});
+  // The field once, with its flag: "--slot (cdc.slot_name): is required".
+  const ProcessResult no_slot =
+      run_vil_cdc({"stream", "--conn", conninfo(), "--publication", publication_});
+  expect_one_line_error(no_slot, kExitUsage, {"--slot (cdc.slot_name): is required"});
+  EXPECT_EQ(no_slot.err.find("cdc.slot_name"), no_slot.err.rfind("cdc.slot_name")) << no_slot.err;
+  // Periods are positive, and the longest wait is not below the first.
+  for (const char* flag :
+       {"--reconnect-initial-ms", "--reconnect-max-ms", "--status-interval-ms"}) {
+    for (const char* value : {"0", "-5"}) {
+      SCOPED_TRACE(std::string(flag) + " " + value);
+      expect_one_line_error(run_vil_cdc(stream_args({flag, value})), kExitUsage,
+                            {flag, "must be a positive number of milliseconds"});
+    }
+  }
+  expect_one_line_error(
+      run_vil_cdc(stream_args({"--reconnect-initial-ms", "1000", "--reconnect-max-ms", "500"})),
+      kExitUsage, {"--reconnect-max-ms (cdc.reconnect_max_ms)", "must not be below"});
+  expect_one_line_error(run_vil_cdc(stream_args({"--create-publication", " , "})), kExitUsage,
+                        {"--create-publication", "names no table"});
+  // One parser for --format and output.format: no aliases.
+  expect_one_line_error(run_vil_cdc(stream_args({"--format", "json"})), kExitUsage,
+                        {"--format", "'json' is not jsonl or debezium"});
+}
+
+// "a, b" names the tables a and b, on the command line as in the file; the
+// YAML booleans mean every table (true) and no publication made (false).
+TEST_F(CliConfig, CreatePublicationListsAreTrimmedAndBooleansAreUnderstood) {
+  execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)");
+  auto tables_of = [&](const std::string& pub) {
+    return query_value(
+        "SELECT coalesce(string_agg(schemaname || '.' || tablename, ',' ORDER BY tablename), '') "
+        "FROM pg_publication_tables WHERE pubname = '" +
+        pub + "'");
+  };
+  const std::string flag_pub = unique_name("pub");
+  ProcessResult r = run_vil_cdc({"stream", "--conn", conninfo(), "--slot", unique_name("slot"),
+                                 "--publication", flag_pub, "--quiet", "--create-slot",
+                                 "--create-publication", " a , b", "--end-lsn", current_wal_lsn()});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(tables_of(flag_pub), "public.a,public.b");
+
+  const std::string yaml_pub = unique_name("pub");
+  const std::string list_file = config_file(
+      "list.yaml", fmt::format("cdc:\n  conn_string: \"{}\"\n  slot_name: {}\n  publication: {}\n"
+                               "  create_slot: true\n  create_publication: ' a ,b '\n",
+                               conninfo(), unique_name("slot"), yaml_pub));
+  r = run_vil_cdc({"stream", "--config", list_file, "--quiet", "--end-lsn", current_wal_lsn()});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(tables_of(yaml_pub), "public.a,public.b");
+
+  const std::string all_pub = unique_name("pub");
+  const std::string true_file = config_file(
+      "true.yaml", fmt::format("cdc:\n  conn_string: \"{}\"\n  slot_name: {}\n  publication: {}\n"
+                               "  create_slot: true\n  create_publication: true\n",
+                               conninfo(), unique_name("slot"), all_pub));
+  r = run_vil_cdc({"stream", "--config", true_file, "--quiet", "--end-lsn", current_wal_lsn()});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(
+      query_value("SELECT puballtables FROM pg_publication WHERE pubname = '" + all_pub + "'"),
+      "t");
+
+  const std::string none_pub = unique_name("pub");
+  const std::string false_file = config_file(
+      "false.yaml", fmt::format("cdc:\n  conn_string: \"{}\"\n  slot_name: {}\n  publication: {}\n"
+                                "  create_slot: true\n  create_publication: false\n",
+                                conninfo(), unique_name("slot"), none_pub));
+  r = run_vil_cdc({"stream", "--config", false_file, "--quiet", "--end-lsn", current_wal_lsn()});
+  expect_one_line_error(r, kExitSlot, {none_pub});
+  EXPECT_EQ(query_value("SELECT count(*) FROM pg_publication WHERE pubname = '" + none_pub + "'"),
+            "0");
+}
+
+// Every switch the file can turn on, a flag can turn off again.
+TEST_F(CliConfig, NegatedFlagsTurnOffWhatTheFileTurnedOn) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  const std::string missing = unique_name("slot");
+  const std::string file =
+      config_file("on.yaml", cdc_block(missing) + "  create_slot: true\n  temporary_slot: true\n" +
+                                 "output:\n  fsync: true\n  quiet: true\n");
+  // --no-create-slot: the missing slot is not created, so it is not found.
+  ProcessResult r = run_vil_cdc({"stream", "--config", file, "--no-create-slot",
+                                 "--no-temporary-slot", "--end-lsn", current_wal_lsn()});
+  expect_one_line_error(r, kExitSlot, {missing});
+  EXPECT_FALSE(slot_exists(missing));
+  // --no-temporary-slot: a slot created by the run outlives it.
+  r = run_vil_cdc({"stream", "--config", file, "--no-temporary-slot", "--no-fsync", "--end-lsn",
+                   current_wal_lsn()});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  ASSERT_TRUE(wait_until([&] { return !slot_active(missing); }, nullptr));
+  EXPECT_EQ(
+      query_value("SELECT temporary FROM pg_replication_slots WHERE slot_name = '" + missing + "'"),
+      "f");
+}
+
+// The mq_log formats and drains the table documents: a file path defaults
+// to json lines, compact is one short line per record, on stderr too.
+TEST_F(CliConfig, LogFormatsInAFileAndOnStderr) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  execute("INSERT INTO t VALUES (1), (2)");
+  const auto json_log = dir_ / "default.log";
+  ProcessResult r =
+      run_vil_cdc(stream_args({"--log", json_log.string(), "--end-lsn", current_wal_lsn()}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const auto records = parse_lines(read_text_file(json_log));
+  ASSERT_EQ(records.size(), 2u) << read_text_file(json_log);
+  for (const Json& record : records) {
+    EXPECT_EQ(record["category"], "mq");
+    EXPECT_EQ(record["op_type"], "publish");
+  }
+
+  execute("INSERT INTO t VALUES (3)");
+  const auto compact_log = dir_ / "compact.log";
+  r = run_vil_cdc(stream_args(
+      {"--log", compact_log.string(), "--log-format", "compact", "--end-lsn", current_wal_lsn()}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const auto compact = lines_of(read_text_file(compact_log));
+  ASSERT_EQ(compact.size(), 1u);
+  const std::regex kCompact(
+      "^[0-9]+ I mq publish b=[0-9a-f]{8} t=[0-9a-f]{8} g=[0-9a-f]{8} off=[0-9]+ .*");
+  EXPECT_TRUE(std::regex_match(compact[0], kCompact)) << compact[0];
+
+  execute("INSERT INTO t VALUES (4)");
+  r = run_vil_cdc(
+      stream_args({"--log", "stderr", "--log-format", "compact", "--end-lsn", current_wal_lsn()}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const auto on_stderr = lines_of(r.err);
+  ASSERT_EQ(on_stderr.size(), 1u) << r.err;
+  EXPECT_TRUE(std::regex_match(on_stderr[0], kCompact)) << on_stderr[0];
+  EXPECT_EQ(lines_of(r.out).size(), 1u) << "stdout carries the changes only";
 }
 
 TEST_F(CliErrors, ConnectionFailuresExitThree) {

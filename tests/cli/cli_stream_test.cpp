@@ -3,10 +3,12 @@
 // output file, and stopping on SIGTERM/SIGINT without losing a change.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <ctime>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -134,6 +136,126 @@ TEST_F(CliStream, MaxEventsWritesExactlyThatManyAndConfirmsOnlyWholeTransactions
   EXPECT_EQ(lines[2]["after"]["id"], 5);
 }
 
+// The run ends at the Commit of the Nth change's transaction: one
+// single-row transaction per run, each confirmed, so each run moves on.
+TEST_F(CliStream, MaxEventsOneOnSingleRowTransactionsMovesOnEachRun) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  for (int id = 1; id <= 3; ++id) execute(fmt::format("INSERT INTO t VALUES ({})", id));
+  for (int id = 1; id <= 3; ++id) {
+    SCOPED_TRACE(id);
+    const ProcessResult r = run_vil_cdc(stream_args({"--max-events", "1"}));
+    ASSERT_TRUE(r.exited(0)) << r.describe();
+    const auto lines = parse_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    EXPECT_EQ(lines[0]["after"]["id"], id);
+  }
+}
+
+TEST_F(CliStream, MaxEventsEndingOnATransactionsLastRowConfirmsIt) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  execute("INSERT INTO t VALUES (1), (2)");
+  execute("INSERT INTO t VALUES (3)");
+  ProcessResult r = run_vil_cdc(stream_args({"--max-events", "2"}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  auto lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const uint64_t commit = lsn_value(lines[1]["commit_lsn"].get<std::string>());
+  ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
+  EXPECT_GT(confirmed_flush_lsn(slot_), commit) << "the whole first transaction was confirmed";
+  r = run_vil_cdc(stream_args({"--max-events", "1"}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["after"]["id"], 3);
+}
+
+// A write that fails (ENOSPC) is a fault of the stream: exit 5, one line,
+// and nothing confirmed.
+TEST_F(CliStream, OutputWriteFailureExitsFiveAndConfirmsNothing) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  execute("INSERT INTO t VALUES (1)");
+  const std::string end = current_wal_lsn();
+  const ProcessResult r = run_vil_cdc(stream_args({"--output", "/dev/full", "--end-lsn", end}));
+  expect_one_line_error(r, 5, {"/dev/full", "No space left on device"});
+  ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
+  const ProcessResult again = run_vil_cdc(stream_args({"--end-lsn", end}));
+  ASSERT_TRUE(again.exited(0)) << again.describe();
+  const auto lines = parse_lines(again.out);
+  ASSERT_EQ(lines.size(), 1u) << again.out;
+  EXPECT_EQ(lines[0]["after"]["id"], 1);
+}
+
+// The walsender is terminated and the database refuses new connections: the
+// one reconnect allowed fails, and the run ends as a stream fault naming the
+// slot.
+TEST_F(CliStream, LostStreamThatCannotBeResumedExitsFiveNamingTheSlot) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  ChildProcess child(vil_cdc_path(),
+                     stream_args({"--reconnect-max-attempts", "1", "--reconnect-initial-ms", "50",
+                                  "--reconnect-max-ms", "100"}));
+  ASSERT_TRUE(wait_until([&] { return slot_active(slot_); }, &child)) << child.wait(1ms).describe();
+  struct AllowAgain {
+    ThrowawayCluster& pg;
+    std::string db;
+    ~AllowAgain() {
+      pg.execute(fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS true", db), "postgres");
+    }
+  } allow_again{cluster(), dbname()};
+  cluster().execute(fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS false", dbname()), "postgres");
+  cluster().execute(
+      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+      "WHERE slot_name = '" +
+          slot_ + "'",
+      "postgres");
+  const ProcessResult r = child.wait(kRunDeadline);
+  expect_one_line_error(
+      r, 5,
+      {"slot \"" + slot_ + "\"", "could not be resumed", "not currently accepting connections"});
+}
+
+// libpq's rule, without a dbname in the string: the database is named like
+// the user, from the string or from PGUSER.
+TEST_F(CliStream, DebeziumSourceDbWhenTheConnStringNamesNoDatabase) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  const std::string role = dbname();
+  cluster().execute("CREATE ROLE " + role + " LOGIN REPLICATION", "postgres");
+  struct DropRole {
+    ThrowawayCluster& pg;
+    std::string role;
+    ~DropRole() {
+      try {
+        pg.execute("DROP ROLE IF EXISTS " + role, "postgres");
+      } catch (const std::exception&) {
+      }
+    }
+  } drop_role{cluster(), role};
+  const std::string server = fmt::format("host=127.0.0.1 port={}", cluster().port());
+  auto debezium_run = [&](const std::string& conn, const std::vector<std::string>& env) {
+    return run_vil_cdc({"stream", "--conn", conn, "--slot", slot_, "--publication", publication_,
+                        "--quiet", "--format", "debezium", "--end-lsn", current_wal_lsn()},
+                       kRunDeadline, env);
+  };
+  execute("INSERT INTO t VALUES (1)");
+  ProcessResult r = debezium_run(server + " user=" + role, {"PGDATABASE="});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  auto lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["source"]["db"], dbname());
+
+  execute("INSERT INTO t VALUES (2)");
+  r = debezium_run(server, {"PGUSER=" + role});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["after"]["id"], 2);
+  EXPECT_EQ(lines[0]["source"]["db"], dbname());
+}
+
 // Two slots see the same changes: one as JSON lines, one as Debezium
 // envelopes, so the envelope's xid and LSN can be checked against the lines.
 TEST_F(CliStream, DebeziumEnvelopeForEveryOperation) {
@@ -159,7 +281,10 @@ TEST_F(CliStream, DebeziumEnvelopeForEveryOperation) {
   ASSERT_EQ(lines.size(), 4u) << r.out;
 
   const char* ops[] = {"c", "u", "d", "t"};
-  const Json befores[] = {nullptr, nullptr, Json::parse(R"({"id":1})"), nullptr};
+  // REPLICA IDENTITY DEFAULT, as Debezium's connector writes it: no before for
+  // an update that kept its key; for a delete the key's value, the rest null.
+  const Json befores[] = {nullptr, nullptr, Json::parse(R"({"id":1,"name":null,"price":null})"),
+                          nullptr};
   const Json afters[] = {Json::parse(R"({"id":1,"name":"pen","price":"1.50"})"),
                          Json::parse(R"({"id":1,"name":"ink pen","price":"1.50"})"), nullptr,
                          nullptr};
@@ -270,6 +395,52 @@ TEST_F(CliStream, OutputFileWithFsyncIsAppendedTo) {
     EXPECT_EQ(lines[i]["op"], "insert");
     EXPECT_EQ(lines[i]["after"], Json({{"id", i + 1}}));
   }
+}
+
+// With --fsync, the folder of an output file this run created is fsynced
+// once (its entry is what makes the file findable after a crash); an
+// existing file's is not. Seen with strace, when it is installed.
+TEST_F(CliStream, FsyncOfANewOutputFileAlsoSyncsItsFolder) {
+  const std::string strace = "/usr/bin/strace";
+  if (access(strace.c_str(), X_OK) != 0) GTEST_SKIP() << "strace is not installed";
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream();
+  TempDir dir;
+  const std::string file = (dir / "changes.jsonl").string();
+  // The folder's descriptor fsynced in the trace: opened with O_DIRECTORY.
+  auto folder_fsyncs = [&](const std::string& trace_text) {
+    int count = 0;
+    const std::regex open_dir("openat\\(AT_FDCWD, \"" + dir.path().string() +
+                              "\", [^)]*O_DIRECTORY[^)]*\\) = ([0-9]+)");
+    for (const auto& line : lines_of(trace_text)) {
+      std::smatch m;
+      if (std::regex_search(line, m, open_dir)) {
+        const std::string fd = m[1];
+        for (const auto& later : lines_of(trace_text)) {
+          if (later.find("fsync(" + fd + ")") != std::string::npos) ++count;
+        }
+      }
+    }
+    return count;
+  };
+  auto traced_run = [&](const std::string& trace) {
+    std::vector<std::string> args{"-f", "-qq", "-e",          "trace=openat,fsync",
+                                  "-o", trace, vil_cdc_path()};
+    for (const auto& a : stream_args({"--output", file, "--fsync", "--end-lsn", current_wal_lsn()}))
+      args.push_back(a);
+    return run_process(strace, args, kRunDeadline);
+  };
+  execute("INSERT INTO t VALUES (1)");
+  ProcessResult r = traced_run((dir / "first.trace").string());
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(folder_fsyncs(read_text_file(dir / "first.trace")), 1)
+      << read_text_file(dir / "first.trace");
+  execute("INSERT INTO t VALUES (2)");
+  r = traced_run((dir / "second.trace").string());
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(folder_fsyncs(read_text_file(dir / "second.trace")), 0)
+      << read_text_file(dir / "second.trace");
+  EXPECT_EQ(parse_lines(read_text_file(file)).size(), 2u);
 }
 
 // `vil-cdc stream | head -n 1`: the reader going away ends the stream

@@ -58,6 +58,10 @@ TEST(Format, NamesRoundTrip) {
   EXPECT_EQ(parse_format(to_string(Format::Debezium)), Format::Debezium);
   EXPECT_EQ(parse_format(to_string(Format::JsonLines)), Format::JsonLines);
   EXPECT_FALSE(parse_format("avro"));
+  // No aliases: the same two names on the command line and in the file.
+  EXPECT_FALSE(parse_format("json"));
+  EXPECT_FALSE(parse_format("jsonlines"));
+  EXPECT_FALSE(parse_format("JSONL"));
 }
 
 // A relation description the test owns and changes in place: the same address

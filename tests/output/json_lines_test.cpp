@@ -292,6 +292,18 @@ TEST(JsonLines, InvalidValueTextIsKeptAsAStringAndCounted) {
       << s.encoder().last_value_error();
 }
 
+TEST(JsonLines, ValueErrorSummaryNamesTheFirstColumnAndTypeButNoValue) {
+  Session s = orders_session('d');
+  EXPECT_EQ(s.encoder().value_error_summary(), "");
+  (void)s.encode(Wire('I').u32(16390).ch('N').columns(3).text("1").null().text("s3cret-12"),
+                 0x1A2B3C4);
+  (void)s.encode(Wire('I').u32(16390).ch('N').columns(3).text("2x").null().null(), 0x1A2B3C8);
+  EXPECT_EQ(s.encoder().value_errors(), 2U);
+  EXPECT_EQ(s.encoder().value_error_summary(),
+            "2 values were not valid text for their type and were written as JSON strings; "
+            "the first: column \"total\" of public.orders (type numeric)");
+}
+
 TEST(JsonLines, LsnsAreUpperHexWithBothHalves) {
   Session s(jsonl_options());
   s.feed(relation(16390, "public", "t", 'd', {{"id", oid::int4, true}}));

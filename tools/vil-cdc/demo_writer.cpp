@@ -57,8 +57,22 @@ DemoWriter::~DemoWriter() {
 }
 
 void DemoWriter::stop() {
-  stop_.store(true);
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+bool DemoWriter::pause_for(std::chrono::nanoseconds wait) {
+  std::unique_lock lock(mutex_);
+  return !stop_cv_.wait_for(lock, wait, [&] { return stop_; });
+}
+
+bool DemoWriter::stopping() {
+  std::lock_guard lock(mutex_);
+  return stop_;
 }
 
 void DemoWriter::run() {
@@ -70,8 +84,9 @@ void DemoWriter::run() {
   }
   std::mt19937 rng(42);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
-  const auto pause = std::chrono::duration<double>(1.0 / rate_);
-  while (!stop_.load()) {
+  const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(1.0 / rate_));
+  while (!stopping()) {
     std::string sql;
     switch (pick(10)) {
       case 0:
@@ -122,7 +137,8 @@ void DemoWriter::run() {
     PGresult* result = PQexec(conn, sql.c_str());
     PQclear(result);
     transactions_.fetch_add(1);
-    std::this_thread::sleep_for(pause);
+    // Not a sleep: stop() must not wait out a slow --rate.
+    if (!pause_for(pause)) break;
   }
   PQfinish(conn);
 }

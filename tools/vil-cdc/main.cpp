@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     }
     return run_stream(*settings, signals);
   }
-  auto format = parse_format(demo_format);
+  auto format = vil::output::parse_format(demo_format);
   if (!format) {
     std::fprintf(stderr, "vil-cdc: --format: '%s' is not jsonl or debezium\n", demo_format.c_str());
     return kExitUsage;

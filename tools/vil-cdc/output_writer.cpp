@@ -31,10 +31,33 @@ OutputWriter::OutputWriter(int fd, std::string name, bool fsync, output::ChangeE
 
 void OutputWriter::on_change(const cdc::Change& change) {
   if (reader_gone_) throw std::runtime_error("the output was closed by its reader");
+  if (limit_reached_) {
+    // The Nth change's transaction goes on past it: stop before its Commit,
+    // so that it is not confirmed; this change is not written.
+    reach_limit();
+    return;
+  }
   encoder_.encode(change, buffer_);
   const uint64_t n = events_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (buffer_.size() >= kWriteBlock) write_out();
-  if (max_events_ != 0 && n == max_events_ && on_limit_) on_limit_();
+  if (max_events_ != 0 && n == max_events_) {
+    limit_reached_ = true;
+    // A message sent outside any transaction has no Commit to wait for.
+    const bool transactional = change.kind != cdc::ChangeKind::Message || change.transactional;
+    if (!transactional) reach_limit();
+  }
+}
+
+void OutputWriter::on_commit(const cdc::TransactionEnd& /*transaction*/) {
+  // The Nth change was its transaction's last: the trigger takes this
+  // Commit in before it looks at the stop, so the transaction is confirmed.
+  if (limit_reached_) reach_limit();
+}
+
+void OutputWriter::reach_limit() {
+  if (limit_called_) return;
+  limit_called_ = true;
+  if (on_limit_) on_limit_();
 }
 
 void OutputWriter::flush() {

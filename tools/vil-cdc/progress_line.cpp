@@ -1,8 +1,8 @@
 #include "progress_line.hpp"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include "stderr_lines.hpp"
 
 namespace vil::cli {
 
@@ -17,10 +17,16 @@ std::string human_bytes(uint64_t bytes) {
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
-ProgressLine::ProgressLine(bool enabled, const cdc::CdcTrigger& trigger,
-                           std::function<uint64_t()> events)
+std::string lag_text(uint64_t server_wal, uint64_t confirmed) {
+  if (server_wal == 0 || confirmed == 0) return "lag ?";
+  return "lag " + human_bytes(server_wal > confirmed ? server_wal - confirmed : 0);
+}
+
+ProgressLine::ProgressLine(bool enabled, const std::string& conn_string,
+                           const cdc::CdcTrigger& trigger, std::function<uint64_t()> events)
     : trigger_(trigger), events_(std::move(events)) {
   if (!enabled) return;
+  server_wal_ = std::make_unique<ServerWal>(conn_string);
   thread_ = std::thread([this] {
     uint64_t last_events = 0;
     auto last = std::chrono::steady_clock::now();
@@ -41,22 +47,17 @@ ProgressLine::~ProgressLine() {
   }
   stop_cv_.notify_all();
   thread_.join();
-  if (drawn_) std::fputs("\n", stderr);
+  stderr_lines().end_status();
 }
 
 void ProgressLine::draw(double seconds, uint64_t& last_events) {
   const uint64_t events = events_();
   const double rate = seconds > 0 ? static_cast<double>(events - last_events) / seconds : 0;
   last_events = events;
-  const uint64_t server = trigger_.server_wal_end().value;
-  const uint64_t confirmed = trigger_.confirmed_lsn().value;
-  const uint64_t lag = server > confirmed ? server - confirmed : 0;
-  std::fprintf(stderr, "\r\033[K%s events  %.0f/s  %s transactions  %s received  lag %s",
-               fmt::format("{}", events).c_str(), rate,
-               fmt::format("{}", trigger_.transactions()).c_str(),
-               human_bytes(trigger_.bytes_received()).c_str(), human_bytes(lag).c_str());
-  std::fflush(stderr);
-  drawn_ = true;
+  stderr_lines().set_status(
+      fmt::format("{} events  {:.0f}/s  {} transactions  {} received  {}", events, rate,
+                  trigger_.transactions(), human_bytes(trigger_.bytes_received()),
+                  lag_text(server_wal_->current(), trigger_.confirmed_lsn().value)));
 }
 
 }  // namespace vil::cli

@@ -1,21 +1,28 @@
 #pragma once
 // The progress line on stderr when it is a terminal: events/s, transactions,
-// bytes received, and how far the confirmed position lags the server's WAL.
+// bytes received, and how far the confirmed position is behind the server's
+// WAL (ServerWal asks the server). Drawn once a second through StderrLines,
+// which keeps other stderr lines from landing on it.
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
+#include "server_wal.hpp"
 #include "vil/cdc/cdc_trigger.hpp"
 
 namespace vil::cli {
 
 class ProgressLine {
  public:
-  // Does nothing unless `enabled`.
-  ProgressLine(bool enabled, const cdc::CdcTrigger& trigger, std::function<uint64_t()> events);
+  // Does nothing unless `enabled`; then polls the server named by
+  // `conn_string` for its WAL position.
+  ProgressLine(bool enabled, const std::string& conn_string, const cdc::CdcTrigger& trigger,
+               std::function<uint64_t()> events);
   ~ProgressLine();  // ends the line
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -25,14 +32,18 @@ class ProgressLine {
 
   const cdc::CdcTrigger& trigger_;
   std::function<uint64_t()> events_;
+  std::unique_ptr<ServerWal> server_wal_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stop_ = false;
-  bool drawn_ = false;
   std::thread thread_;
 };
 
 // "1.5 MiB"
 std::string human_bytes(uint64_t bytes);
+
+// "lag 1.5 MiB" behind the server's WAL, or "lag ?" while either position is
+// not known yet.
+std::string lag_text(uint64_t server_wal, uint64_t confirmed);
 
 }  // namespace vil::cli

@@ -1,6 +1,5 @@
 #include "stream_command.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,12 +8,15 @@
 #include <memory>
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
 
+#include "database_name.hpp"
 #include "exit_codes.hpp"
+#include "output_file.hpp"
 #include "output_writer.hpp"
 #include "progress_line.hpp"
 #include "signal_watch.hpp"
+#include "stderr_lines.hpp"
+#include "stderr_log_sink.hpp"
 #include "vil/cdc/cdc_trigger.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/log/sink.hpp"
@@ -23,18 +25,6 @@ namespace vil::cli {
 
 namespace {
 
-// The database the connection string names, for Debezium's source.db.
-std::string database_of(const std::string& conn_string) {
-  std::string db;
-  PQconninfoOption* options = PQconninfoParse(conn_string.c_str(), nullptr);
-  if (options == nullptr) return db;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "dbname") == 0 && o->val != nullptr) db = o->val;
-  }
-  PQconninfoFree(options);
-  return db;
-}
-
 // Routes mq_log records as --log asks; closes the file at the end.
 class LogDrain {
  public:
@@ -42,7 +32,7 @@ class LogDrain {
     if (s.log == "off") return {};
     if (s.log == "stderr") {
       log::logger().add_sink(
-          std::make_unique<log::StreamSink>(s.log_format.value_or(log::LogFormat::Pretty), stderr));
+          std::make_unique<StderrLogSink>(s.log_format.value_or(log::LogFormat::Pretty)));
     } else {
       file_ = std::fopen(s.log.c_str(), "a");
       if (file_ == nullptr) {
@@ -87,30 +77,42 @@ std::string one_line(const std::string& text) {
   return out;
 }
 
+// After the stream was up and was lost, a fault that ends the run is the
+// stream's (exit 5), whatever the last reconnect attempt ran into: the
+// trigger counts a lost stream only once it had streamed, and ends with a
+// retryable fault only when it gave up reconnecting. A fault no retry cures
+// (the password changed, the slot was dropped) keeps its own code.
+bool gave_up_reconnecting(const cdc::CdcFault& fault, const cdc::CdcTrigger& trigger) {
+  if (trigger.cdc_state().stream_errors == 0) return false;
+  const auto* start = fault.get<cdc::ReplicationStartFailed>();
+  return fault.is_retryable() || (start && start->pg_error_code == cdc::pack_sqlstate("55006"));
+}
+
+void print_line(const std::string& text) {
+  stderr_lines().print("vil-cdc: " + text + "\n");
+}
+
 }  // namespace
 
 int run_stream(const StreamSettings& settings, SignalWatch& signals) {
-  int fd = STDOUT_FILENO;
-  std::string name = "stdout";
-  if (settings.output != "-") {
-    fd = ::open(settings.output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::fprintf(stderr, "vil-cdc: cannot open output %s: %s\n", settings.output.c_str(),
-                   std::strerror(errno));
-      return kExitUsage;
-    }
-    name = settings.output;
+  // First, while no thread of this run exists: the lookup may set PGSERVICE
+  // for a moment (database_name.hpp).
+  const std::string database = settings.format == output::Format::Debezium
+                                   ? database_name(settings.cdc.conn_string)
+                                   : std::string();
+  auto output = open_output(settings.output, settings.fsync);
+  if (!output) {
+    print_line(output.error());
+    return kExitUsage;
   }
-  struct CloseFd {
-    int fd;
-    ~CloseFd() {
-      if (fd != STDOUT_FILENO) ::close(fd);
-    }
-  } close_fd{fd};
+  struct CloseOutput {
+    const OutputFile& file;
+    ~CloseOutput() { close_output(file); }
+  } close_on_return{*output};
 
   LogDrain log_drain;
   if (auto r = log_drain.open(settings); !r) {
-    std::fprintf(stderr, "vil-cdc: %s\n", r.error().c_str());
+    print_line(r.error());
     return kExitUsage;
   }
 
@@ -118,28 +120,35 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   signals.set_action([&] { trigger.stop(); });
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
-  encoder_options.database = database_of(settings.cdc.conn_string);
+  encoder_options.database = database;
   output::ChangeEncoder encoder(encoder_options);
-  OutputWriter writer(fd, name, settings.fsync, std::move(encoder), settings.max_events,
-                      [&] { trigger.stop(); });
+  OutputWriter writer(output->fd, output->name, settings.fsync, std::move(encoder),
+                      settings.max_events, [&] { trigger.stop(); });
   trigger.set_sink(&writer);
-  if (!settings.quiet) {
-    trigger.on_notice(
-        [](const std::string& text) { std::fprintf(stderr, "vil-cdc: %s\n", text.c_str()); });
-  }
+  if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
 
   std::expected<void, cdc::CdcFault> result;
   {
-    ProgressLine progress(!settings.quiet && isatty(STDERR_FILENO), trigger,
-                          [&] { return writer.events(); });
+    ProgressLine progress(!settings.quiet && isatty(STDERR_FILENO), settings.cdc.conn_string,
+                          trigger, [&] { return writer.events(); });
     result = trigger.run();
   }
   signals.set_action({});
+  // Written anyway, so said even when the run failed.
+  if (const std::string summary = writer.encoder().value_error_summary(); !summary.empty()) {
+    print_line(summary);
+  }
   if (!result) {
     if (writer.reader_gone()) return kExitOk;
-    std::fprintf(stderr, "vil-cdc: %s\n", one_line(result.error().message()).c_str());
-    return exit_code_for(result.error());
+    const cdc::CdcFault& fault = result.error();
+    if (gave_up_reconnecting(fault, trigger)) {
+      print_line(fmt::format("slot \"{}\": the stream was lost and could not be resumed: {}",
+                             settings.cdc.slot_name, one_line(fault.message())));
+      return kExitStream;
+    }
+    print_line(one_line(fault.message()));
+    return exit_code_for(fault);
   }
   return kExitOk;
 }

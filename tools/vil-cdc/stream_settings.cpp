@@ -36,11 +36,14 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
   if (!block) return {};
   if (!block.IsMap()) return std::unexpected("output: must be a mapping of options");
   for (const auto& entry : block) {
-    const std::string key = entry.first.as<std::string>();
+    if (!entry.first.IsScalar()) {
+      return std::unexpected("output: every key must be an option name, not a list or a mapping");
+    }
+    const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
     try {
       if (key == "format") {
-        auto format = parse_format(v.as<std::string>());
+        auto format = output::parse_format(v.as<std::string>());
         if (!format) {
           return std::unexpected(
               fmt::format("output.format: '{}' is not jsonl or debezium", v.as<std::string>()));
@@ -86,16 +89,13 @@ std::expected<void, std::string> read_config_file(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   auto cdc = cdc::parse_cdc_config_yaml(text.str(), cdc::ConfigCheck::AsWritten);
-  if (!cdc) {
-    const auto& e = cdc.error();
-    return std::unexpected(e.field.empty() ? fmt::format("{}: {}", path, e.message)
-                                           : fmt::format("{}: {} {}", path, e.field, e.message));
-  }
+  // The message names its field already.
+  if (!cdc) return std::unexpected(fmt::format("{}: {}", path, cdc.error().message));
   settings.cdc = std::move(*cdc);
   try {
     YAML::Node root = YAML::Load(text.str());
     for (const auto& entry : root) {
-      const std::string key = entry.first.as<std::string>();
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "(a list or mapping)";
       if (key != "cdc" && key != "output") {
         return std::unexpected(
             fmt::format("{}: '{}' is not a known block (cdc, output)", path, key));
@@ -110,52 +110,42 @@ std::expected<void, std::string> read_config_file(const std::string& path,
   return {};
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 }  // namespace
-
-std::optional<output::Format> parse_format(std::string_view name) {
-  if (name == "jsonl" || name == "json") return output::Format::JsonLines;
-  if (name == "debezium") return output::Format::Debezium;
-  return std::nullopt;
-}
 
 void StreamOptions::add_to(CLI::App& command) {
   command_ = &command;
+  // Wide enough that most options keep their description on their own line.
+  command.get_formatter()->column_width(36);
   command.add_option("--config", config_path_,
                      "YAML file with a `cdc:` block (and an optional `output:` block); flags "
-                     "override it");
+                     "override it (default: none)");
   command.add_option("--conn", conn_, "libpq connection string (key=value or URI); required");
   command.add_option("--slot", slot_, "logical replication slot (plugin pgoutput); required");
   command.add_option("--publication", publication_, "publication to stream; required");
-  command.add_flag("--create-slot", create_slot_, "create the slot if it does not exist");
-  command.add_flag("--temporary-slot", temporary_slot_,
+  // Each switch has a negation, so that a flag can turn off what the file turned on.
+  command.add_flag("--create-slot,!--no-create-slot", create_slot_,
+                   "create the slot if it does not exist");
+  command.add_flag("--temporary-slot,!--no-temporary-slot", temporary_slot_,
                    "with --create-slot: a temporary slot, gone when the session ends");
   command.add_option("--create-publication", create_publication_,
-                     "create the publication if it does not exist: 'all' or T1,T2,...");
+                     "create the publication if it does not exist: 'all' or T1,T2,... "
+                     "(default: not created)");
   command.add_option("--format", format_, "jsonl or debezium")->default_str("jsonl");
   command.add_option("--output,-o", output_, "file to append to, or - for stdout")
       ->default_str("-");
-  command.add_flag("--fsync", fsync_, "fdatasync the output file before confirming to the server");
+  command.add_flag("--fsync,!--no-fsync", fsync_,
+                   "fdatasync the output file before confirming to the server");
   command.add_option("--end-lsn", end_lsn_,
                      "write every transaction that committed at or before this LSN (X/Y), then "
-                     "exit 0");
+                     "exit 0 (default: none)");
   command.add_option("--max-events", max_events_, "exit 0 after this many changes (0: no limit)")
       ->default_str("0");
-  command.add_flag("--quiet,-q", quiet_, "no progress line and no notices on stderr");
+  command.add_flag("--quiet,-q,!--no-quiet", quiet_, "no progress line and no notices on stderr");
   command.add_option("--log", log_, "mq_log records: off, stderr, or a file path")
       ->default_str("off");
-  command.add_option(
-      "--log-format", log_format_,
-      "pretty, compact, json or resolved (default: pretty on stderr, json in a file)");
+  command.add_option("--log-format", log_format_,
+                     "pretty, compact, json or resolved (default: pretty on stderr, json in a "
+                     "file)");
   command
       .add_option("--protocol-version", protocol_version_,
                   "pgoutput protocol 1-4 (0: the highest the server speaks)")
@@ -178,6 +168,44 @@ void StreamOptions::add_to(CLI::App& command) {
       ->default_str("0");
 }
 
+namespace {
+
+// A period given as a flag: the YAML keys refuse 0 and negative numbers, and
+// so do the flags.
+std::expected<std::chrono::milliseconds, std::string> positive_millis(int64_t value,
+                                                                      std::string_view flag) {
+  if (value <= 0) {
+    return std::unexpected(
+        fmt::format("{}: must be a positive number of milliseconds (got {})", flag, value));
+  }
+  return std::chrono::milliseconds(value);
+}
+
+// validate()'s message starts with the YAML key; a person at the command line
+// is told the flag too: "--slot (cdc.slot_name): is required".
+std::string with_flag(const cdc::ConfigError& error) {
+  static const std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"cdc.conn_string", "--conn"},
+      {"cdc.slot_name", "--slot"},
+      {"cdc.publication", "--publication"},
+      {"cdc.create_slot", "--create-slot"},
+      {"cdc.temporary_slot", "--temporary-slot"},
+      {"cdc.create_publication", "--create-publication"},
+      {"cdc.protocol_version", "--protocol-version"},
+      {"cdc.status_interval_ms", "--status-interval-ms"},
+      {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
+      {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
+      {"cdc.reconnect_max_attempts", "--reconnect-max-attempts"}};
+  for (const auto& [key, flag] : kFlags) {
+    if (error.field == key && error.message.starts_with(key)) {
+      return fmt::format("{} ({}){}", flag, key, error.message.substr(key.size()));
+    }
+  }
+  return error.message;
+}
+
+}  // namespace
+
 std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   StreamSettings s;
   if (!config_path_.empty()) {
@@ -187,63 +215,54 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--conn")) c.conn_string = conn_;
   if (given(command_, "--slot")) c.slot_name = slot_;
   if (given(command_, "--publication")) c.publication = publication_;
-  if (create_slot_) c.create_slot = true;
-  if (temporary_slot_) c.temporary_slot = true;
+  if (given(command_, "--create-slot")) c.create_slot = create_slot_;
+  if (given(command_, "--temporary-slot")) c.temporary_slot = temporary_slot_;
   if (given(command_, "--create-publication")) {
     c.create_publication = true;
-    c.publication_scope = create_publication_ == "all"
-                              ? cdc::PublicationScope{}
-                              : cdc::PublicationScope{false, split_list(create_publication_)};
+    c.publication_scope = cdc::parse_publication_scope(create_publication_);
     if (!c.publication_scope.all_tables && c.publication_scope.tables.empty()) {
-      return std::unexpected("--create-publication names no table (use 'all' or T1,T2)");
+      return std::unexpected(fmt::format(
+          "--create-publication: '{}' names no table (use 'all' or T1,T2)", create_publication_));
     }
   }
   if (given(command_, "--protocol-version")) c.protocol_version = protocol_version_;
   if (no_messages_) c.messages = false;
   if (given(command_, "--status-interval-ms")) {
-    c.status_interval = std::chrono::milliseconds(status_interval_ms_);
+    auto ms = positive_millis(status_interval_ms_, "--status-interval-ms");
+    if (!ms) return std::unexpected(ms.error());
+    c.status_interval = *ms;
   }
   if (given(command_, "--reconnect-initial-ms")) {
-    c.reconnect.initial_backoff = std::chrono::milliseconds(reconnect_initial_ms_);
+    auto ms = positive_millis(reconnect_initial_ms_, "--reconnect-initial-ms");
+    if (!ms) return std::unexpected(ms.error());
+    c.reconnect.initial_backoff = *ms;
   }
   if (given(command_, "--reconnect-max-ms")) {
-    c.reconnect.max_backoff = std::chrono::milliseconds(reconnect_max_ms_);
+    auto ms = positive_millis(reconnect_max_ms_, "--reconnect-max-ms");
+    if (!ms) return std::unexpected(ms.error());
+    c.reconnect.max_backoff = *ms;
   }
   if (given(command_, "--reconnect-max-attempts")) {
     c.reconnect.max_attempts = reconnect_max_attempts_;
   }
-  if (c.status_interval.count() <= 0)
-    return std::unexpected("--status-interval-ms must be positive");
-  if (auto valid = cdc::validate(c); !valid) {
-    std::string field = valid.error().field;
-    // Name the flag the user can reach for, not only the YAML key.
-    static const std::pair<const char*, const char*> kFlags[] = {
-        {"cdc.conn_string", "--conn"},
-        {"cdc.slot_name", "--slot"},
-        {"cdc.publication", "--publication"},
-        {"cdc.temporary_slot", "--temporary-slot"},
-        {"cdc.protocol_version", "--protocol-version"}};
-    for (const auto& [key, flag] : kFlags) {
-      if (field == key) field = fmt::format("{} ({})", flag, key);
-    }
-    return std::unexpected(fmt::format("{} {}", field, valid.error().message));
-  }
+  if (auto valid = cdc::validate(c); !valid) return std::unexpected(with_flag(valid.error()));
 
   if (given(command_, "--format")) {
-    auto format = parse_format(format_);
-    if (!format)
+    auto format = output::parse_format(format_);
+    if (!format) {
       return std::unexpected(fmt::format("--format: '{}' is not jsonl or debezium", format_));
+    }
     s.format = *format;
   }
   if (given(command_, "--output")) s.output = output_;
-  if (fsync_) s.fsync = true;
+  if (given(command_, "--fsync")) s.fsync = fsync_;
   if (given(command_, "--end-lsn")) {
     auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
     if (!lsn) return std::unexpected(lsn.error());
     s.end_lsn = *lsn;
   }
   if (given(command_, "--max-events")) s.max_events = max_events_;
-  if (quiet_) s.quiet = true;
+  if (given(command_, "--quiet")) s.quiet = quiet_;
   if (given(command_, "--log")) s.log = log_;
   if (given(command_, "--log-format")) {
     auto format = log::parse_log_format(log_format_);

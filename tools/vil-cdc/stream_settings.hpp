@@ -49,6 +49,4 @@ class StreamOptions {
   CLI::App* command_ = nullptr;
 };
 
-std::optional<output::Format> parse_format(std::string_view name);
-
 }  // namespace vil::cli

@@ -42,7 +42,10 @@ struct CdcConfig {
   std::string application_name = "vil-cdc";
 };
 
-// A configuration that cannot be used; `field` names it ("cdc.slot_name").
+// A configuration that cannot be used. `message` is whole on its own and
+// starts with the field it is about ("cdc.slot_name: is required"); `field`
+// is that name again for programs ("cdc.slot_name"; empty for the file as a
+// whole, such as a YAML syntax error).
 struct ConfigError {
   std::string field;
   std::string message;
@@ -61,6 +64,12 @@ std::expected<CdcConfig, ConfigError> load_cdc_config_file(
 
 // Checks required fields and names; the trigger calls this before connecting.
 std::expected<void, ConfigError> validate(const CdcConfig& config);
+
+// `all` (every table) or a comma-separated list of `table` / `schema.table`,
+// each name trimmed of spaces and tabs, empty items dropped; the YAML string
+// form and --create-publication both read it this way. An empty list means
+// the text named no table.
+PublicationScope parse_publication_scope(std::string_view text);
 
 // A replication slot name as PostgreSQL accepts it: 1..63 of [a-z0-9_].
 bool is_valid_slot_name(std::string_view name);

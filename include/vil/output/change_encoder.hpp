@@ -39,7 +39,13 @@
 //              "sequence":"[\"<previous commit LSN>\",\"<lsn>\"]","schema":"public",
 //              "table":"orders","txId":742,"lsn":<lsn as a number>,"xmin":null},
 //    "op":"c"|"u"|"d","ts_ms":<when encoded, ms>,"transaction":null}
-//   - before/after as in JSON lines; an unchanged TOASTed value the old row does
+//   - before, as Debezium's connector fills it: null for an insert and for an
+//     update whose old row the server did not send (REPLICA IDENTITY DEFAULT
+//     and the key unchanged); the whole old row for REPLICA IDENTITY FULL; for
+//     an old key (DEFAULT or USING INDEX: a delete, or an update that changed
+//     the key) every column, the key columns with their old values and the
+//     others null.
+//   - after as in JSON lines; an unchanged TOASTed value the old row does
 //     not supply is Debezium's placeholder "__debezium_unavailable_value".
 //   - source.sequence is Debezium's ["last commit LSN","this LSN"], decimal, as
 //     one string: the first is the commit LSN of the transaction this encoder
@@ -105,6 +111,12 @@ class ChangeEncoder {
   [[nodiscard]] std::uint64_t value_errors() const noexcept;
   // What the last of them was, in words; empty when none.
   [[nodiscard]] const std::string& last_value_error() const noexcept;
+  // For the end of a run, empty when there were none: how many, and the
+  // column, table and type of the first, without any value (values are the
+  // user's data): `2 values were not valid text for their type and were
+  // written as JSON strings; the first: column "total" of public.orders (type
+  // numeric)`.
+  [[nodiscard]] std::string value_error_summary() const;
 
   [[nodiscard]] const ChangeEncoderOptions& options() const noexcept;
 

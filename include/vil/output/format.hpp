@@ -14,7 +14,8 @@ enum class Format : std::uint8_t {
 
 // "jsonl" or "debezium".
 [[nodiscard]] std::string_view to_string(Format format) noexcept;
-// Accepts what to_string() gives ("json" and "jsonlines" too); nullopt otherwise.
+// Exactly what to_string() gives, no aliases: the one parser of --format and
+// output.format, so the command line and the file accept the same names.
 [[nodiscard]] std::optional<Format> parse_format(std::string_view name) noexcept;
 
 }  // namespace vil::output

@@ -196,6 +196,9 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
     const bool stopping = shared_.stop.load();
     if (stopping && shared_.delivery_done.load()) {
       send_status_update(conn);
+      // The server's answer is a few bytes: below a raised low-water mark
+      // poll() would not report it at all.
+      if (coalescing_) conn.set_receive_low_water(1);
       conn.finish_copy(milliseconds(500));
       return {End::Stopped, std::nullopt};
     }
@@ -204,13 +207,27 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
     bool reply_requested = false;
     if (reading) {
       size_t batch_bytes = 0;
+      bool refilled = false;
       while (batch_bytes < kBatchBytes) {
         CopyFrame frame;
         auto status = conn.read_frame(frame);
         if (status == ReplicationConnection::ReadStatus::WouldBlock) {
+          // libpq takes at most its buffer's worth per read; in bulk mode
+          // poll() would not report the rest until the low-water mark, and
+          // a full socket stalls the server. Read again until a read brings
+          // no whole frame.
+          if (coalescing_ && !refilled) {
+            if (!conn.consume_input()) {
+              shared_.queue.push(batch, batch_bytes);
+              return lost("reading");
+            }
+            refilled = true;
+            continue;
+          }
           would_block = true;
           break;
         }
+        refilled = false;
         if (status != ReplicationConnection::ReadStatus::Frame) {
           shared_.queue.push(batch, batch_bytes);
           if (status == ReplicationConnection::ReadStatus::Ended) {

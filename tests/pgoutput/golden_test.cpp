@@ -613,6 +613,51 @@ TEST(Golden, ManyTypesConverted) {
   EXPECT_EQ(rows[4], key);
 }
 
+// The benchmark's stream (bench/pgoutput): 1,000 Inserts into a 5-column
+// table in four transactions, each of whose values converts.
+TEST(Golden, BenchInserts) {
+  const auto stream = decode_file("bench_inserts");
+  EXPECT_EQ(shape(*stream), (std::vector<std::string>{
+                                "Begin",
+                                "Relation",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                            }));
+  check_transactions(*stream);
+  const auto relations = stream->all<Relation>();
+  ASSERT_EQ(relations.size(), 1U);
+  EXPECT_EQ(stream->messages[1].line,
+            "Relation public.orders identity=d columns=id:23:key,customer:25,total:1700(655366),"
+            "created_at:1184,paid:16");
+  const std::vector<RelationColumn> columns(relations[0]->columns.begin(),
+                                            relations[0]->columns.end());
+  const values::TypeCatalog types;
+  const auto inserts = stream->all<Insert>();
+  ASSERT_EQ(inserts.size(), 1000U);
+  // Row g: customer-(g*7919 % 977), total (g*7919 % 1000000) / 100,
+  // 2024-01-02 03:04:05+00 + g * 1.234567 s, paid unless g % 3 == 0.
+  EXPECT_EQ(typed_row(inserts[0]->new_tuple, columns, types),
+            (std::vector<std::string>{"int 1", "text 'customer-103'", "numeric 79.19",
+                                      "timestamptz 1704164646234567", "true"}));
+  EXPECT_EQ(typed_row(inserts[999]->new_tuple, columns, types),
+            (std::vector<std::string>{"int 1000", "text 'customer-415'", "numeric 9190.00",
+                                      "timestamptz 1704165879567000", "true"}));
+  for (const Insert* insert : inserts) {
+    for (const std::string& value : typed_row(insert->new_tuple, columns, types)) {
+      ASSERT_EQ(value.rfind("error", 0), std::string::npos) << value;
+    }
+  }
+}
+
 TEST(Golden, BinaryColumns) {
   const auto stream = decode_file("binary");
   EXPECT_EQ(

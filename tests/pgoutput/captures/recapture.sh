@@ -136,6 +136,11 @@ CREATE TABLE types_t (
 ALTER TABLE types_t ALTER COLUMN c_big SET STORAGE EXTERNAL;
 CREATE PUBLICATION pub_types FOR TABLE types_t;
 
+-- The benchmark's stream (bench/pgoutput): a 5-column table, inserts only.
+CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(10, 2),
+                     created_at timestamptz, paid bool);
+CREATE PUBLICATION pub_orders FOR TABLE orders;
+
 CREATE TABLE bin_t (id int PRIMARY KEY, flag bool, amount numeric, name text, data bytea,
                     at timestamptz, arr int[], m mood);
 CREATE PUBLICATION pub_bin FOR TABLE bin_t;
@@ -250,6 +255,23 @@ INSERT INTO types_t (id, c_float4, c_float8) VALUES (3, '-Infinity', '-Infinity'
 UPDATE types_t SET c_int4 = 7 WHERE id = 1;
 DELETE FROM types_t WHERE id = 3;
 " proto_version 1 publication_names pub_types
+
+# 1,000 rows in four transactions; values vary like real ones (lengths,
+# digits), so the benchmark does not decode one row over and over.
+capture bench_inserts false "
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(1, 250) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(251, 500) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(501, 750) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(751, 1000) g;
+" proto_version 1 publication_names pub_orders
 
 capture binary false "
 INSERT INTO bin_t VALUES (1, true, 12.50, 'text', '\\xdeadbeef', '2024-01-01 00:00:00+00', '{1,2,3}', 'ok');

@@ -27,8 +27,17 @@ if [ -z "$cxx" ]; then
   exit 0
 fi
 build="$root/build-fuzz"
-CXX="$cxx" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIL_BUILD_FUZZERS=ON \
-  -DVIL_BUILD_TESTS=OFF -DVIL_BUILD_BENCHMARKS=OFF -DVIL_BUILD_EXAMPLES=OFF >/dev/null
+# Warnings are errors in CI here too (clang sees what GCC does not).
+werror=OFF
+[ -n "${CI:-}" ] && werror=ON
+mkdir -p "$build"
+if ! CXX="$cxx" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIL_BUILD_FUZZERS=ON \
+    -DVIL_BUILD_TESTS=OFF -DVIL_BUILD_BENCHMARKS=OFF -DVIL_BUILD_EXAMPLES=OFF \
+    "-DVIL_WERROR=$werror" >"$build/configure.log" 2>&1; then
+  cat "$build/configure.log" >&2
+  echo "fuzz.sh: configure failed" >&2
+  exit 1
+fi
 if ! cmake --build "$build" --target fuzzers -j "$(nproc)" >"$build/build.log" 2>&1; then
   cat "$build/build.log" >&2
   echo "fuzz.sh: fuzzer build failed" >&2

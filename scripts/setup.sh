@@ -2,7 +2,8 @@
 # One set-up for every entry point (demo, tests, benchmarks): installs what is
 # missing from Debian's packages, then configures and builds.
 #
-#   scripts/setup.sh [--build-dir DIR] [--sanitize thread|address,undefined] [-- extra cmake args]
+#   scripts/setup.sh [--build-dir DIR] [--sanitize thread|address,undefined] [--configure-only]
+#                    [-- extra cmake args]
 #
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
@@ -10,11 +11,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir="$root/build"
 sanitize=""
+configure_only=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --sanitize) sanitize=$2; shift 2 ;;
+    --configure-only) configure_only=1; shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -43,12 +46,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake_args=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-[ -n "${CI:-}" ] && cmake_args+=(-DVIL_WERROR=ON)
-[ -n "$sanitize" ] && cmake_args+=("-DVIL_SANITIZE=$sanitize" -DVIL_BUILD_BENCHMARKS=OFF)
-if [ ! -f "$build_dir/CMakeCache.txt" ] || [ -n "$sanitize" ] || [ ${#extra[@]} -gt 0 ]; then
-  cmake "${cmake_args[@]}" "${extra[@]}" >/dev/null
+# Configured on every run (a second or two when nothing changed), so a reused
+# build tree always has this run's options: warnings are errors exactly when
+# $CI is set, and the sanitizers are exactly the ones asked for.
+werror=OFF
+[ -n "${CI:-}" ] && werror=ON
+cmake_args=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+            "-DVIL_WERROR=$werror" "-DVIL_SANITIZE=$sanitize")
+[ -n "$sanitize" ] && cmake_args+=(-DVIL_BUILD_BENCHMARKS=OFF)
+mkdir -p "$build_dir"
+if ! cmake "${cmake_args[@]}" "${extra[@]}" >"$build_dir/configure.log" 2>&1; then
+  cat "$build_dir/configure.log" >&2
+  echo "setup: configure failed (log: $build_dir/configure.log)" >&2
+  exit 1
 fi
+[ "$configure_only" = 1 ] && exit 0
 # Quiet on success; the whole log on failure.
 if ! cmake --build "$build_dir" -j "$(nproc)" >"$build_dir/build.log" 2>&1; then
   cat "$build_dir/build.log" >&2

@@ -1,17 +1,24 @@
-// Decoding speed of the pgoutput decoder on a stream of 5-column Inserts held
-// in memory, decoded to views with every column visited.
+// Decoding speed of the pgoutput decoder on a stream captured from PostgreSQL
+// 15 and held in memory: tests/pgoutput/captures/bench_inserts.hex (written by
+// recapture.sh), 1,000 Inserts into public.orders(id int4 key, customer text,
+// total numeric, created_at timestamptz, paid bool) in four transactions. Each
+// benchmark decodes the captured messages over and over, every column visited.
 //
-//   build/bench/pgoutput/bench_decoder
+//   taskset -c 1 build/bench/pgoutput/bench_decoder --benchmark_repetitions=3
 //
 // items_per_second is messages per second; bytes_per_second counts the
-// message bytes (and frame headers, for the frame benchmark).
+// message bytes (and the XLogData headers, for the frame benchmark).
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
+#include "capture_file.hpp"
 #include "vil/pgoutput/pgoutput.hpp"
 #include "vil/values/convert.hpp"
 #include "vil/values/type_info.hpp"
@@ -20,85 +27,58 @@ namespace {
 
 using namespace vil::pgoutput;
 
-constexpr Oid relation_id = 16384;
-constexpr std::size_t message_count = 4096;
-
-void put8(std::vector<std::byte>& out, std::uint8_t v) {
-  out.push_back(std::byte{v});
-}
-void put(std::vector<std::byte>& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) put8(out, static_cast<std::uint8_t>(v >> (8 * i)));
-}
-void put_string(std::vector<std::byte>& out, std::string_view s) {
-  for (const char c : s) put8(out, static_cast<std::uint8_t>(c));
-  put8(out, 0);
-}
-void put_text(std::vector<std::byte>& out, std::string_view s) {
-  put8(out, 't');
-  put(out, s.size(), 4);
-  for (const char c : s) put8(out, static_cast<std::uint8_t>(c));
-}
-
-// What PostgreSQL sends for public.orders(id int8 key, customer text,
-// total numeric, created_at timestamptz, paid bool).
-std::vector<std::byte> relation_message() {
-  std::vector<std::byte> out;
-  put8(out, 'R');
-  put(out, relation_id, 4);
-  put_string(out, "public");
-  put_string(out, "orders");
-  put8(out, 'd');
-  put(out, 5, 2);
-  const struct {
-    const char* name;
-    Oid type;
-  } columns[] = {{"id", 20}, {"customer", 25}, {"total", 1700}, {"created_at", 1184}, {"paid", 16}};
-  for (const auto& column : columns) {
-    put8(out, column.type == 20 ? 1 : 0);
-    put_string(out, column.name);
-    put(out, column.type, 4);
-    put(out, 0xFFFFFFFF, 4);
-  }
-  return out;
-}
-
-struct InsertStream {
+// Messages copied end to end into one buffer, as they would sit in a socket's.
+struct Stream {
   std::vector<std::byte> bytes;
   std::vector<std::span<const std::byte>> messages;
+  std::vector<std::byte> relation;  // the Relation message the Inserts need
 };
 
-InsertStream insert_stream(bool framed) {
-  InsertStream stream;
+testing::Capture read_bench_capture() {
+  try {
+    return testing::read_capture(VIL_BENCH_CAPTURE);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_decoder: %s\n", e.what());
+    std::exit(1);
+  }
+}
+
+// kind: 'I' the Inserts alone, 'w' the Inserts each in an XLogData frame,
+// '*' every message of the capture (Begin, Relation, Insert, Commit).
+Stream load(char kind) {
+  const testing::Capture capture = read_bench_capture();
+  Stream stream;
   std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < message_count; ++i) {
+  for (const testing::CapturedMessage& message : capture.messages) {
+    const char type = static_cast<char>(message.bytes[0]);
+    if (type == 'R' && stream.relation.empty()) stream.relation = message.bytes;
+    if (kind != '*' && type != 'I') continue;
     starts.push_back(stream.bytes.size());
-    if (framed) {
-      put8(stream.bytes, 'w');
-      put(stream.bytes, 0x1A2B3C4 + i * 100, 8);
-      put(stream.bytes, 0x1A2B3C4 + i * 100 + 100, 8);
-      put(stream.bytes, 757'479'845'000'000 + i, 8);
+    if (kind == 'w') {
+      stream.bytes.push_back(std::byte{'w'});
+      for (const std::uint64_t field : {message.lsn.value, message.lsn.value + message.bytes.size(),
+                                        std::uint64_t{757'479'845'000'000}}) {
+        for (int i = 7; i >= 0; --i) {
+          stream.bytes.push_back(std::byte{static_cast<std::uint8_t>(field >> (8 * i))});
+        }
+      }
     }
-    put8(stream.bytes, 'I');
-    put(stream.bytes, relation_id, 4);
-    put8(stream.bytes, 'N');
-    put(stream.bytes, 5, 2);
-    put_text(stream.bytes, std::to_string(1'000'000 + i));
-    put_text(stream.bytes, "customer-" + std::to_string(i % 977));
-    put_text(stream.bytes, std::to_string(i % 10'000) + "." + std::to_string(10 + i % 90));
-    put_text(stream.bytes, "2024-01-02 03:04:05." + std::to_string(100'000 + i % 900'000) + "+00");
-    put_text(stream.bytes, i % 3 == 0 ? "f" : "t");
+    stream.bytes.insert(stream.bytes.end(), message.bytes.begin(), message.bytes.end());
   }
   starts.push_back(stream.bytes.size());
-  for (std::size_t i = 0; i < message_count; ++i) {
+  for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
     stream.messages.emplace_back(stream.bytes.data() + starts[i], starts[i + 1] - starts[i]);
+  }
+  if (stream.relation.empty() || stream.messages.empty()) {
+    std::fprintf(stderr, "bench_decoder: %s holds no Relation and Inserts\n", VIL_BENCH_CAPTURE);
+    std::exit(1);
   }
   return stream;
 }
 
-Decoder primed_decoder() {
+Decoder primed_decoder(const Stream& stream) {
   Decoder decoder;
-  const auto relation = relation_message();
-  if (!decoder.decode(relation)) std::abort();
+  if (!decoder.decode(stream.relation)) std::abort();
   return decoder;
 }
 
@@ -109,10 +89,15 @@ std::size_t visit(const TupleView& tuple) {
   return total;
 }
 
+void count(benchmark::State& state, const Stream& stream) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream.messages.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+}
+
 // The stateful decoder: relation lookup and column count check included.
 void BM_DecodeInserts(benchmark::State& state) {
-  const InsertStream stream = insert_stream(false);
-  Decoder decoder = primed_decoder();
+  const Stream stream = load('I');
+  Decoder decoder = primed_decoder(stream);
   for (auto _ : state) {
     for (const auto message : stream.messages) {
       auto decoded = decoder.decode(message);
@@ -124,17 +109,17 @@ void BM_DecodeInserts(benchmark::State& state) {
       benchmark::DoNotOptimize(decoded->relation);
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+  count(state, stream);
 }
 BENCHMARK(BM_DecodeInserts);
 
-// Decoding plus every value converted to its typed form (int8, text, numeric,
+// Decoding plus every value converted to its typed form (int4, text, numeric,
 // timestamptz, bool): what a consumer that wants typed rows pays.
 void BM_DecodeInsertsTyped(benchmark::State& state) {
-  const InsertStream stream = insert_stream(false);
-  Decoder decoder = primed_decoder();
-  const RelationSchema* relation = decoder.relations().find(relation_id);
+  const Stream stream = load('I');
+  Decoder decoder = primed_decoder(stream);
+  // Types looked up once per relation, as a consumer's cache would.
+  const RelationSchema* relation = decoder.decode(stream.messages.front())->relation;
   std::vector<vil::values::TypeInfo> types;
   for (const auto& column : relation->columns) {
     types.push_back(vil::values::builtin_type(column.type_oid));
@@ -157,14 +142,13 @@ void BM_DecodeInsertsTyped(benchmark::State& state) {
       }
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+  count(state, stream);
 }
 BENCHMARK(BM_DecodeInsertsTyped);
 
 // decode_message alone: no relation cache.
 void BM_DecodeInsertsStateless(benchmark::State& state) {
-  const InsertStream stream = insert_stream(false);
+  const Stream stream = load('I');
   const DecodeContext context{};
   for (auto _ : state) {
     for (const auto message : stream.messages) {
@@ -176,15 +160,14 @@ void BM_DecodeInsertsStateless(benchmark::State& state) {
       benchmark::DoNotOptimize(visit(std::get<Insert>(*decoded).new_tuple));
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+  count(state, stream);
 }
 BENCHMARK(BM_DecodeInsertsStateless);
 
 // What the replication loop does per CopyData: frame, then message.
 void BM_DecodeXLogDataInserts(benchmark::State& state) {
-  const InsertStream stream = insert_stream(true);
-  Decoder decoder = primed_decoder();
+  const Stream stream = load('w');
+  Decoder decoder = primed_decoder(stream);
   for (auto _ : state) {
     for (const auto frame : stream.messages) {
       auto decoded_frame = decode_copy_data(frame);
@@ -200,15 +183,35 @@ void BM_DecodeXLogDataInserts(benchmark::State& state) {
       benchmark::DoNotOptimize(visit(std::get<Insert>(decoded->message).new_tuple));
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+  count(state, stream);
 }
 BENCHMARK(BM_DecodeXLogDataInserts);
 
-// UTF-8 validation of every text value, for a value layer that asks for it.
+// The whole capture as it came: Begin, Relation, Inserts, Commit.
+void BM_DecodeCapturedStream(benchmark::State& state) {
+  const Stream stream = load('*');
+  Decoder decoder;
+  for (auto _ : state) {
+    for (const auto message : stream.messages) {
+      auto decoded = decoder.decode(message);
+      if (!decoded) {
+        state.SkipWithError(decoded.error().message.c_str());
+        return;
+      }
+      if (const auto* insert = std::get_if<Insert>(&decoded->message)) {
+        benchmark::DoNotOptimize(visit(insert->new_tuple));
+      }
+    }
+  }
+  count(state, stream);
+}
+BENCHMARK(BM_DecodeCapturedStream);
+
+// UTF-8 validation of every text value alone (values::convert does it for the
+// text column).
 void BM_ValidateUtf8Columns(benchmark::State& state) {
-  const InsertStream stream = insert_stream(false);
-  Decoder decoder = primed_decoder();
+  const Stream stream = load('I');
+  Decoder decoder = primed_decoder(stream);
   std::vector<Insert> inserts;
   for (const auto message : stream.messages) {
     inserts.push_back(std::get<Insert>(decoder.decode(message)->message));
@@ -220,8 +223,7 @@ void BM_ValidateUtf8Columns(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(valid);
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * message_count));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.bytes.size()));
+  count(state, stream);
 }
 BENCHMARK(BM_ValidateUtf8Columns);
 

@@ -6,7 +6,10 @@
 // frames (XLogData payloads go to the decoder) rather than bare messages.
 // Records go through one Decoder in order, so Relation records earlier in the
 // input prime its relation cache for the changes after them; each record is
-// also decoded statelessly in every context.
+// also decoded statelessly in every context. What the stateful decoder accepts
+// is then used the way a consumer uses it: Type messages register their types,
+// and every text column of a change is converted (values::convert) with its
+// relation's type OID and written as JSON (values::write_json_value).
 
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +18,9 @@
 #include <string>
 
 #include "vil/pgoutput/pgoutput.hpp"
+#include "vil/values/convert.hpp"
+#include "vil/values/json_writer.hpp"
+#include "vil/values/type_info.hpp"
 
 namespace {
 
@@ -95,6 +101,58 @@ void walk(const Message& message, const Bounds& bounds) {
   require(!message_name(message).empty(), "every message has a name");
 }
 
+// Reads every part of a typed value, so that the sanitizers see any view that
+// points nowhere.
+std::size_t touch(const vil::values::Value& v) {
+  using namespace vil::values;
+  std::size_t n = 0;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Array>) {
+          for (const Value& e : x.elements()) n += touch(e);
+          n += x.dimensions().size();
+        } else if constexpr (std::is_same_v<T, Bytea>) {
+          n += x.bytes().size();
+        } else if constexpr (requires { x.text; }) {
+          for (const char c : x.text) n += static_cast<unsigned char>(c);
+        }
+      },
+      static_cast<const ValueVariant&>(v));
+  return n;
+}
+
+// What a consumer does with a decoded change: each text column to its typed
+// value and to JSON, by the type its relation gives it.
+void convert_columns(const TupleView& tuple, const RelationSchema& relation,
+                     const vil::values::TypeCatalog& types, const Bounds& bounds) {
+  std::size_t i = 0;
+  std::string json;
+  for (const ColumnValue& value : tuple) {
+    const ColumnSchema& column = relation.columns[i++];
+    if (value.kind != ColumnKind::text) continue;
+    const vil::values::TypeInfo type = types.find(column.type_oid);
+    const auto typed = vil::values::convert(type, value.text());
+    if (typed) {
+      sink = sink + touch(*typed);
+      if (const auto* text = std::get_if<vil::values::Text>(&*typed)) {
+        require(bounds.contains(text->text), "a text value is a view into the message");
+        require(is_valid_utf8(text->text), "a converted text value is UTF-8");
+      }
+    } else {
+      require(!typed.error().message.empty(), "a value error has a message");
+      require(is_valid_utf8(typed.error().message), "a value error message is UTF-8");
+      require(typed.error().offset <= value.bytes.size(), "a value error offset inside the value");
+    }
+    json.clear();
+    const auto written = vil::values::write_json_value(json, type, value.text());
+    // The writer keeps what convert refuses only as text (bad UTF-8 replaced),
+    // never the other way round.
+    require(written || !typed, "the JSON writer refused what convert accepted");
+    require(is_valid_utf8(json), "JSON output is UTF-8");
+  }
+}
+
 void check_error(const DecodeError& error, std::size_t size) {
   require(!error.message.empty(), "error has a message");
   require(is_valid_utf8(error.message), "error message is UTF-8");
@@ -105,11 +163,32 @@ void check_error(const DecodeError& error, std::size_t size) {
   require(error.offset <= size, "error offset inside the input");
 }
 
-void decode_payload(Decoder& decoder, std::span<const std::byte> payload) {
+void use_decoded(const DecodedMessage& decoded, vil::values::TypeCatalog& types,
+                 const Bounds& bounds) {
+  const Message& message = decoded.message;
+  if (const auto* type = std::get_if<Type>(&message)) {
+    types.add_type(type->id, type->namespace_name, type->name);
+    return;
+  }
+  if (decoded.relation == nullptr) return;
+  const RelationSchema& relation = *decoded.relation;
+  if (const auto* insert = std::get_if<Insert>(&message)) {
+    convert_columns(insert->new_tuple, relation, types, bounds);
+  } else if (const auto* update = std::get_if<Update>(&message)) {
+    convert_columns(update->old_tuple, relation, types, bounds);
+    convert_columns(update->new_tuple, relation, types, bounds);
+  } else if (const auto* del = std::get_if<Delete>(&message)) {
+    convert_columns(del->old_tuple, relation, types, bounds);
+  }
+}
+
+void decode_payload(Decoder& decoder, vil::values::TypeCatalog& types,
+                    std::span<const std::byte> payload) {
   const Bounds bounds{payload.data(), payload.data() + payload.size()};
   auto decoded = decoder.decode(payload);
   if (decoded) {
     walk(decoded->message, bounds);
+    use_decoded(*decoded, types, bounds);
   } else {
     check_error(decoded.error(), payload.size());
   }
@@ -137,6 +216,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   decoder_options.validate_utf8 = (options & 8U) == 0;
   const bool frames = (options & 16U) != 0;
   Decoder decoder(decoder_options);
+  vil::values::TypeCatalog types;
 
   const auto* p = reinterpret_cast<const std::byte*>(data) + 1;
   std::size_t left = size - 1;
@@ -165,10 +245,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (const auto* xlog = std::get_if<XLogData>(&*frame)) {
         require(xlog->payload.data() == record.data() + xlogdata_header_size,
                 "payload follows the XLogData header");
-        decode_payload(decoder, xlog->payload);
+        decode_payload(decoder, types, xlog->payload);
       }
     } else {
-      decode_payload(decoder, record);
+      decode_payload(decoder, types, record);
     }
   }
   return 0;

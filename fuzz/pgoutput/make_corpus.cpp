@@ -1,7 +1,10 @@
 // Writes the seed corpus for fuzz_decoder from the captured streams in
 // tests/pgoutput/captures: for every capture one input with the whole stream
 // (as bare messages and as XLogData frames), and for every message one input
-// with the Relation it needs followed by the message.
+// with the Relation it needs followed by the message. Long runs of one message
+// type (a bulk insert, a streamed transaction) add nothing after their first
+// few messages: the seeds keep kRunKept of each run, and every 100th message,
+// so that the inputs stay small enough to mutate quickly.
 //
 //   make_corpus <captures dir> <corpus dir>
 
@@ -19,6 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using vil::pgoutput::testing::read_capture;
 using Bytes = std::vector<std::byte>;
+
+constexpr std::size_t kRunKept = 8;
 
 void put_record(Bytes& out, const Bytes& record) {
   out.push_back(std::byte{static_cast<std::uint8_t>(record.size() >> 8)});
@@ -72,13 +77,22 @@ int main(int argc, char** argv) {
     std::map<std::uint32_t, Bytes> relations;  // last Relation per id (outside streams)
     bool in_stream = false;
     std::size_t index = 0;
+    char run_type = 0;
+    std::size_t run = 0;
     for (const auto& message : capture.messages) {
       const Bytes& bytes = message.bytes;
-      put_record(whole, bytes);
-      put_record(framed, xlogdata(bytes, message.lsn.value));
       const char type = static_cast<char>(bytes[0]);
+      run = type == run_type ? run + 1 : 1;
+      run_type = type;
+      const bool kept = run <= kRunKept || index % 100 == 0;
       if (type == 'S') in_stream = true;
       if (type == 'E') in_stream = false;
+      if (!kept) {
+        ++index;
+        continue;
+      }
+      put_record(whole, bytes);
+      put_record(framed, xlogdata(bytes, message.lsn.value));
       Bytes single{options};
       if (type == 'R' && !in_stream) relations[be32(bytes, 1)] = bytes;
       if ((type == 'I' || type == 'U' || type == 'D') && !in_stream) {
@@ -86,11 +100,8 @@ int main(int argc, char** argv) {
         if (it != relations.end()) put_record(single, it->second);
       }
       put_record(single, bytes);
-      // Streamed runs repeat one shape: a few of each are enough.
-      if (!in_stream || index % 100 == 0) {
-        write(corpus / (stem + "-" + std::to_string(index)), single);
-        ++written;
-      }
+      write(corpus / (stem + "-" + std::to_string(index)), single);
+      ++written;
       ++index;
     }
     write(corpus / (stem + "-all"), whole);

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "values/utf8.hpp"
+#include "vil/pgoutput/utf8.hpp"
 #include "vil/values/convert.hpp"
 #include "vil/values/json_writer.hpp"
 #include "vil/values/oids.hpp"
@@ -96,6 +98,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   TypeInfo type = builtin_type(kTypes[pick]);
   if (kTypes[pick] == 16384) type.name = "mood";
   const std::string text(reinterpret_cast<const char*>(data + 2), size - 2);
+
+  // The project's two UTF-8 readers agree on where the text stops being UTF-8:
+  // the validator (used by convert) and the sequence reader of the JSON writer.
+  std::size_t first_bad = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (first_bad < text.size()) {
+    std::size_t bad = 0;
+    const std::size_t n = p[first_bad] < 0x80 ? 1 : detail::utf8_sequence(p + first_bad, end, &bad);
+    if (n == 0) break;
+    first_bad += n;
+  }
+  if (vil::pgoutput::find_invalid_utf8(text) != first_bad) {
+    fail("the UTF-8 readers disagree", type, text, "");
+  }
 
   const auto value = convert(type, text);
   if (value) {

@@ -31,6 +31,9 @@ WriterTag& this_writer() noexcept {
 
 constexpr unsigned kRecordBits = 40;
 
+// Drain passes of shutdown() at most (see there).
+constexpr int kShutdownPasses = 4;
+
 std::uint64_t now_ns() noexcept {
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   return static_cast<std::uint64_t>(
@@ -224,7 +227,11 @@ void Logger::shutdown() {
     impl_->drain_thread.join();
     impl_->running.store(false, std::memory_order_release);
   }
-  while (drain_once() > 0) {
+  // What was queued when shutdown began: a ring is FIFO and one pass pops up
+  // to its capacity, so the first pass takes all of it. More passes only pick
+  // up records that writers were still copying in; a writer that never stops
+  // must not keep shutdown (or the exit handler) from returning.
+  for (int pass = 0; pass < kShutdownPasses && drain_once() > 0; ++pass) {
   }
   std::lock_guard drain_lock(impl_->drain_mutex);
   for (const auto& sink : impl_->sinks) {
@@ -246,6 +253,8 @@ namespace {
 
 std::mutex global_mutex;
 std::atomic<Logger*> global_logger{nullptr};
+// Records of the free functions lost because the logger could not be made.
+std::atomic<std::uint64_t> creation_drops{0};
 
 // Never destroyed: threads may still log while the process exits.
 Logger& create_once(const LogConfig& config, bool& created) {
@@ -257,6 +266,19 @@ Logger& create_once(const LogConfig& config, bool& created) {
     global_logger.store(existing, std::memory_order_release);
   }
   return *existing;
+}
+
+// For the noexcept free functions: the logger, made with the default
+// configuration on first use, or nullptr when that failed (the rings did not
+// fit in memory, the mutex could not be taken). A later call tries again.
+Logger* logger_or_null() noexcept {
+  if (Logger* existing = global_logger.load(std::memory_order_acquire)) return existing;
+  try {
+    bool created = false;
+    return &create_once(LogConfig{}, created);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -278,24 +300,41 @@ Logger& logger() {
 }
 
 void set_level(LogLevel level) noexcept {
-  logger().set_level(level);
+  if (Logger* global = logger_or_null()) global->set_level(level);
 }
 
 LogLevel level() noexcept {
-  return logger().level();
+  if (Logger* global = logger_or_null()) return global->level();
+  return LogConfig{}.level;
 }
 
 void mq_log(LogLevel level, const MqPayload& payload) noexcept {
-  logger().mq_log(level, payload);
+  if (Logger* global = logger_or_null()) {
+    global->mq_log(level, payload);
+  } else {
+    creation_drops.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 std::uint64_t dropped() noexcept {
-  return logger().dropped();
+  const std::uint64_t lost = creation_drops.load(std::memory_order_relaxed);
+  if (Logger* existing = global_logger.load(std::memory_order_acquire)) {
+    return lost + existing->dropped();
+  }
+  return lost;
 }
 
 void start_drain() {
   static std::once_flag at_exit_registered;
-  std::call_once(at_exit_registered, [] { std::atexit([] { logger().shutdown(); }); });
+  std::call_once(at_exit_registered, [] {
+    std::atexit([] {
+      // Bounded (see Logger::shutdown), and an exception here would terminate.
+      try {
+        if (Logger* global = global_logger.load(std::memory_order_acquire)) global->shutdown();
+      } catch (...) {
+      }
+    });
+  });
   logger().start_drain();
 }
 

@@ -67,8 +67,8 @@ std::expected<const RelationSchema*, DecodeError> Decoder::check_change(
     const auto offset = static_cast<std::size_t>(tuple.tuple->wire_bytes().data() - payload.data());
     return std::unexpected(DecodeError{
         DecodeErrc::column_count_mismatch, type, offset,
-        fmt::format("{}: {} has {} columns but relation {} has {}", what, tuple.label,
-                    tuple.tuple->size(), describe(*relation), relation->columns.size())});
+        fmt::format("{}: {} at offset {} has {} columns but relation {} has {}", what, tuple.label,
+                    offset, tuple.tuple->size(), describe(*relation), relation->columns.size())});
   }
   return relation;
 }

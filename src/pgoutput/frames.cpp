@@ -20,12 +20,21 @@ XLogData read_xlogdata(ByteReader& r) {
   return f;
 }
 
-// Primary keepalive: WAL end, send time, reply requested (1 = reply soon).
+// Primary keepalive: WAL end, send time, reply requested (1 = reply soon,
+// 0 = no; the protocol defines no other value).
 PrimaryKeepalive read_keepalive(ByteReader& r) {
   PrimaryKeepalive f;
   f.wal_end = r.lsn("WAL end");
   f.send_time = r.timestamp("send time");
-  f.reply_requested = r.u8("reply requested flag") != 0;
+  const std::size_t at = r.offset();
+  const std::uint8_t reply = r.u8("reply requested flag");
+  if (!r.failed() && reply > 1) {
+    r.fail(DecodeErrc::invalid_value, at,
+           fmt::format("Primary keepalive: reply requested flag at offset {} is {}; expected 0 "
+                       "or 1",
+                       at, reply));
+  }
+  f.reply_requested = reply == 1;
   return f;
 }
 

@@ -351,25 +351,26 @@ std::expected<Message, DecodeError> decode_message(std::span<const std::byte> pa
     message += fmt::format("(0x{:02X}) at offset 0", type_byte);
     return unexpected_here(type_byte, std::move(message), DecodeErrc::unknown_message_type);
   }
+  // The type byte itself is what is out of place: offset 0.
   const Rule rule = rule_for(type);
   if (ctx.protocol_version < rule.min_version) {
     return unexpected_here(type_byte,
-                           fmt::format("{} ('{}') needs protocol version {}, but version {} is "
-                                       "in use",
+                           fmt::format("{}: message type '{}' at offset 0 needs protocol version "
+                                       "{}, but version {} is in use",
                                        name, type, rule.min_version, ctx.protocol_version),
                            DecodeErrc::unexpected_message);
   }
   if (ctx.in_stream && !rule.in_stream) {
     return unexpected_here(type_byte,
-                           fmt::format("{} ('{}') inside a streamed block (after Stream Start, "
-                                       "before Stream Stop)",
+                           fmt::format("{}: message type '{}' at offset 0 inside a streamed block "
+                                       "(after Stream Start, before Stream Stop)",
                                        name, type),
                            DecodeErrc::unexpected_message);
   }
   if (!ctx.in_stream && !rule.out_of_stream) {
     return unexpected_here(type_byte,
-                           fmt::format("{} ('{}') outside a streamed block (no Stream Start "
-                                       "before it)",
+                           fmt::format("{}: message type '{}' at offset 0 outside a streamed "
+                                       "block (no Stream Start before it)",
                                        name, type),
                            DecodeErrc::unexpected_message);
   }

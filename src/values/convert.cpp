@@ -8,10 +8,25 @@
 #include "values/numbers.hpp"
 #include "values/scalar.hpp"
 #include "values/uuid.hpp"
+#include "vil/pgoutput/utf8.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::values {
 namespace detail {
+namespace {
+
+// Text values keep their bytes, which must be UTF-8: that is what the session
+// asks the server for, and what every consumer (JSON above all) relies on.
+// Bytes that are not are bad input, reported at the first bad one.
+std::optional<Failure> check_utf8(std::string_view text) noexcept {
+  const std::size_t bad = pgoutput::find_invalid_utf8(text);
+  if (bad == text.size()) [[likely]] {
+    return std::nullopt;
+  }
+  return Failure{ValueErrorCode::kEncoding, static_cast<uint32_t>(bad), "is not valid UTF-8"};
+}
+
+}  // namespace
 
 Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
   switch (kind) {
@@ -40,6 +55,9 @@ Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
       return Value{Numeric{*v}};
     }
     case TypeKind::kText:
+      if (auto bad = check_utf8(text)) [[unlikely]] {
+        return std::unexpected(*bad);
+      }
       return Value{Text{text}};
     case TypeKind::kBytea: {
       const auto v = scan_bytea(text);
@@ -88,6 +106,10 @@ Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
     case TypeKind::kArray:  // arrays of arrays do not exist; a registration said so wrongly
     case TypeKind::kUnknown:
       break;
+  }
+  // Kept as text too (an enum label, a range, ...), so the same rule applies.
+  if (auto bad = check_utf8(text)) [[unlikely]] {
+    return std::unexpected(*bad);
   }
   return Value{Unknown{text}};
 }

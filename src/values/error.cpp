@@ -1,21 +1,32 @@
 #include <fmt/format.h>
 
 #include "values/failure.hpp"
+#include "values/utf8.hpp"
 
 namespace vil::values::detail {
 namespace {
 
-// The text as a message shows it: at most 64 bytes, control characters as \xNN.
+// The text as a message shows it: at most 64 bytes, control characters and
+// bytes that are not UTF-8 as \xNN, so that the message itself is UTF-8.
 std::string shown(std::string_view text) {
   constexpr std::size_t kMax = 64;
   std::string out;
   const std::string_view head = text.substr(0, kMax);
-  for (const char c : head) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
+  const auto* p = reinterpret_cast<const unsigned char*>(head.data());
+  const auto* const end = p + head.size();
+  while (p < end) {
+    const unsigned char u = *p;
+    std::size_t keep = u >= 0x20 && u != 0x7F ? 1 : 0;
+    if (u >= 0x80) {
+      std::size_t bad = 0;
+      keep = utf8_sequence(p, end, &bad);
+    }
+    if (keep == 0) {
       out += fmt::format("\\x{:02x}", u);
+      ++p;
     } else {
-      out.push_back(c);
+      out.append(reinterpret_cast<const char*>(p), keep);
+      p += keep;
     }
   }
   if (text.size() > kMax) out += "...";

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -268,6 +269,49 @@ TEST(Logger, ThrowingSinkIsCountedAndOthersStillWrite) {
   ASSERT_TRUE(logger.mq_log(LogLevel::Info, numbered(0, 2)));
   EXPECT_EQ(logger.drain_once(), 1u);
   EXPECT_EQ(slots.size(), 2u);
+}
+
+// A sink that logs a new record for every one it is given, until told to
+// stop: the rings are never seen empty, whatever the scheduler does.
+class RelayingSink final : public Sink {
+ public:
+  RelayingSink(Logger& logger, std::atomic<bool>& stop, std::atomic<std::uint64_t>& count)
+      : logger_(&logger), stop_(&stop), count_(&count) {}
+  void write(const LogSlot& slot) override {
+    count_->fetch_add(1, std::memory_order_relaxed);
+    if (!stop_->load(std::memory_order_relaxed)) {
+      (void)logger_->mq_log(LogLevel::Info, as_mq_payload(slot));
+    }
+  }
+
+ private:
+  Logger* logger_;
+  std::atomic<bool>* stop_;
+  std::atomic<std::uint64_t>* count_;
+};
+
+TEST(Logger, ShutdownReturnsWhileWritersNeverStop) {
+  std::atomic<std::uint64_t> written{0};
+  std::atomic<bool> stop{false};
+  Logger logger(LogConfig{.stripes = 2, .ring_capacity = 64});
+  logger.add_sink(std::make_unique<RelayingSink>(logger, stop, written));
+  // Two writers that never stop: a thread, and the sink itself.
+  std::thread writer([&] {
+    for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      (void)logger.mq_log(LogLevel::Info, numbered(0, i));
+    }
+  });
+  for (std::uint64_t i = 0; i < 16; ++i) ASSERT_TRUE(logger.mq_log(LogLevel::Info, numbered(1, i)));
+  logger.start_drain();
+  while (written.load() < 1000) std::this_thread::yield();
+
+  auto done = std::async(std::launch::async, [&] { logger.shutdown(); });
+  const bool returned = done.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  EXPECT_TRUE(returned) << "shutdown() did not return while records kept coming";
+  stop.store(true);  // lets an unbounded shutdown finish, so a failure ends the test
+  writer.join();
+  done.wait();
+  EXPECT_FALSE(logger.draining());
 }
 
 }  // namespace

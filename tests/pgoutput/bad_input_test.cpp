@@ -185,10 +185,16 @@ TEST(BadInput, UnknownMessageTypes) {
 TEST(BadInput, MessagesOfALaterProtocolVersion) {
   DecodeError error = decode_error(Wire('S').u32(1).u8(1).span(), v1);
   EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
-  EXPECT_EQ(error.message, "Stream Start ('S') needs protocol version 2, but version 1 is in use");
+  EXPECT_EQ(error.message_type, 'S');
+  EXPECT_EQ(error.offset, 0U);
+  EXPECT_EQ(error.message,
+            "Stream Start: message type 'S' at offset 0 needs protocol version 2, but version 1 "
+            "is in use");
   error = decode_error(Wire('b').u64(1).u64(2).i64(3).u32(4).str("g").span(), v2);
   EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
-  EXPECT_EQ(error.message, "Begin Prepare ('b') needs protocol version 3, but version 2 is in use");
+  EXPECT_EQ(error.message,
+            "Begin Prepare: message type 'b' at offset 0 needs protocol version 3, but version 2 "
+            "is in use");
   for (const char type : {'E', 'c', 'A'}) {
     EXPECT_EQ(decode_error(Wire(type).span(), v1).code, DecodeErrc::unexpected_message) << type;
   }
@@ -200,12 +206,16 @@ TEST(BadInput, MessagesOfALaterProtocolVersion) {
 TEST(BadInput, MessagesInTheWrongStreamState) {
   DecodeError error = decode_error(Wire('E').span(), v2);
   EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(error.message_type, 'E');
+  EXPECT_EQ(error.offset, 0U);
   EXPECT_EQ(error.message,
-            "Stream Stop ('E') outside a streamed block (no Stream Start before it)");
+            "Stream Stop: message type 'E' at offset 0 outside a streamed block (no Stream Start "
+            "before it)");
   error = decode_error(Wire('S').u32(1).u8(0).span(), v2_stream);
   EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
   EXPECT_EQ(error.message,
-            "Stream Start ('S') inside a streamed block (after Stream Start, before Stream Stop)");
+            "Stream Start: message type 'S' at offset 0 inside a streamed block (after Stream "
+            "Start, before Stream Stop)");
   for (const char type : {'B', 'C', 'c', 'A'}) {
     EXPECT_EQ(decode_error(Wire(type).span(), v2_stream).code, DecodeErrc::unexpected_message)
         << type;
@@ -394,8 +404,9 @@ TEST(BadInput, ColumnCountMismatch) {
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, DecodeErrc::column_count_mismatch);
   EXPECT_EQ(decoded.error().offset, 6U);
+  EXPECT_EQ(decoded.error().message_type, 'I');
   EXPECT_EQ(decoded.error().message,
-            "Insert: tuple has 3 columns but relation public.t (id 16384) has 5");
+            "Insert: tuple at offset 6 has 3 columns but relation public.t (id 16384) has 5");
   decoded = decoder.decode(Wire('U')
                                .u32(16384)
                                .ch('K')
@@ -410,13 +421,33 @@ TEST(BadInput, ColumnCountMismatch) {
                                .null()
                                .span());
   ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().offset, 6U);
   EXPECT_EQ(decoded.error().message,
-            "Update: old key has 1 columns but relation public.t (id 16384) has 5");
+            "Update: old key at offset 6 has 1 columns but relation public.t (id 16384) has 5");
   decoded = decoder.decode(
       Wire('D').u32(16384).ch('O').columns(6).null().null().null().null().null().null().span());
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().message,
-            "Delete: old tuple has 6 columns but relation public.t (id 16384) has 5");
+            "Delete: old tuple at offset 6 has 6 columns but relation public.t (id 16384) has 5");
+  // The new tuple after a good old key: its own offset.
+  decoded = decoder.decode(Wire('U')
+                               .u32(16384)
+                               .ch('K')
+                               .columns(5)
+                               .null()
+                               .null()
+                               .null()
+                               .null()
+                               .null()
+                               .ch('N')
+                               .columns(2)
+                               .null()
+                               .null()
+                               .span());
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().offset, 14U);
+  EXPECT_EQ(decoded.error().message,
+            "Update: new tuple at offset 14 has 2 columns but relation public.t (id 16384) has 5");
 }
 
 TEST(BadInput, FramesAndMessagesFromRandomBytesNeverCrash) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "vil/pgoutput/frames.hpp"
 #include "wire.hpp"
 
@@ -101,6 +103,19 @@ TEST(Frames, RejectsKeepaliveWithExtraBytes) {
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, DecodeErrc::trailing_bytes);
   EXPECT_EQ(decoded.error().offset, 18U);
+}
+
+TEST(Frames, RejectsKeepaliveReplyFlagOtherThanZeroOrOne) {
+  for (const int flag : {2, 0x80, 0xFF}) {
+    const Wire frame = Wire('k').u64(1).i64(2).u8(static_cast<std::uint8_t>(flag));
+    const auto decoded = decode_copy_data(frame.span());
+    ASSERT_FALSE(decoded) << flag;
+    EXPECT_EQ(decoded.error().code, DecodeErrc::invalid_value);
+    EXPECT_EQ(decoded.error().message_type, 'k');
+    EXPECT_EQ(decoded.error().offset, 17U);
+    EXPECT_EQ(decoded.error().message, "Primary keepalive: reply requested flag at offset 17 is " +
+                                           std::to_string(flag) + "; expected 0 or 1");
+  }
 }
 
 }  // namespace

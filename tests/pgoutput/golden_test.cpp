@@ -13,10 +13,14 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "capture_file.hpp"
 #include "render.hpp"
 #include "vil/pgoutput/decoder.hpp"
 #include "vil/pgoutput/utf8.hpp"
+#include "vil/values/convert.hpp"
+#include "vil/values/type_info.hpp"
 
 namespace vil::pgoutput {
 namespace {
@@ -299,7 +303,10 @@ TEST(Golden, ManyTypesAsText) {
           "float8:701,c_numeric:1700(786439),c_numeric_any:1700,c_text:25,c_varchar:1043(24),c_"
           "bpchar:1042(9),c_name:19,c_bytea:17,c_uuid:2950,c_json:114,c_jsonb:3802,c_date:1082,c_"
           "time:1083,c_timetz:1266,c_timestamp:1114,c_timestamptz:1184,c_interval:1186,c_int_array:"
-          "1007,c_text_array:1009,c_2d:1007,c_mood:public.mood,c_big:25",
+          "1007,c_text_array:1009,c_2d:1007,c_mood:public.mood,c_big:25,c_bool_array:1000,c_"
+          "numeric_array:1231,c_float8_array:1022,c_bytea_array:1001,c_uuid_array:2951,c_jsonb_"
+          "array:3807,c_date_array:1182,c_timestamptz_array:1185,c_interval_array:1187,c_text_2d:"
+          "1009",
           "Insert public.types_t N('1', 't', '-32768', '2147483647', '-9223372036854775808', "
           "'4294967295', '1.5', '-2.25e-300', '12345.678', '0.000000000000000000001', 'tab\\x09and "
           "\"quote\" and \\x5C and\\x0Anewline', 'varchar', 'ab   ', 'a_name', '\\x5Cx00ff10', "
@@ -308,18 +315,29 @@ TEST(Golden, ManyTypesAsText) {
           "00:00:00.000001', '1999-12-31 23:59:59.5+00', '1 year 2 mons 3 days 04:05:06.789', "
           "'{1,NULL,3}', '{\"x y\",NULL,\"\",\"q\\x5C\"\"}', '{{1,2},{3,NULL}}', 'happy', "
           "'01234567890123456789012345678901234567890123456789012345678901234567890123456789...' "
-          "(3000 bytes))",
+          "(3000 bytes), '{t,f,NULL}', '{1.50,-0.001,NaN,Infinity,-Infinity,NULL}', "
+          "'{1.5,-0,NaN,Infinity,-Infinity,1e-300,NULL}', "
+          "'{\"\\x5C\\x5Cx00ff\",\"\\x5C\\x5Cx\",NULL}', "
+          "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}', "
+          "'{\"{\\x5C\"a\\x5C\": 1}\",\"[1, "
+          "\\x5C\"x\\x5C\"]\",\"null\",\"\\x5C\"s\\x5C\"\",NULL}', "
+          "'{2024-02-29,infinity,\"0044-03-15 BC\",NULL}', "
+          "'{\"1999-12-31 23:59:59.5+00\",-infinity,NULL}', "
+          "'{\"1 year 2 mons 3 days 04:05:06.789\",-00:00:01,NULL}', "
+          "'{{\"a b\",NULL,\"NULL\",\"\"},{\"q\\x5C\"u\",\"b\\x5C\\x5Cs\",\"c,{d}\",é}}')",
           "Commit flags=0",
           "Begin",
           "Insert public.types_t N('2', 'f', '0', '0', '0', '0', 'NaN', 'Infinity', 'NaN', "
           "'Infinity', '', '', '     ', '', '\\x5Cx', '00000000-0000-0000-0000-000000000000', "
           "'null', '[]', '0044-03-15 BC', '00:00:00', '00:00:00-12', 'infinity', '-infinity', '-1 "
-          "days', '{}', '{}', '{{NULL}}', 'sad', 'short')",
+          "days', '{}', '{}', '{{NULL}}', 'sad', 'short', '{NULL}', '{}', '{}', '{}', '{}', '{}', "
+          "'{}', '{}', '{}', '{{x},{y}}')",
           "Commit flags=0",
           "Begin",
           "Insert public.types_t N('3', null, null, null, null, null, '-Infinity', '-Infinity', "
           "null, null, null, null, null, null, null, null, null, null, null, null, null, null, "
-          "null, null, null, null, null, null, null)",
+          "null, null, null, null, null, null, null, null, null, null, null, null, null, null, "
+          "null, null, null)",
           "Commit flags=0",
           "Begin",
           "Update public.types_t N('1', 't', '-32768', '7', '-9223372036854775808', '4294967295', "
@@ -328,12 +346,23 @@ TEST(Golden, ManyTypesAsText) {
           "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2.5, null]}', '{\"b\": {\"c\": "
           "true}}', '2024-02-29', '23:59:59.999999', '12:00:00+05:30', '2024-01-01 "
           "00:00:00.000001', '1999-12-31 23:59:59.5+00', '1 year 2 mons 3 days 04:05:06.789', "
-          "'{1,NULL,3}', '{\"x y\",NULL,\"\",\"q\\x5C\"\"}', '{{1,2},{3,NULL}}', 'happy', toast)",
+          "'{1,NULL,3}', '{\"x y\",NULL,\"\",\"q\\x5C\"\"}', '{{1,2},{3,NULL}}', 'happy', toast, "
+          "'{t,f,NULL}', '{1.50,-0.001,NaN,Infinity,-Infinity,NULL}', "
+          "'{1.5,-0,NaN,Infinity,-Infinity,1e-300,NULL}', "
+          "'{\"\\x5C\\x5Cx00ff\",\"\\x5C\\x5Cx\",NULL}', "
+          "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}', "
+          "'{\"{\\x5C\"a\\x5C\": 1}\",\"[1, "
+          "\\x5C\"x\\x5C\"]\",\"null\",\"\\x5C\"s\\x5C\"\",NULL}', "
+          "'{2024-02-29,infinity,\"0044-03-15 BC\",NULL}', "
+          "'{\"1999-12-31 23:59:59.5+00\",-infinity,NULL}', "
+          "'{\"1 year 2 mons 3 days 04:05:06.789\",-00:00:01,NULL}', "
+          "'{{\"a b\",NULL,\"NULL\",\"\"},{\"q\\x5C\"u\",\"b\\x5C\\x5Cs\",\"c,{d}\",é}}')",
           "Commit flags=0",
           "Begin",
           "Delete public.types_t K('3', null, null, null, null, null, null, null, null, null, "
           "null, null, null, null, null, null, null, null, null, null, null, null, null, null, "
-          "null, null, null, null, null)",
+          "null, null, null, null, null, null, null, null, null, null, null, null, null, null, "
+          "null)",
           "Commit flags=0",
       }));
   check_transactions(*stream);
@@ -343,7 +372,7 @@ TEST(Golden, ManyTypesAsText) {
   ASSERT_EQ(types.size(), 1U);
   ASSERT_EQ(relations.size(), 1U);
   std::vector<RelationColumn> columns(relations[0]->columns.begin(), relations[0]->columns.end());
-  ASSERT_EQ(columns.size(), 29U);
+  ASSERT_EQ(columns.size(), 39U);
   EXPECT_EQ(columns[27].name, "c_mood");
   EXPECT_EQ(columns[27].type_oid, types[0]->id);
   EXPECT_GE(types[0]->id, 16384U);
@@ -362,6 +391,271 @@ TEST(Golden, ManyTypesAsText) {
   EXPECT_TRUE(updated[28].bytes.empty());
   EXPECT_EQ(updated[10].text(), "tab\tand \"quote\" and \\ and\nnewline");
   EXPECT_EQ(updated[25].text(), R"({"x y",NULL,"","q\""})");
+}
+
+// A typed value, spelled out: what convert() made of the text, not the text.
+std::string typed(const values::Value& value) {
+  using namespace values;
+  const auto text = [](std::string_view t) {
+    std::string out = "'";
+    append_printable(out, t.substr(0, 40));
+    if (t.size() > 40) return out + fmt::format("...' ({} bytes)", t.size());
+    return out + "'";
+  };
+  const auto infinite = [](auto v, auto plus, auto minus) -> std::string {
+    if (v == plus) return "infinity";
+    if (v == minus) return "-infinity";
+    return std::to_string(v);
+  };
+  return std::visit(
+      [&](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Null>) {
+          return "null";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return fmt::format("int {}", v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          return fmt::format("float {}", v);
+        } else if constexpr (std::is_same_v<T, Numeric>) {
+          return fmt::format("numeric {}", v.text);
+        } else if constexpr (std::is_same_v<T, Text>) {
+          return "text " + text(v.text);
+        } else if constexpr (std::is_same_v<T, Bytea>) {
+          std::string hex;
+          for (const std::byte b : v.bytes())
+            hex += fmt::format("{:02x}", static_cast<unsigned>(b));
+          return fmt::format("bytea {}:{}", v.size(), hex);
+        } else if constexpr (std::is_same_v<T, Uuid>) {
+          return "uuid " + v.to_string();
+        } else if constexpr (std::is_same_v<T, Json>) {
+          return "json " + text(v.text);
+        } else if constexpr (std::is_same_v<T, Date>) {
+          return "date " + infinite(v.days, Date::kInfinity, Date::kMinusInfinity);
+        } else if constexpr (std::is_same_v<T, Time>) {
+          return fmt::format("time {}us", v.micros);
+        } else if constexpr (std::is_same_v<T, TimeTz>) {
+          return fmt::format("timetz {}us {:+}s", v.micros, v.offset_seconds);
+        } else if constexpr (std::is_same_v<T, Timestamp>) {
+          return "timestamp " + infinite(v.micros, Timestamp::kInfinity, Timestamp::kMinusInfinity);
+        } else if constexpr (std::is_same_v<T, TimestampTz>) {
+          return "timestamptz " +
+                 infinite(v.micros, TimestampTz::kInfinity, TimestampTz::kMinusInfinity);
+        } else if constexpr (std::is_same_v<T, Interval>) {
+          return fmt::format("interval {}mon {}d {}us", v.months, v.days, v.micros);
+        } else if constexpr (std::is_same_v<T, Array>) {
+          std::string out = fmt::format("array of {}", v.element_oid());
+          for (const ArrayDimension& d : v.dimensions()) {
+            out += d.lower_bound == 1 ? fmt::format("[{}]", d.length)
+                                      : fmt::format("[{}:{}]", d.lower_bound, d.length);
+          }
+          out += " {";
+          for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + typed(v[i]);
+          return out + "}";
+        } else {
+          static_assert(std::is_same_v<T, Unknown>);
+          return "unknown " + text(v.text);
+        }
+      },
+      static_cast<const ValueVariant&>(value));
+}
+
+// Every column of a tuple as a consumer types it: text values through
+// values::convert with the relation's column type (and the types the stream's
+// Type messages named), null and unchanged TOAST as they are.
+std::vector<std::string> typed_row(const TupleView& tuple,
+                                   const std::vector<RelationColumn>& columns,
+                                   const values::TypeCatalog& types) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  for (const ColumnValue& value : tuple) {
+    const values::TypeInfo type = types.find(columns[i++].type_oid);
+    if (value.is_null()) {
+      out.emplace_back("null");
+    } else if (value.is_unchanged_toast()) {
+      out.emplace_back("toast");
+    } else {
+      const auto converted = values::convert(type, value.text());
+      out.push_back(converted ? typed(*converted) : "error: " + converted.error().message);
+    }
+  }
+  return out;
+}
+
+TEST(Golden, ManyTypesConverted) {
+  const auto stream = decode_file("types");
+  values::TypeCatalog types;
+  for (const Type* type : stream->all<Type>()) {
+    types.add_type(type->id, type->namespace_name, type->name);
+  }
+  const auto relations = stream->all<Relation>();
+  ASSERT_EQ(relations.size(), 1U);
+  const std::vector<RelationColumn> columns(relations[0]->columns.begin(),
+                                            relations[0]->columns.end());
+  ASSERT_EQ(columns.size(), 39U);
+  std::vector<std::vector<std::string>> rows;
+  for (const Decoded& d : stream->messages) {
+    if (const auto* insert = std::get_if<Insert>(&d.message)) {
+      rows.push_back(typed_row(insert->new_tuple, columns, types));
+    } else if (const auto* update = std::get_if<Update>(&d.message)) {
+      rows.push_back(typed_row(update->new_tuple, columns, types));
+    } else if (const auto* del = std::get_if<Delete>(&d.message)) {
+      rows.push_back(typed_row(del->old_tuple, columns, types));
+    }
+  }
+  ASSERT_EQ(rows.size(), 5U);
+
+  // Row 1: every type with a value; the Update of row 1 differs in c_int4 and
+  // in c_big, whose unchanged TOAST value it does not send.
+  const std::vector<std::string> first{
+      "int 1",
+      "true",
+      "int -32768",
+      "int 2147483647",
+      "int -9223372036854775808",
+      "int 4294967295",
+      "float 1.5",
+      "float -2.25e-300",
+      "numeric 12345.678",
+      "numeric 0.000000000000000000001",
+      "text 'tab\\x09and \"quote\" and \\x5C and\\x0Anewline'",
+      "text 'varchar'",
+      "text 'ab   '",
+      "text 'a_name'",
+      "bytea 3:00ff10",
+      "uuid a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+      "json '{\"a\": [1, 2.5, null]}'",
+      "json '{\"b\": {\"c\": true}}'",
+      "date 19782",                       // 2024-02-29
+      "time 86399999999us",               // 23:59:59.999999
+      "timetz 43200000000us +19800s",     // 12:00:00+05:30
+      "timestamp 1704067200000001",       // 2024-01-01 00:00:00.000001
+      "timestamptz 946684799500000",      // 1999-12-31 23:59:59.5+00
+      "interval 14mon 3d 14706789000us",  // 1 year 2 mons 3 days 04:05:06.789
+      "array of 23[3] {int 1, null, int 3}",
+      "array of 25[4] {text 'x y', null, text '', text 'q\"'}",
+      "array of 23[2][2] {int 1, int 2, int 3, null}",
+      "unknown 'happy'",
+      "text '0123456789012345678901234567890123456789...' (3000 bytes)",
+      "array of 16[3] {true, false, null}",
+      "array of 1700[6] {numeric 1.50, numeric -0.001, numeric NaN, numeric Infinity, numeric "
+      "-Infinity, null}",
+      "array of 701[7] {float 1.5, float -0, float nan, float inf, float -inf, float 1e-300, "
+      "null}",
+      "array of 17[3] {bytea 2:00ff, bytea 0:, null}",
+      "array of 2950[2] {uuid a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11, null}",
+      "array of 3802[5] {json '{\"a\": 1}', json '[1, \"x\"]', json 'null', json '\"s\"', null}",
+      "array of 1082[4] {date 19782, date infinity, date -735160, null}",
+      "array of 1184[3] {timestamptz 946684799500000, timestamptz -infinity, null}",
+      "array of 1186[3] {interval 14mon 3d 14706789000us, interval 0mon 0d -1000000us, null}",
+      "array of 25[2][4] {text 'a b', null, text 'NULL', text '', text 'q\"u', text 'b\\x5Cs', "
+      "text 'c,{d}', text 'é'}",
+  };
+  EXPECT_EQ(rows[0], first);
+  std::vector<std::string> updated = first;
+  updated[3] = "int 7";
+  updated[28] = "toast";
+  EXPECT_EQ(rows[3], updated);
+
+  // Row 2: zeros, empty strings, specials, infinities, empty arrays.
+  EXPECT_EQ(rows[1], (std::vector<std::string>{
+                         "int 2",
+                         "false",
+                         "int 0",
+                         "int 0",
+                         "int 0",
+                         "int 0",
+                         "float nan",
+                         "float inf",
+                         "numeric NaN",
+                         "numeric Infinity",
+                         "text ''",
+                         "text ''",
+                         "text '     '",
+                         "text ''",
+                         "bytea 0:",
+                         "uuid 00000000-0000-0000-0000-000000000000",
+                         "json 'null'",
+                         "json '[]'",
+                         "date -735160",  // 0044-03-15 BC
+                         "time 0us",
+                         "timetz 0us -43200s",
+                         "timestamp infinity",
+                         "timestamptz -infinity",
+                         "interval 0mon -1d 0us",
+                         "array of 23 {}",
+                         "array of 25 {}",
+                         "array of 23[1][1] {null}",
+                         "unknown 'sad'",
+                         "text 'short'",
+                         "array of 16[1] {null}",
+                         "array of 1700 {}",
+                         "array of 701 {}",
+                         "array of 17 {}",
+                         "array of 2950 {}",
+                         "array of 3802 {}",
+                         "array of 1082 {}",
+                         "array of 1184 {}",
+                         "array of 1186 {}",
+                         "array of 25[2][1] {text 'x', text 'y'}",
+                     }));
+
+  // Row 3: NULLs but for the key and the negative infinities; its Delete
+  // sends the key alone.
+  std::vector<std::string> third(39, "null");
+  third[0] = "int 3";
+  third[6] = "float -inf";
+  third[7] = "float -inf";
+  EXPECT_EQ(rows[2], third);
+  std::vector<std::string> key(39, "null");
+  key[0] = "int 3";
+  EXPECT_EQ(rows[4], key);
+}
+
+// The benchmark's stream (bench/pgoutput): 1,000 Inserts into a 5-column
+// table in four transactions, each of whose values converts.
+TEST(Golden, BenchInserts) {
+  const auto stream = decode_file("bench_inserts");
+  EXPECT_EQ(shape(*stream), (std::vector<std::string>{
+                                "Begin",
+                                "Relation",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                                "Begin",
+                                "Insert x250",
+                                "Commit",
+                            }));
+  check_transactions(*stream);
+  const auto relations = stream->all<Relation>();
+  ASSERT_EQ(relations.size(), 1U);
+  EXPECT_EQ(stream->messages[1].line,
+            "Relation public.orders identity=d columns=id:23:key,customer:25,total:1700(655366),"
+            "created_at:1184,paid:16");
+  const std::vector<RelationColumn> columns(relations[0]->columns.begin(),
+                                            relations[0]->columns.end());
+  const values::TypeCatalog types;
+  const auto inserts = stream->all<Insert>();
+  ASSERT_EQ(inserts.size(), 1000U);
+  // Row g: customer-(g*7919 % 977), total (g*7919 % 1000000) / 100,
+  // 2024-01-02 03:04:05+00 + g * 1.234567 s, paid unless g % 3 == 0.
+  EXPECT_EQ(typed_row(inserts[0]->new_tuple, columns, types),
+            (std::vector<std::string>{"int 1", "text 'customer-103'", "numeric 79.19",
+                                      "timestamptz 1704164646234567", "true"}));
+  EXPECT_EQ(typed_row(inserts[999]->new_tuple, columns, types),
+            (std::vector<std::string>{"int 1000", "text 'customer-415'", "numeric 9190.00",
+                                      "timestamptz 1704165879567000", "true"}));
+  for (const Insert* insert : inserts) {
+    for (const std::string& value : typed_row(insert->new_tuple, columns, types)) {
+      ASSERT_EQ(value.rfind("error", 0), std::string::npos) << value;
+    }
+  }
 }
 
 TEST(Golden, BinaryColumns) {

@@ -44,6 +44,30 @@ TEST(Utf8, RejectsMalformedText) {
   }
 }
 
+TEST(Utf8, FindsTheFirstBadByteWhereverItIs) {
+  // Every length around the word-at-a-time paths, a bad byte at every place,
+  // after ASCII or after a valid two-byte character.
+  for (std::size_t length = 1; length <= 40; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string text(length, 'a');
+      text[at] = '\xFF';
+      EXPECT_EQ(find_invalid_utf8(text), at) << length << " " << at;
+      if (at >= 2) {
+        text[0] = '\xC3';
+        text[1] = '\xA9';
+        EXPECT_EQ(find_invalid_utf8(text), at) << length << " " << at << " after e-acute";
+      }
+    }
+    const std::string ascii(length, 'a');
+    EXPECT_EQ(find_invalid_utf8(ascii), length);
+    // Valid multi-byte text at the end, inside the last 8 bytes.
+    EXPECT_EQ(find_invalid_utf8(ascii + "\xE2\x82\xAC"), length + 3);
+    // A sequence cut short by the end: reported at its lead byte.
+    EXPECT_EQ(find_invalid_utf8(ascii + "\xF0\x9F\x98"), length);
+  }
+  EXPECT_EQ(find_invalid_utf8(std::string_view{}), 0U);
+}
+
 TEST(AppendPrintable, EscapesControlsAndBadBytes) {
   std::string out;
   append_printable(out, std::string_view("a\tb\\c\x7F\xC3\xA9\xFF\xC2\x85z", 12));

@@ -186,5 +186,18 @@ TEST(ConvertArray, BadElementNamesItsIndexAndOffset) {
             "_date: element 0: date: '2024-02-30' has a date field out of range (offset 2)");
 }
 
+TEST(ConvertArray, TextElementsMustBeUtf8) {
+  ValueError e = err(oid::kTextArray, "{ok,ab\xFF}");
+  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.offset, 6u);  // in the array's text
+  EXPECT_EQ(e.message, "_text: element 1: text: 'ab\\xff' is not valid UTF-8 (offset 6)");
+  // Quoted and escaped: the offset is that of the element's first byte, after its quote.
+  e = err(oid::kTextArray, "{{a,b},{\"c\\\"\xC3\",NULL}}");
+  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.offset, 9u);
+  EXPECT_EQ(ok(oid::kTextArray, "{\"\xC3\xA9\",\xE2\x82\xAC}"),
+            ok(oid::kTextArray, "{\xC3\xA9,\"\xE2\x82\xAC\"}"));
+}
+
 }  // namespace
 }  // namespace vil::values

@@ -139,6 +139,26 @@ TEST(ConvertText, IsAViewForEveryStringType) {
   EXPECT_EQ(ok(oid::kText, ""), Value{Text{""}});
 }
 
+TEST(ConvertText, RejectsTextThatIsNotUtf8AtItsFirstBadByte) {
+  for (uint32_t t : {oid::kText, oid::kVarchar, oid::kBpchar, oid::kName, oid::kChar, oid::kXml}) {
+    const ValueError e = err(t, "caf\xC3\xA9 \xFF!");
+    EXPECT_EQ(e.code, ValueErrorCode::kEncoding) << t;
+    EXPECT_EQ(e.offset, 6u) << t;
+  }
+  // The message names the type and the offset, and is itself UTF-8.
+  EXPECT_EQ(err(oid::kText, "caf\xC3\xA9 \xFF!").message,
+            "text: 'caf\xC3\xA9 \\xff!' is not valid UTF-8 (offset 6)");
+  EXPECT_EQ(err(oid::kVarchar, "ab\xED\xA0\x80").message,  // a UTF-16 surrogate
+            "varchar: 'ab\\xed\\xa0\\x80' is not valid UTF-8 (offset 2)");
+  // Past the 16-byte ASCII fast path, a sequence cut short by the end.
+  const std::string long_text = std::string(40, 'x') + "\xE2\x82";
+  EXPECT_EQ(err(oid::kText, long_text).offset, 40u);
+  EXPECT_EQ(err(oid::kName, "\xC0\x80").offset, 0u);  // overlong NUL
+  // Valid multi-byte text of every length is a view as before.
+  EXPECT_EQ(ok(oid::kText, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"),
+            Value{Text{"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"}});
+}
+
 TEST(ConvertUnknown, KeepsTheText) {
   EXPECT_EQ(ok(600, "(1,2)"), Value{Unknown{"(1,2)"}});
   EXPECT_EQ(ok(16384, "happy"), Value{Unknown{"happy"}});
@@ -151,6 +171,14 @@ TEST(ConvertUnknown, KeepsTheText) {
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().message, "positive_int: 'x' is not an integer (offset 0)");
   EXPECT_EQ(e.error().type_oid, 20000u);
+}
+
+TEST(ConvertUnknown, TextMustBeUtf8Too) {
+  const ValueError e = err(16384, "hap\xF5py");
+  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.offset, 3u);
+  EXPECT_EQ(e.message, "unknown: 'hap\\xf5py' is not valid UTF-8 (offset 3)");
+  EXPECT_EQ(ok(16384, "heureux \xF0\x9F\x98\x80"), Value{Unknown{"heureux \xF0\x9F\x98\x80"}});
 }
 
 std::vector<std::byte> bytes(std::initializer_list<int> b) {

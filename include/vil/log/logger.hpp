@@ -66,8 +66,11 @@ class Logger {
   // Starts the drain thread (no-op if running).
   void start_drain();
   bool draining() const noexcept;
-  // Stops the drain thread, drains what is left, flushes the sinks. The
-  // logger stays usable: start_drain() may be called again.
+  // Stops the drain thread, drains what was queued when it was called, flushes
+  // the sinks. Bounded: it takes at most a few passes over the rings, so a
+  // writer that keeps logging cannot hold it up (what such a writer pushes
+  // meanwhile may stay queued). The logger stays usable: start_drain() may be
+  // called again.
   void shutdown();
   // Exceptions thrown by sinks, caught and counted by the drain.
   std::uint64_t sink_failures() const noexcept;
@@ -80,12 +83,23 @@ class Logger {
 // The process-wide logger. Created on first use; init() before the first
 // record sets its ring geometry. A later init() only changes the level and
 // the identity, and returns false.
+//
+// The first use is the slow one: it takes a mutex and allocates the rings
+// (stripes x ring_capacity x 256 bytes, 2 MB by default). Call init() at
+// start-up, before the hot path: from then on the free functions below do no
+// allocation, take no lock and make no system call besides reading the clock;
+// mq_log is then lock-free (it waits for no other thread: a push retries only
+// when another writer claimed the same cell first, and a full ring is a drop).
+// Without init(), the free functions create the logger themselves; if that
+// fails (out of memory), mq_log counts the record as dropped instead of
+// throwing, and the next call tries again.
 bool init(const LogConfig& config);
-Logger& logger();
+Logger& logger();  // throws std::bad_alloc when the logger cannot be made
 
-void set_level(LogLevel level) noexcept;
+void set_level(LogLevel level) noexcept;  // no effect when the logger cannot be made
 LogLevel level() noexcept;
 void mq_log(LogLevel level, const MqPayload& payload) noexcept;
+// The global logger's drops, plus records lost because it could not be made.
 std::uint64_t dropped() noexcept;
 // Starts the global drain and makes sure that it is drained and flushed at exit.
 void start_drain();

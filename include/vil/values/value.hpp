@@ -194,6 +194,7 @@ enum class ValueErrorCode : uint8_t {
   kSyntax = 1,      // not a valid text form of the type
   kOutOfRange = 2,  // well formed but outside the type's range
   kArray = 3,       // malformed array literal (braces, quotes, dimensions)
+  kEncoding = 4,    // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
 };
 
 struct ValueError {

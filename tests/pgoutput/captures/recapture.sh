@@ -5,7 +5,10 @@
 #
 #   VIL_PG_CONNINFO="host=/tmp/pg port=5432 user=postgres" tests/pgoutput/captures/recapture.sh
 #   PGHOST=... PGPORT=... PGUSER=... tests/pgoutput/captures/recapture.sh
-#   pg-throwaway -- tests/pgoutput/captures/recapture.sh
+#   pg-throwaway -- tests/pgoutput/captures/recapture.sh [--out DIR] [NAME...]
+#
+# With NAMEs (types, bench_inserts, ...), only those files are rewritten, so
+# the others keep their bytes; --out writes into another folder.
 #
 # VIL_PG_CONNINFO, when set, must be in key=value form (the script appends
 # dbname=...). The role must be a superuser. The server needs wal_level=logical
@@ -20,7 +23,15 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out_dir=${1:-$here}
+out_dir=$here
+only=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out_dir=$2; shift 2 ;;
+    -*) echo "recapture: unknown option '$1'" >&2; exit 2 ;;
+    *) only+=("$1"); shift ;;
+  esac
+done
 conninfo=${VIL_PG_CONNINFO:-}
 db=vil_capture
 
@@ -50,6 +61,9 @@ admin -c "CREATE DATABASE ${db} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMP
 capture() {
   local name=$1 two_phase=$2 workload=$3
   shift 3
+  if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" ${name} "* ]]; then
+    return 0
+  fi
   local options="" k v
   local described=""
   while [ $# -gt 0 ]; do
@@ -114,10 +128,18 @@ CREATE TABLE types_t (
   c_uuid uuid, c_json json, c_jsonb jsonb,
   c_date date, c_time time, c_timetz timetz, c_timestamp timestamp, c_timestamptz timestamptz,
   c_interval interval,
-  c_int_array int[], c_text_array text[], c_2d int[], c_mood mood, c_big text);
+  c_int_array int[], c_text_array text[], c_2d int[], c_mood mood, c_big text,
+  c_bool_array bool[], c_numeric_array numeric[], c_float8_array float8[], c_bytea_array bytea[],
+  c_uuid_array uuid[], c_jsonb_array jsonb[], c_date_array date[],
+  c_timestamptz_array timestamptz[], c_interval_array interval[], c_text_2d text[]);
 -- Stored out of line and uncompressed, so an UPDATE that leaves it alone sends 'u'.
 ALTER TABLE types_t ALTER COLUMN c_big SET STORAGE EXTERNAL;
 CREATE PUBLICATION pub_types FOR TABLE types_t;
+
+-- The benchmark's stream (bench/pgoutput): a 5-column table, inserts only.
+CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(10, 2),
+                     created_at timestamptz, paid bool);
+CREATE PUBLICATION pub_orders FOR TABLE orders;
 
 CREATE TABLE bin_t (id int PRIMARY KEY, flag bool, amount numeric, name text, data bytea,
                     at timestamptz, arr int[], m mood);
@@ -215,16 +237,41 @@ newline', 'varchar', 'ab', 'a_name', '\\x00ff10'::bytea,
   '2024-02-29', '23:59:59.999999', '12:00:00+05:30', '2024-01-01 00:00:00.000001',
   '1999-12-31 23:59:59.5+00', '1 year 2 mons 3 days 04:05:06.789',
   '{1,NULL,3}', '{\"x y\",NULL,\"\",\"q\\\"\"}', '{{1,2},{3,NULL}}', 'happy',
-  repeat('0123456789', 300));
+  repeat('0123456789', 300),
+  '{t,f,NULL}', '{1.50,-0.001,NaN,Infinity,-Infinity,NULL}',
+  '{1.5,-0,NaN,Infinity,-Infinity,1e-300,NULL}', ARRAY['\\x00ff'::bytea, '\\x'::bytea, NULL],
+  '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}',
+  ARRAY['{\"a\": 1}'::jsonb, '[1, \"x\"]', 'null', '\"s\"', NULL],
+  '{2024-02-29,infinity,\"0044-03-15 BC\",NULL}', '{\"1999-12-31 23:59:59.5+00\",-infinity,NULL}',
+  '{\"1 year 2 mons 3 days 04:05:06.789\",-00:00:01,NULL}',
+  ARRAY[ARRAY['a b', NULL, 'NULL', ''], ARRAY['q\"u', 'b\\s', 'c,{d}', 'é']]);
 INSERT INTO types_t VALUES (2, false, 0, 0, 0, 0,
   'NaN', 'Infinity', 'NaN', 'Infinity', '', '', '', '', '\\x'::bytea,
   '00000000-0000-0000-0000-000000000000', 'null', '[]',
   '0044-03-15 BC', '00:00', '00:00-12', 'infinity', '-infinity', '-1 days',
-  '{}', '{}', '{{NULL}}', 'sad', 'short');
+  '{}', '{}', '{{NULL}}', 'sad', 'short',
+  '{NULL}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{{x},{y}}');
 INSERT INTO types_t (id, c_float4, c_float8) VALUES (3, '-Infinity', '-Infinity');
 UPDATE types_t SET c_int4 = 7 WHERE id = 1;
 DELETE FROM types_t WHERE id = 3;
 " proto_version 1 publication_names pub_types
+
+# 1,000 rows in four transactions; values vary like real ones (lengths,
+# digits), so the benchmark does not decode one row over and over.
+capture bench_inserts false "
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(1, 250) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(251, 500) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(501, 750) g;
+INSERT INTO orders SELECT g, 'customer-' || (g * 7919 % 977), (g * 7919 % 1000000) / 100.0,
+  timestamptz '2024-01-02 03:04:05+00' + g * interval '1.234567 s', g % 3 <> 0
+  FROM generate_series(751, 1000) g;
+" proto_version 1 publication_names pub_orders
 
 capture binary false "
 INSERT INTO bin_t VALUES (1, true, 12.50, 'text', '\\xdeadbeef', '2024-01-01 00:00:00+00', '{1,2,3}', 'ok');

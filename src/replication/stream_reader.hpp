@@ -55,6 +55,7 @@ class StreamReader {
   bool woke_for_data_ = true;  // the last wait ended for the socket or a timer, not the wake fd
   Clock::time_point window_start_{};  // bytes read since then: is the server streaming in bulk?
   size_t window_bytes_ = 0;
+  uint32_t window_reads_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
 };
 

@@ -181,9 +181,13 @@ StreamReader::SessionResult StreamReader::run_session() {
   // A command cut short by stop failed only because of it.
   if (!info && (*conn)->interrupted()) return {End::Stopped, std::nullopt};
   if (!info) {
+    // A server going down under a set-up command (57P01 "terminating
+    // connection due to administrator command", 08xxx) is as retryable as
+    // a lost stream; so is a slot still held by our previous walsender.
     const auto* start = info.error().get<cdc::ReplicationStartFailed>();
-    bool retry = ever_streamed_ && (info.error().is_retryable() ||
-                                    (start && start->pg_error_code == cdc::pack_sqlstate("55006")));
+    bool retry = ever_streamed_ &&
+                 (info.error().is_retryable() ||
+                  (start && retryable_sqlstate(cdc::unpack_sqlstate(start->pg_error_code))));
     return {retry ? End::Lost : End::Fatal, info.error()};
   }
   const uint64_t start_lsn = shared_.ack.confirmable();

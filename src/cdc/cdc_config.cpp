@@ -254,6 +254,20 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
     return std::unexpected(
         field_error("cdc.temporary_slot", "needs create_slot: a temporary slot is always new"));
   }
+  // Timers of zero or less would make the trigger spin (status updates) or
+  // hammer the server (reconnects).
+  if (config.status_interval.count() <= 0) {
+    return std::unexpected(
+        field_error("cdc.status_interval_ms", "must be a positive number of milliseconds"));
+  }
+  if (config.reconnect.initial_backoff.count() <= 0) {
+    return std::unexpected(
+        field_error("cdc.reconnect_initial_ms", "must be a positive number of milliseconds"));
+  }
+  if (config.reconnect.max_backoff.count() <= 0) {
+    return std::unexpected(
+        field_error("cdc.reconnect_max_ms", "must be a positive number of milliseconds"));
+  }
   if (config.reconnect.max_backoff < config.reconnect.initial_backoff) {
     return std::unexpected(
         field_error("cdc.reconnect_max_ms", "must not be below reconnect_initial_ms"));

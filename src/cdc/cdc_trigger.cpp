@@ -1,6 +1,7 @@
 #include "vil/cdc/cdc_trigger.hpp"
 
 #include <chrono>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -51,8 +52,31 @@ std::string_view to_string(ChangeKind kind) noexcept {
 struct CdcTrigger::Run {
   Run(const CdcConfig& config, uint64_t start_lsn) : shared(config, start_lsn) {}
   replication::StreamShared shared;
-  DeliveryControl control;
+  bool stop_requested = false;  // stop() during this run; under run_mutex_
 };
+
+namespace {
+
+uint64_t unix_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Runs an owner's callback; what it throws becomes a DeliveryFailed fault.
+template <class F>
+std::optional<CdcFault> guarded(uint64_t sequence, std::string_view what, F&& f) {
+  try {
+    f();
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed: {}", what, e.what()));
+  } catch (...) {
+    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed", what));
+  }
+}
+
+}  // namespace
 
 CdcTrigger::CdcTrigger(CdcConfig config) : config_(std::move(config)) {}
 
@@ -91,27 +115,53 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   NullSink null_sink;
   ChangeSink& sink = sink_ ? *sink_ : null_sink;
 
-  Run run(config_, 0);
+  // An eventfd or a thread the system refuses is a fault too, not an
+  // exception out of start().
+  auto out_of_resources = [&](const std::exception& e) {
+    return CdcFault(
+        StreamClosed{log::register_str(config_.slot_name)},
+        fmt::format("could not start streaming from slot \"{}\": {}", config_.slot_name, e.what()));
+  };
+  std::unique_ptr<Run> owned;
+  try {
+    owned = std::make_unique<Run>(config_, 0);
+  } catch (const std::exception& e) {
+    return std::unexpected(out_of_resources(e));
+  }
+  Run& run = *owned;
   run.shared.end_lsn = end_lsn_.value;
   run.shared.on_notice = notice_;
-  run.shared.paused.store(paused_.load());
   {
     std::lock_guard lock(run_mutex_);
     if (run_ != nullptr) {
       return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
                                       "start() is already running on this trigger"));
     }
-    if (stop_requested_.exchange(false)) return {};  // stop() came before start()
+    // Under the lock that pause() and resume() take: none is lost between
+    // reading the flag and publishing the run.
+    run.shared.paused.store(paused_.load());
+    run.shared.slot_streamed_before = slot_streamed_;
+    run.shared.server_wal_end.store(server_wal_end_.load());
     run_ = &run;
   }
 
   replication::StreamReader reader(run.shared);
-  std::thread io([&] { reader.run(); });
+  std::thread io;
+  try {
+    io = std::thread([&] { reader.run(); });  // run() never throws
+  } catch (const std::system_error& e) {
+    std::lock_guard lock(run_mutex_);
+    run_ = nullptr;
+    return std::unexpected(out_of_resources(e));
+  }
 
-  ChangeDelivery delivery(run.shared, run.control, sink, callback,
-                          DeliveryCounters{sequence_, rows_changed_, last_event_ns_, events_fired_,
-                                           trigger_errors_, transactions_});
-  std::optional<CdcFault> fault = delivery.run();
+  std::optional<CdcFault> fault;
+  {
+    ChangeDelivery delivery(
+        run.shared, sink, callback,
+        DeliveryCounters{sequence_, rows_changed_, last_event_ns_, events_fired_, transactions_});
+    fault = delivery.run();  // never throws
+  }
 
   // Whatever ended delivery, the I/O thread sends the final status update
   // with what was flushed, then closes.
@@ -121,52 +171,55 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   io.join();
   if (!fault) fault = run.shared.fault();
 
+  bool stop_acknowledged = false;
   {
     std::lock_guard lock(run_mutex_);
     run_ = nullptr;
+    if (reader.ever_streamed()) slot_streamed_ = true;
     status_updates_ += run.shared.status_updates_sent.load();
     stream_errors_ += run.shared.stream_errors.load();
     bytes_received_ += run.shared.bytes_received.load();
     confirmed_lsn_.store(run.shared.confirmed_lsn.load());
     server_wal_end_.store(run.shared.server_wal_end.load());
-    if (fault) trigger_errors_.fetch_add(1);
-    const bool requested = stop_requested_.exchange(false);
-    if (requested && callback) {
-      core::TriggerEvent event{};
-      event.kind_hash = log::register_str("cdc");
-      event.source_hash = log::register_str(config_.slot_name);
-      event.sequence = sequence_.fetch_add(1) + 1;
-      event.timestamp_ns =
-          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count());
-      event.op = core::TriggerOp::StopAck;
-      callback(event);
-    }
+    stop_acknowledged = run.stop_requested && callback;
   }
-  if (fault) return std::unexpected(*fault);
+  // Outside the lock: the callback may call stop(), pause() or cdc_state().
+  if (stop_acknowledged) {
+    core::TriggerEvent event{};
+    event.kind_hash = log::register_str("cdc");
+    event.source_hash = log::register_str(config_.slot_name);
+    event.sequence = sequence_.fetch_add(1) + 1;
+    event.timestamp_ns = unix_now_ns();
+    event.op = core::TriggerOp::StopAck;
+    auto failed =
+        guarded(event.sequence, "the event callback on stop_ack", [&] { callback(event); });
+    if (!fault && failed) fault = std::move(failed);
+  }
+  if (fault) {
+    trigger_errors_.fetch_add(1);  // once per fault that ends start()
+    return std::unexpected(*fault);
+  }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::pause() {
-  paused_.store(true);
   std::lock_guard lock(run_mutex_);
+  paused_.store(true);
   if (run_) {
     run_->shared.paused.store(true);
     run_->shared.io_wake.notify();
+    // An idle delivery thread waits for frames: it acknowledges the pause now.
+    run_->shared.wake_delivery();
   }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::resume() {
-  paused_.store(false);
   std::lock_guard lock(run_mutex_);
+  paused_.store(false);
   if (run_) {
-    {
-      std::lock_guard control(run_->control.mutex);
-      run_->shared.paused.store(false);
-    }
-    run_->control.changed.notify_all();
+    run_->shared.paused.store(false);
+    run_->shared.wake_delivery();
     run_->shared.io_wake.notify();
   }
   return {};
@@ -174,15 +227,11 @@ std::expected<void, core::TriggerFault> CdcTrigger::resume() {
 
 std::expected<void, core::TriggerFault> CdcTrigger::stop() {
   std::lock_guard lock(run_mutex_);
-  // Also before start(): a start() racing with this stop returns at once.
-  stop_requested_.store(true);
+  // With no run, nothing to stop: the next start() runs as usual.
   if (run_) {
-    {
-      std::lock_guard control(run_->control.mutex);
-      run_->shared.stop.store(true);
-    }
-    run_->control.changed.notify_all();
-    run_->shared.queue.wake_consumer();
+    run_->stop_requested = true;
+    run_->shared.stop.store(true);
+    run_->shared.wake_delivery();
     run_->shared.io_wake.notify();
   }
   return {};

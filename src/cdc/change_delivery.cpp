@@ -38,11 +38,9 @@ RowOperation row_operation(ChangeKind kind) {
 
 }  // namespace
 
-ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, DeliveryControl& control,
-                               ChangeSink& sink, const core::EventCallback& events,
-                               DeliveryCounters counters)
+ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, ChangeSink& sink,
+                               const core::EventCallback& events, DeliveryCounters counters)
     : shared_(shared),
-      control_(control),
       sink_(sink),
       events_(events),
       counters_(counters),
@@ -51,14 +49,26 @@ ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, DeliveryContro
       publication_hash_(log::register_str(shared.config.publication)) {}
 
 std::optional<CdcFault> ChangeDelivery::run() {
+  try {
+    deliver_queued();
+  } catch (const std::exception& e) {
+    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
+                  fmt::format("delivering changes failed: {}", e.what())));
+  } catch (...) {
+    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "delivering changes failed"));
+  }
+  return fault_;
+}
+
+void ChangeDelivery::deliver_queued() {
   std::vector<QueueItem> taken;
   std::deque<QueueItem> pending;
   size_t pending_bytes = 0;
   bool finished = false;
-  while (!finished) {
+  while (!finished && !fault_) {
     if (shared_.stop.load()) break;
     if (shared_.paused.load()) {
-      wait_while_paused();
+      if (!wait_while_paused()) break;
       continue;
     }
     if (pending.empty()) {
@@ -88,25 +98,31 @@ std::optional<CdcFault> ChangeDelivery::run() {
         break;
       }
     }
-    if (pending.empty() && shared_.queue.empty()) flush_and_publish();
+    if (!fault_ && pending.empty() && shared_.queue.empty()) flush_and_publish();
     if (shared_.queue.release(released)) shared_.io_wake.notify();
   }
   // What stays queued was never delivered, so it is never confirmed: the
-  // server sends it again to the next session.
+  // server sends it again to the next session. After a failed callback what
+  // came before it is still flushed and confirmed (a failed frame is not
+  // done, so nothing after it is); after a failed flush, nothing more.
   flush_and_publish();
   shared_.queue.release(pending_bytes);
-  return fault_;
 }
 
 ChangeDelivery::Step ChangeDelivery::fail(CdcFault fault) {
+  // Counted once, by the trigger, for the fault that ends start().
   if (!fault_) fault_ = std::move(fault);
-  counters_.trigger_errors.fetch_add(1);
   return Step::Fault;
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   if (const auto* frame = std::get_if<replication::CopyFrame>(&item)) {
-    return deliver_frame(std::as_bytes(frame->bytes()));
+    Step step = deliver_frame(std::as_bytes(frame->bytes()));
+    // A frame is done only once its callbacks returned: the acknowledgement
+    // confirms a keepalive's position only after every frame before it was
+    // done, so a failed one holds back everything after it.
+    if (step != Step::Fault) ++frames_done_;
+    return step;
   }
   if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
     // The server starts again from the slot: a transaction cut short by the
@@ -115,11 +131,10 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     in_transaction_ = false;
     return Step::Next;
   }
-  if (const auto* caught_up = std::get_if<replication::ServerCaughtUp>(&item)) {
-    if (!in_transaction_ && shared_.end_lsn != 0 && caught_up->lsn >= shared_.end_lsn) {
-      return Step::End;
-    }
-    return Step::Next;
+  if (std::holds_alternative<replication::ServerCaughtUp>(item)) {
+    // The I/O thread queues it only once the server passed the end
+    // (replication/end_lsn.hpp).
+    return in_transaction_ ? Step::Next : Step::End;
   }
   // IoFinished: the I/O thread recorded its fault, if any.
   if (auto fault = shared_.fault()) return fail(std::move(*fault));
@@ -128,7 +143,6 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
 
 ChangeDelivery::Step ChangeDelivery::deliver_frame(std::span<const std::byte> frame) {
   auto decoded_frame = pgoutput::decode_copy_data(frame);
-  ++frames_done_;
   if (!decoded_frame) return Step::Next;  // the I/O thread checked it already
   const auto* data = std::get_if<pgoutput::XLogData>(&*decoded_frame);
   if (data == nullptr) return Step::Next;
@@ -173,8 +187,13 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           try {
             sink_.on_commit(end);
           } catch (const std::exception& e) {
-            return fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
-                                 fmt::format("the commit callback failed: {}", e.what())));
+            return fail(CdcFault(
+                DeliveryFailed{counters_.sequence.load()},
+                fmt::format("the commit callback failed on transaction {}: {}", xid_, e.what())));
+          } catch (...) {
+            return fail(
+                CdcFault(DeliveryFailed{counters_.sequence.load()},
+                         fmt::format("the commit callback failed on transaction {}", xid_)));
           }
           in_transaction_ = false;
           delivered_lsn_ = m.end_lsn.value;
@@ -300,11 +319,13 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     // Between transactions (a non-transactional message) or in a big one:
     // the sink flushes, but only whole transactions become confirmable.
     flush_and_publish();
+    if (fault_) return Step::Fault;
   }
   return Step::Next;
 }
 
 void ChangeDelivery::flush_and_publish() {
+  if (flush_failed_) return;
   if (published_lsn_ == delivered_lsn_ && published_frames_ == frames_done_ &&
       bytes_since_flush_ == 0) {
     return;
@@ -312,9 +333,13 @@ void ChangeDelivery::flush_and_publish() {
   try {
     sink_.flush();
   } catch (const std::exception& e) {
+    flush_failed_ = true;
     fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
                   fmt::format("flushing the output failed: {}", e.what())));
-    shared_.stop.store(true);
+    return;
+  } catch (...) {
+    flush_failed_ = true;
+    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "flushing the output failed"));
     return;
   }
   bytes_since_flush_ = 0;
@@ -326,26 +351,45 @@ void ChangeDelivery::flush_and_publish() {
   published_frames_ = frames_done_;
 }
 
-void ChangeDelivery::emit_control_event(core::TriggerOp op) {
-  if (!events_) return;
+bool ChangeDelivery::emit_control_event(core::TriggerOp op) {
+  if (!events_) return true;
   core::TriggerEvent event{};
   event.kind_hash = kind_hash_;
   event.source_hash = slot_hash_;
   event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
   event.timestamp_ns = unix_now_ns();
   event.op = op;
-  events_(event);
+  try {
+    events_(event);
+    return true;
+  } catch (const std::exception& e) {
+    fail(CdcFault(DeliveryFailed{event.sequence}, fmt::format("the event callback failed on {}: {}",
+                                                              core::to_string(op), e.what())));
+  } catch (...) {
+    fail(CdcFault(DeliveryFailed{event.sequence},
+                  fmt::format("the event callback failed on {}", core::to_string(op))));
+  }
+  return false;
 }
 
-void ChangeDelivery::wait_while_paused() {
+bool ChangeDelivery::wait_while_paused() {
   // What was delivered before the pause is confirmed during it.
   flush_and_publish();
-  emit_control_event(core::TriggerOp::PauseAck);
+  if (fault_ || !emit_control_event(core::TriggerOp::PauseAck)) return false;
   {
-    std::unique_lock lock(control_.mutex);
-    control_.changed.wait(lock, [&] { return !shared_.paused.load() || shared_.stop.load(); });
+    std::unique_lock lock(shared_.control_mutex);
+    shared_.control_changed.wait(lock, [&] {
+      return !shared_.paused.load() || shared_.stop.load() || shared_.io_finished.load();
+    });
   }
-  if (!shared_.stop.load()) emit_control_event(core::TriggerOp::ResumeAck);
+  if (shared_.stop.load()) return true;  // the loop sees it
+  if (shared_.paused.load()) {
+    // Still paused, but the I/O thread is gone: its fault (a bad password,
+    // no such slot) ends start() now, not at resume().
+    if (auto fault = shared_.fault()) fail(std::move(*fault));
+    return false;
+  }
+  return emit_control_event(core::TriggerOp::ResumeAck);
 }
 
 }  // namespace vil::cdc

@@ -4,7 +4,6 @@
 // mq_log record), count, and make delivered transactions confirmable after
 // the sink flushed them.
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -28,43 +27,38 @@ struct DeliveryCounters {
   std::atomic<uint64_t>& rows_changed;
   std::atomic<uint64_t>& last_event_ns;
   std::atomic<uint64_t>& events_fired;
-  std::atomic<uint64_t>& trigger_errors;
   std::atomic<uint64_t>& transactions;
-};
-
-// Pause and stop as the delivery thread waits on them.
-struct DeliveryControl {
-  std::mutex mutex;
-  std::condition_variable changed;
 };
 
 class ChangeDelivery {
  public:
-  ChangeDelivery(replication::StreamShared& shared, DeliveryControl& control, ChangeSink& sink,
+  ChangeDelivery(replication::StreamShared& shared, ChangeSink& sink,
                  const core::EventCallback& events, DeliveryCounters counters);
 
   // Runs until the I/O thread finished, a stop, the end LSN, or a delivery
-  // fault; flushes and publishes what was delivered before returning.
+  // fault. Flushes and publishes what was delivered before returning (unless
+  // the flush itself failed); nothing past a failed delivery is ever
+  // confirmable. Never throws: whatever escapes becomes the fault.
   std::optional<CdcFault> run();
-
-  // True when stop came from the control lane (not the end LSN or a fault).
-  bool stopped_by_request() const { return stopped_by_request_; }
 
  private:
   enum class Step { Next, End, Fault };
 
+  void deliver_queued();
   Step deliver(const replication::QueueItem& item);
   Step deliver_frame(std::span<const std::byte> frame);
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
-  void emit_control_event(core::TriggerOp op);
+  // False when the owner's callback threw (the fault is recorded).
+  bool emit_control_event(core::TriggerOp op);
   void flush_and_publish();
-  void wait_while_paused();
+  // False when delivery must end (the I/O thread finished while paused, or a
+  // callback failed).
+  bool wait_while_paused();
   Step fail(CdcFault fault);
 
   replication::StreamShared& shared_;
-  DeliveryControl& control_;
   ChangeSink& sink_;
   const core::EventCallback& events_;
   DeliveryCounters counters_;
@@ -83,13 +77,13 @@ class ChangeDelivery {
   int64_t commit_time_ns_ = 0;
   uint32_t ordinal_ = 0;
 
-  uint64_t frames_done_ = 0;
+  uint64_t frames_done_ = 0;    // frames delivered whole (a failed one is not done)
   uint64_t delivered_lsn_ = 0;  // end of the last whole transaction delivered
   uint64_t published_lsn_ = 0;
   uint64_t published_frames_ = 0;
   size_t bytes_since_flush_ = 0;
   std::optional<CdcFault> fault_;
-  bool stopped_by_request_ = false;
+  bool flush_failed_ = false;  // the sink is not flushed again
 };
 
 }  // namespace vil::cdc

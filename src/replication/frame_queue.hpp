@@ -22,8 +22,9 @@ namespace vil::replication {
 struct SessionStarted {
   uint32_t protocol_version;
 };
-// The server has sent everything up to `lsn` and no transaction is open
-// (a keepalive); queued only when the owner asked to stop at an LSN.
+// The server has sent everything up to `lsn`, which is past the owner's end
+// LSN (server_passed_end), and no transaction is open (a keepalive); queued
+// only when the owner asked to stop at an LSN.
 struct ServerCaughtUp {
   uint64_t lsn;
 };

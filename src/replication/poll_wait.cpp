@@ -23,4 +23,16 @@ WaitResult wait_for_socket(int fd, short events, const WakeFd* wake, Clock::time
   }
 }
 
+WaitResult wait_for_socket(int fd, short events, const Interrupt& interrupt,
+                           Clock::time_point deadline) {
+  for (;;) {
+    if (interrupt.requested()) return WaitResult::Woken;
+    WaitResult result = wait_for_socket(fd, events, interrupt.wake, deadline);
+    if (result != WaitResult::Woken) return result;
+    if (interrupt.requested()) return WaitResult::Woken;
+    // Not a stop: whoever waits next looks at every flag again anyway.
+    interrupt.wake->drain();
+  }
+}
+
 }  // namespace vil::replication

@@ -124,7 +124,7 @@ cdc::ConnectionFailure classify_connect_error(std::string_view message, bool nee
 }
 
 std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationConnection::connect(
-    const ConnectOptions& options, const WakeFd& wake) {
+    const ConnectOptions& options, const Interrupt& interrupt) {
   const std::string options_value = merged_options(options.conn_string);
   const char* keywords[] = {
       "dbname", "replication", "options", "fallback_application_name", "client_encoding", nullptr};
@@ -147,7 +147,7 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
   while (status != PGRES_POLLING_OK) {
     if (status == PGRES_POLLING_FAILED) return fail(trim_message(PQerrorMessage(conn)));
     short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    switch (wait_for_socket(PQsocket(conn), events, &wake, deadline)) {
+    switch (wait_for_socket(PQsocket(conn), events, interrupt, deadline)) {
       case WaitResult::Ready:
         break;
       case WaitResult::Woken:
@@ -161,7 +161,7 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
     status = PQconnectPoll(conn);
   }
   if (PQsetnonblocking(conn, 1) != 0) return fail(trim_message(PQerrorMessage(conn)));
-  return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(conn));
+  return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(conn, interrupt));
 }
 
 ReplicationConnection::~ReplicationConnection() {
@@ -185,7 +185,7 @@ std::expected<Rows, ServerError> ReplicationConnection::execute(const std::strin
   Rows rows;
   std::optional<ServerError> error;
   for (;;) {
-    if (!await_result(Clock::now() + std::chrono::seconds(60))) {
+    if (!await_result(Clock::now() + std::chrono::seconds(60), interrupt_)) {
       return std::unexpected(error_from_result(nullptr, conn_));
     }
     PGresult* result = PQgetResult(conn_);
@@ -223,17 +223,22 @@ std::expected<void, ServerError> ReplicationConnection::send_command(const std::
     return std::unexpected(error_from_result(nullptr, conn_));
   }
   while (PQflush(conn_) == 1) {
-    if (wait_for_socket(socket(), POLLOUT, nullptr, Clock::now() + std::chrono::seconds(30)) !=
-        WaitResult::Ready) {
-      return std::unexpected(ServerError{"", "timed out sending a command", "", ""});
+    switch (
+        wait_for_socket(socket(), POLLOUT, interrupt_, Clock::now() + std::chrono::seconds(30))) {
+      case WaitResult::Ready:
+        break;
+      case WaitResult::Woken:
+        return std::unexpected(ServerError{"", "interrupted by stop", "", ""});
+      default:
+        return std::unexpected(ServerError{"", "timed out sending a command", "", ""});
     }
   }
   return {};
 }
 
-bool ReplicationConnection::await_result(Clock::time_point deadline) {
+bool ReplicationConnection::await_result(Clock::time_point deadline, const Interrupt& interrupt) {
   while (PQisBusy(conn_)) {
-    if (wait_for_socket(socket(), POLLIN, nullptr, deadline) != WaitResult::Ready ||
+    if (wait_for_socket(socket(), POLLIN, interrupt, deadline) != WaitResult::Ready ||
         PQconsumeInput(conn_) == 0) {
       return false;
     }
@@ -244,7 +249,7 @@ bool ReplicationConnection::await_result(Clock::time_point deadline) {
 std::expected<void, ServerError> ReplicationConnection::start_copy_both(
     const std::string& command) {
   if (auto sent = send_command(command); !sent) return std::unexpected(sent.error());
-  if (!await_result(Clock::now() + std::chrono::seconds(60))) {
+  if (!await_result(Clock::now() + std::chrono::seconds(60), interrupt_)) {
     return std::unexpected(error_from_result(nullptr, conn_));
   }
   PGresult* result = PQgetResult(conn_);
@@ -316,7 +321,8 @@ void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {
       return;
     }
   }
-  while (await_result(deadline)) {
+  // Not interruptible: this runs after the stop, and is bounded anyway.
+  while (await_result(deadline, Interrupt{})) {
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) return;
     PQclear(result);

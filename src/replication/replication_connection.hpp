@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "replication/poll_wait.hpp"
 #include "replication/server_error.hpp"
-#include "replication/wake_fd.hpp"
 #include "vil/cdc/cdc_fault.hpp"
 
 typedef struct pg_conn PGconn;
@@ -31,7 +31,7 @@ struct ConnectOptions {
 struct ConnectError {
   cdc::ConnectionFailure reason;
   std::string message;       // libpq's words, with no password in them
-  bool interrupted = false;  // the wake fd fired (stop) before the connection was up
+  bool interrupted = false;  // stop came before the connection was up
 };
 
 // One CopyData frame, owned: libpq allocates it, and it is freed only after
@@ -58,10 +58,12 @@ using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
 class ReplicationConnection {
  public:
-  // Connects without blocking the caller past `wake`: a notify() on it ends
-  // the attempt with interrupted = true.
+  // Connects without blocking the caller past a stop: `interrupt` ends the
+  // attempt with interrupted = true, and later cuts short execute() and
+  // start_copy_both() (a CREATE_REPLICATION_SLOT waits for every running
+  // transaction, which can take as long as the oldest one).
   static std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> connect(
-      const ConnectOptions& options, const WakeFd& wake);
+      const ConnectOptions& options, const Interrupt& interrupt);
 
   ~ReplicationConnection();
   ReplicationConnection(const ReplicationConnection&) = delete;
@@ -71,9 +73,13 @@ class ReplicationConnection {
   int socket() const;
 
   // A simple-protocol command (replication connections take no other): SQL
-  // or a replication command. Rows come back as text.
+  // or a replication command. Rows come back as text. An interrupt fails it
+  // (interrupted() then says so).
   std::expected<Rows, ServerError> execute(const std::string& command);
+  bool interrupted() const { return interrupt_.requested(); }
 
+  // SQL quoting (libpq's); replication commands have their own grammar, see
+  // replication_command.hpp.
   std::string quote_identifier(std::string_view name) const;
   std::string quote_literal(std::string_view text) const;
 
@@ -101,13 +107,15 @@ class ReplicationConnection {
   std::string error_message() const;
 
  private:
-  explicit ReplicationConnection(PGconn* conn) : conn_(conn) {}
+  ReplicationConnection(PGconn* conn, const Interrupt& interrupt)
+      : conn_(conn), interrupt_(interrupt) {}
   // Sends a simple-protocol command and flushes it to the socket.
   std::expected<void, ServerError> send_command(const std::string& command);
-  // Reads until a result is ready; false when the connection broke or the
-  // deadline passed.
-  bool await_result(std::chrono::steady_clock::time_point deadline);
+  // Reads until a result is ready; false when the connection broke, the
+  // deadline passed or a stop interrupted.
+  bool await_result(std::chrono::steady_clock::time_point deadline, const Interrupt& interrupt);
   PGconn* conn_;
+  Interrupt interrupt_;
 };
 
 // How a failed connection attempt is classified from libpq's words: only

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "replication/replication_command.hpp"
 #include "vil/log/dictionary.hpp"
 
 namespace vil::replication {
@@ -93,7 +94,7 @@ std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
 }
 
 std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc::CdcConfig& config,
-                                          const std::string& database) {
+                                          const std::string& database, const SlotRules& rules) {
   const uint32_t slot_hash = log::register_str(config.slot_name);
   auto rows = conn.execute(fmt::format(
       "SELECT plugin, slot_type, database, active, active_pid FROM pg_catalog.pg_replication_slots "
@@ -101,7 +102,9 @@ std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc
       conn.quote_literal(config.slot_name)));
   if (!rows) return std::unexpected(lost_connection(config, rows.error(), "looking up the slot"));
   if (rows->empty()) {
-    if (!config.create_slot) {
+    if (rules.streamed_up_to)
+      return std::unexpected(slot_lost_fault(config, *rules.streamed_up_to));
+    if (!rules.may_create) {
       return std::unexpected(CdcFault(
           cdc::SlotNotFound{slot_hash},
           fmt::format("replication slot \"{}\" does not exist; create it "
@@ -109,9 +112,12 @@ std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc
                       "it to be created",
                       config.slot_name, config.slot_name)));
     }
-    auto created = conn.execute(fmt::format(
-        "CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT",
-        conn.quote_identifier(config.slot_name), config.temporary_slot ? "TEMPORARY " : ""));
+    auto command = create_slot_command(config);
+    if (!command) {
+      return std::unexpected(CdcFault(cdc::ConfigInvalid{log::register_str("cdc.slot_name")},
+                                      "the slot name contains a NUL byte"));
+    }
+    auto created = conn.execute(*command);
     if (!created) {
       return std::unexpected(server_fault(
           config, created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
@@ -165,10 +171,39 @@ int64_t parse_duration_ms(std::string_view text) {
   return value * 1000;
 }
 
+cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received) {
+  const std::string at = fmt::format("{:X}/{:X}", received >> 32, received & 0xFFFFFFFFu);
+  if (config.temporary_slot) {
+    return CdcFault(
+        cdc::SlotNotFound{log::register_str(config.slot_name)},
+        fmt::format("the temporary replication slot \"{}\" went with the connection that "
+                    "created it; changes after {} could not be recovered (a new slot would start "
+                    "at the server's current WAL position and skip them). Use a permanent slot "
+                    "to survive reconnects",
+                    config.slot_name, at));
+  }
+  return CdcFault(
+      cdc::SlotNotFound{log::register_str(config.slot_name)},
+      fmt::format("replication slot \"{}\" no longer exists: it was dropped after this trigger "
+                  "streamed from it up to {}; it is not created again, since a new slot would "
+                  "start at the server's current WAL position and changes after {} would be "
+                  "silently skipped",
+                  config.slot_name, at, at));
+}
+
 std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
-                                                         const cdc::CdcConfig& config) {
+                                                         const cdc::CdcConfig& config,
+                                                         const SlotRules& slot_rules) {
   SessionInfo info;
   info.server_version = conn.server_version();
+  if (info.server_version < kFirstPgoutputVersion) {
+    return std::unexpected(CdcFault(
+        cdc::ReplicationStartFailed{log::register_str(config.slot_name),
+                                    cdc::pack_sqlstate("0A000")},
+        fmt::format("the server is PostgreSQL {}.{}, which has no pgoutput logical replication; "
+                    "vil-cdc needs PostgreSQL 10 or later",
+                    info.server_version / 10000, info.server_version / 100 % 100)));
+  }
   auto identity = conn.execute("IDENTIFY_SYSTEM");
   if (!identity || identity->empty() || (*identity)[0].size() < 4) {
     ServerError e =
@@ -189,7 +224,7 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   if (auto r = ensure_publication(conn, config, info.database); !r) {
     return std::unexpected(r.error());
   }
-  auto created = ensure_slot(conn, config, info.database);
+  auto created = ensure_slot(conn, config, info.database, slot_rules);
   if (!created) return std::unexpected(created.error());
   info.slot_created = *created;
 
@@ -204,17 +239,6 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   }
   info.protocol_version = config.protocol_version == 0 ? highest : config.protocol_version;
   return info;
-}
-
-std::string start_replication_command(ReplicationConnection& conn, const cdc::CdcConfig& config,
-                                      uint32_t protocol_version, uint64_t start_lsn) {
-  // publication_names is itself a list of identifiers inside a string literal.
-  std::string publication_names = conn.quote_literal(conn.quote_identifier(config.publication));
-  return fmt::format(
-      "START_REPLICATION SLOT {} LOGICAL {:X}/{:X} (proto_version '{}', publication_names {}, "
-      "messages '{}')",
-      conn.quote_identifier(config.slot_name), start_lsn >> 32, start_lsn & 0xFFFFFFFFu,
-      protocol_version, publication_names, config.messages ? "true" : "false");
 }
 
 }  // namespace vil::replication

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 
 #include "replication/replication_connection.hpp"
@@ -31,14 +32,25 @@ uint32_t highest_protocol_version(int server_version);
 // Parses a PostgreSQL duration setting ("60s", "500ms", "2min", "0") to ms.
 int64_t parse_duration_ms(std::string_view text);
 
+// What set-up may do when the slot is missing.
+struct SlotRules {
+  // config.create_slot, but only until the trigger first streamed from the
+  // slot: a slot made again would start at the server's current WAL and
+  // silently skip what was written since.
+  bool may_create = false;
+  // Set once the trigger streamed from the slot: how far it received, for
+  // the message that says what a missing slot cost.
+  std::optional<uint64_t> streamed_up_to;
+};
+
 // Runs the checks and creations of DESIGN.md §3 in order; every failure is a
 // CdcFault whose message names the slot, publication or setting in words.
 std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
-                                                         const cdc::CdcConfig& config);
+                                                         const cdc::CdcConfig& config,
+                                                         const SlotRules& slot_rules);
 
-// START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n', publication_names '"pub"', messages
-// 'true')
-std::string start_replication_command(ReplicationConnection& conn, const cdc::CdcConfig& config,
-                                      uint32_t protocol_version, uint64_t start_lsn);
+// The fault for a slot that is gone after the trigger streamed from it up to
+// `received` (a temporary slot goes with the connection that made it).
+cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received);
 
 }  // namespace vil::replication

@@ -8,7 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "replication/end_lsn.hpp"
 #include "replication/poll_wait.hpp"
+#include "replication/reconnect_backoff.hpp"
+#include "replication/replication_command.hpp"
+#include "replication/status_interval.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/pgoutput/frames.hpp"
 
@@ -51,8 +55,23 @@ bool retryable_sqlstate(std::string_view state) {
 
 }  // namespace
 
-void StreamReader::notice(const std::string& text) const {
-  if (shared_.on_notice) shared_.on_notice(text);
+bool StreamReader::notice(const std::string& text) {
+  if (!shared_.on_notice) return true;
+  // The owner's callback: what it throws ends the stream with a fault, never
+  // the process (std::terminate on the I/O thread).
+  std::string why;
+  try {
+    shared_.on_notice(text);
+    return true;
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "an exception that is not a std::exception";
+  }
+  shared_.set_fault(
+      cdc::CdcFault(cdc::DeliveryFailed{0}, fmt::format("the notice callback failed: {}", why)));
+  notice_failed_ = true;
+  return false;
 }
 
 cdc::CdcFault StreamReader::connect_fault(const ConnectError& e) const {
@@ -86,9 +105,31 @@ cdc::CdcFault StreamReader::start_fault(const ServerError& e) const {
 }
 
 void StreamReader::run() {
+  try {
+    reconnect_loop();
+  } catch (const std::exception& e) {
+    shared_.set_fault(cdc::CdcFault(cdc::StreamClosed{log::register_str(shared_.config.slot_name)},
+                                    fmt::format("the replication thread for slot \"{}\" failed: {}",
+                                                shared_.config.slot_name, e.what())));
+  } catch (...) {
+    shared_.set_fault(cdc::CdcFault(
+        cdc::StreamClosed{log::register_str(shared_.config.slot_name)},
+        fmt::format("the replication thread for slot \"{}\" failed", shared_.config.slot_name)));
+  }
+  std::vector<QueueItem> last;
+  last.emplace_back(IoFinished{});
+  shared_.queue.push(last, 0);
+  shared_.io_finished.store(true);
+  // The delivery thread may be paused, not waiting for frames.
+  shared_.wake_delivery();
+}
+
+void StreamReader::reconnect_loop() {
   uint32_t failed_attempts = 0;
-  while (!shared_.stop.load()) {
+  while (!shared_.stop.load() && !notice_failed_) {
     session_streamed_ = false;
+    session_received_data_ = false;
+    const auto session_began = Clock::now();
     SessionResult result = run_session();
     if (result.end == End::Stopped) break;
     if (result.end == End::Fatal) {
@@ -96,7 +137,21 @@ void StreamReader::run() {
       break;
     }
     shared_.stream_errors.fetch_add(1);
-    if (session_streamed_) failed_attempts = 0;
+    if (shared_.config.temporary_slot && ever_streamed_) {
+      // The server dropped the slot with the connection: no reconnect can
+      // bring back what it had not sent yet.
+      cdc::CdcFault lost = slot_lost_fault(shared_.config, shared_.server_wal_end.load());
+      shared_.set_fault(cdc::CdcFault(
+          lost.detail(), fmt::format("{}; {}", result.fault->message(), lost.message())));
+      break;
+    }
+    // Only a session that delivered something, or lasted, was a success: a
+    // server that drops us right after START_REPLICATION keeps the backoff
+    // growing.
+    if (session_streamed_ &&
+        (session_received_data_ || Clock::now() - session_began >= kHealthySessionAge)) {
+      failed_attempts = 0;
+    }
     ++failed_attempts;
     const auto& policy = shared_.config.reconnect;
     if (policy.max_attempts != 0 && failed_attempts > policy.max_attempts) {
@@ -107,15 +162,18 @@ void StreamReader::run() {
     }
     if (!back_off(failed_attempts, *result.fault) || !wait_for_delivery()) break;
   }
-  std::vector<QueueItem> last;
-  last.emplace_back(IoFinished{});
-  shared_.queue.push(last, 0);
 }
 
 StreamReader::SessionResult StreamReader::run_session() {
   const auto& config = shared_.config;
+  const bool streamed_before = shared_.slot_streamed_before || ever_streamed_;
+  if (config.temporary_slot && streamed_before) {
+    // An earlier run's temporary slot went with its connection.
+    return {End::Fatal, slot_lost_fault(config, shared_.server_wal_end.load())};
+  }
   ConnectOptions options{config.conn_string, config.application_name, milliseconds(30'000)};
-  auto conn = ReplicationConnection::connect(options, shared_.io_wake);
+  const Interrupt interrupt{&shared_.io_wake, &shared_.stop};
+  auto conn = ReplicationConnection::connect(options, interrupt);
   if (!conn) {
     if (conn.error().interrupted) return {End::Stopped, std::nullopt};
     cdc::CdcFault fault = connect_fault(conn.error());
@@ -123,23 +181,38 @@ StreamReader::SessionResult StreamReader::run_session() {
     bool retry = ever_streamed_ && fault.is_retryable();
     return {retry ? End::Lost : End::Fatal, std::move(fault)};
   }
-  auto info = set_up_session(**conn, config);
+  SlotRules slot_rules{config.create_slot && !streamed_before, std::nullopt};
+  if (streamed_before) slot_rules.streamed_up_to = shared_.server_wal_end.load();
+  auto info = set_up_session(**conn, config, slot_rules);
+  // A command cut short by stop failed only because of it.
+  if (!info && (*conn)->interrupted()) return {End::Stopped, std::nullopt};
   if (!info) {
+    // A server going down under a set-up command (57P01 "terminating
+    // connection due to administrator command", 08xxx) is as retryable as
+    // a lost stream; so is a slot still held by our previous walsender.
     const auto* start = info.error().get<cdc::ReplicationStartFailed>();
-    bool retry = ever_streamed_ && (info.error().is_retryable() ||
-                                    (start && start->pg_error_code == cdc::pack_sqlstate("55006")));
+    bool retry = ever_streamed_ &&
+                 (info.error().is_retryable() ||
+                  (start && retryable_sqlstate(cdc::unpack_sqlstate(start->pg_error_code))));
     return {retry ? End::Lost : End::Fatal, info.error()};
   }
   const uint64_t start_lsn = shared_.ack.confirmable();
-  auto started = (*conn)->start_copy_both(
-      start_replication_command(**conn, config, info->protocol_version, start_lsn));
+  auto command =
+      start_replication_command(config, info->server_version, info->protocol_version, start_lsn);
+  if (!command) {
+    return {End::Fatal, cdc::CdcFault(cdc::ConfigInvalid{log::register_str("cdc.publication")},
+                                      "the slot or publication name contains a NUL byte")};
+  }
+  auto started = (*conn)->start_copy_both(*command);
+  if (!started && (*conn)->interrupted()) return {End::Stopped, std::nullopt};
   if (!started) {
     bool retry = ever_streamed_ && retryable_sqlstate(started.error().sqlstate);
     return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
   }
-  if (ever_streamed_) {
-    notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name, start_lsn >> 32,
-                       start_lsn & 0xFFFFFFFFu));
+  if (ever_streamed_ &&
+      !notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name,
+                          start_lsn >> 32, start_lsn & 0xFFFFFFFFu))) {
+    return {End::Stopped, std::nullopt};
   }
   ever_streamed_ = true;
   session_streamed_ = true;
@@ -185,12 +258,8 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
                                   shared_.config.slot_name, what, conn.error_message()))};
   };
 
-  // Never slower than half the server's timeout, so it never drops us.
-  milliseconds interval = shared_.config.status_interval;
-  if (info.wal_sender_timeout_ms > 0) {
-    interval =
-        std::min(interval, milliseconds(std::max<int64_t>(info.wal_sender_timeout_ms / 2, 100)));
-  }
+  const milliseconds interval =
+      status_interval(shared_.config.status_interval, info.wal_sender_timeout_ms);
   auto last_status = Clock::now();
   auto next_status = last_status;  // one at once: the server learns where we are
   std::vector<QueueItem> batch;
@@ -260,6 +329,7 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
             shared_.server_wal_end.store(end, std::memory_order_relaxed);
           }
           ++frames_received_;
+          session_received_data_ = true;
           batch_bytes += frame.size();
           batch.emplace_back(std::move(frame));
         } else {
@@ -269,7 +339,8 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
             shared_.server_wal_end.store(end, std::memory_order_relaxed);
           }
           shared_.ack.note_server_position(end, frames_received_, transaction_open_);
-          if (shared_.end_lsn != 0 && !transaction_open_ && end >= shared_.end_lsn) {
+          if (shared_.end_lsn != 0 && !transaction_open_ &&
+              server_passed_end(end, shared_.end_lsn, info.server_wal_end)) {
             batch.emplace_back(ServerCaughtUp{end});
           }
           reply_requested = reply_requested || keepalive.reply_requested;
@@ -347,18 +418,12 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
 }
 
 bool StreamReader::back_off(uint32_t attempt, const cdc::CdcFault& cause) {
-  const auto& policy = shared_.config.reconnect;
-  double delay = static_cast<double>(policy.initial_backoff.count());
-  for (uint32_t i = 1; i < attempt && delay < static_cast<double>(policy.max_backoff.count());
-       ++i) {
-    delay *= 2;
-  }
-  delay = std::min(delay, static_cast<double>(policy.max_backoff.count()));
-  // Jitter, so many consumers of one restarted server don't come back at once.
   std::uniform_real_distribution<double> spread(0.8, 1.2);
-  auto wait = milliseconds(static_cast<int64_t>(delay * spread(jitter_)));
-  notice(fmt::format("{}; reconnecting in {} ms (attempt {})", cause.message(), wait.count(),
-                     attempt));
+  const milliseconds wait = backoff_delay(shared_.config.reconnect, attempt, spread(jitter_));
+  if (!notice(fmt::format("{}; reconnecting in {} ms (attempt {})", cause.message(), wait.count(),
+                          attempt))) {
+    return false;
+  }
   const auto deadline = Clock::now() + wait;
   while (!shared_.stop.load()) {
     pollfd fd{shared_.io_wake.fd(), POLLIN, 0};

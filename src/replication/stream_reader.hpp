@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 
 #include "replication/poll_wait.hpp"
 #include "replication/replication_connection.hpp"
@@ -21,8 +22,12 @@ class StreamReader {
   explicit StreamReader(StreamShared& shared) : shared_(shared) {}
 
   // Runs until stop, or a fault no retry cures (recorded in shared.fault());
-  // always ends by queueing IoFinished.
+  // always ends by queueing IoFinished and setting shared.io_finished. Never
+  // throws: whatever escapes becomes the recorded fault.
   void run();
+
+  // A session of this run got as far as streaming from the slot.
+  bool ever_streamed() const { return ever_streamed_; }
 
  private:
   enum class End { Stopped, Lost, Fatal };
@@ -31,6 +36,7 @@ class StreamReader {
     std::optional<cdc::CdcFault> fault;
   };
 
+  void reconnect_loop();
   SessionResult run_session();
   SessionResult stream(ReplicationConnection& conn, const SessionInfo& info);
   // Classifies the server's words when the stream ended on its side.
@@ -43,11 +49,15 @@ class StreamReader {
   bool wait_for_delivery();
   cdc::CdcFault connect_fault(const ConnectError& e) const;
   cdc::CdcFault start_fault(const ServerError& e) const;
-  void notice(const std::string& text) const;
+  // Tells the owner's on_notice; false when that callback threw (the fault is
+  // then recorded and the stream ends).
+  bool notice(const std::string& text);
 
   StreamShared& shared_;
   bool ever_streamed_ = false;
   bool session_streamed_ = false;
+  bool session_received_data_ = false;  // an XLogData frame came in this session
+  bool notice_failed_ = false;
   uint64_t frames_received_ = 0;  // since the trigger started; the delivery thread counts alike
   bool transaction_open_ = false;
   uint64_t last_sent_flush_ = 0;

@@ -4,6 +4,7 @@
 // that ended the stream.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -32,9 +33,26 @@ struct StreamShared {
   // The delivery thread flushed what it delivered after a stop: the I/O
   // thread may send the final status update and close.
   std::atomic<bool> delivery_done{false};
+  // The I/O thread ended (its fault, if any, is recorded); set after
+  // IoFinished was queued.
+  std::atomic<bool> io_finished{false};
   FrameQueue queue{kQueueBytes};
   AckTracker ack;
   uint64_t end_lsn = 0;  // 0: none; set before the threads start
+  // An earlier run of this trigger streamed from the slot: set-up never
+  // creates it again (set before the threads start).
+  bool slot_streamed_before = false;
+
+  // The delivery thread waits here while paused; resume, stop and the end of
+  // the I/O thread wake it.
+  std::mutex control_mutex;
+  std::condition_variable control_changed;
+  // Wakes the delivery thread wherever it waits (paused, or for frames).
+  void wake_delivery() {
+    { std::lock_guard lock(control_mutex); }
+    control_changed.notify_all();
+    queue.wake_consumer();
+  }
 
   std::atomic<uint64_t> status_updates_sent{0};
   std::atomic<uint64_t> stream_errors{0};

@@ -1,3 +1,6 @@
+#include <cstring>
+#include <new>
+
 #include <gtest/gtest.h>
 
 #include "vil/cdc/cdc_fault.hpp"
@@ -55,6 +58,23 @@ TEST(CdcLayout, RowChangedAndState) {
   EXPECT_EQ(offsetof(RowChanged, timestamp_ns), 16u);
   EXPECT_EQ(sizeof(CdcTriggerState), 32u);
   EXPECT_EQ(offsetof(CdcTriggerState, last_event_ns), 24u);
+}
+
+// Default-initialised (as `RowChanged r;` is) on memory full of garbage:
+// every field, padding included, must come out zero.
+template <class T>
+void expect_default_is_zero() {
+  alignas(T) unsigned char buffer[sizeof(T)];
+  std::memset(buffer, 0xAB, sizeof buffer);
+  T* value = ::new (static_cast<void*>(buffer)) T;
+  unsigned char zero[sizeof(T)] = {};
+  EXPECT_EQ(std::memcmp(value, zero, sizeof(T)), 0);
+  value->~T();
+}
+
+TEST(CdcLayout, DefaultInitialisedSummariesAreZero) {
+  expect_default_is_zero<RowChanged>();
+  expect_default_is_zero<CdcTriggerState>();
 }
 
 }  // namespace

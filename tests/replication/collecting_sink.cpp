@@ -25,6 +25,7 @@ void CollectingSink::on_change(const Change& change) {
   }
   r.xid = change.xid;
   r.commit_lsn = change.commit_lsn.value;
+  r.lsn = change.lsn.value;
   r.ordinal = change.ordinal;
   r.sequence = change.sequence;
   r.old_kind = static_cast<char>(change.old_kind);
@@ -90,14 +91,20 @@ TriggerThread::TriggerThread(CdcTrigger& trigger, core::EventCallback events) : 
 }
 
 TriggerThread::~TriggerThread() {
-  if (thread_.joinable()) {
-    trigger_.stop();
-    thread_.join();
-  }
+  if (thread_.joinable()) stop();
 }
 
 std::expected<void, CdcFault> TriggerThread::stop() {
-  trigger_.stop();
+  // stop() before start() registered its run does nothing, so it is asked
+  // again until start() returned.
+  std::unique_lock lock(mutex_);
+  while (!result_) {
+    lock.unlock();
+    trigger_.stop();
+    lock.lock();
+    done_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return result_.has_value(); });
+  }
+  lock.unlock();
   if (thread_.joinable()) thread_.join();
   return *result_;
 }

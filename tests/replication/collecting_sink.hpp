@@ -24,6 +24,7 @@ struct Record {
   std::string table;  // schema.table; for truncate the tables joined by ','
   uint32_t xid = 0;
   uint64_t commit_lsn = 0;
+  uint64_t lsn = 0;  // the change's own position
   uint32_t ordinal = 0;
   uint64_t sequence = 0;
   char old_kind = 0;

@@ -261,6 +261,55 @@ TEST_F(TriggerChanges, StopAtLsnDeliversExactlyTheTransactionsUpToIt) {
   EXPECT_EQ(none.size(), 0u);
 }
 
+// --end-lsn given as a real commit LSN (the "commit_lsn" a consumer read):
+// the transaction committed exactly there is delivered, none after it.
+TEST_F(TriggerChanges, StopAtTheCommitLsnOfATransactionDeliversItAndNoneAfter) {
+  execute("CREATE TABLE e (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  // A second slot at the same point, to learn the commit LSNs first.
+  CdcConfig probe = config;
+  probe.slot_name = unique_name("probe");
+  execute("SELECT pg_create_logical_replication_slot('" + probe.slot_name + "', 'pgoutput')");
+  for (int i = 1; i <= 5; ++i) execute("INSERT INTO e VALUES (" + std::to_string(i) + ")");
+
+  std::vector<uint64_t> commits;
+  {
+    CdcTrigger trigger(probe);
+    CollectingSink sink;
+    trigger.set_sink(&sink);
+    TriggerThread thread(trigger);
+    ASSERT_TRUE(sink.wait_for_commits(5));
+    ASSERT_TRUE(thread.stop());
+    for (const auto& r : sink.records()) commits.push_back(r.commit_lsn);
+  }
+  ASSERT_EQ(commits.size(), 5u);
+
+  for (size_t middle : {size_t{2}, size_t{3}}) {
+    SCOPED_TRACE(middle);
+    CdcTrigger trigger(config);
+    CollectingSink sink;
+    trigger.set_sink(&sink);
+    trigger.stop_at(pgoutput::Lsn{commits[middle]});
+    TriggerThread thread(trigger);
+    auto result = thread.join(std::chrono::seconds(60));
+    ASSERT_TRUE(result.has_value()) << "start() did not return at the end LSN";
+    ASSERT_TRUE(*result) << result->error().message();
+    auto r = sink.records();
+    // The first run delivers 1..3; the second, from where the first
+    // confirmed, only 4.
+    const size_t from = middle == 2 ? 0 : 3;
+    ASSERT_EQ(r.size(), middle + 1 - from);
+    for (size_t i = 0; i < r.size(); ++i) {
+      EXPECT_EQ(r[i].new_values, Values{std::to_string(from + i + 1)});
+      EXPECT_EQ(r[i].commit_lsn, commits[from + i]);
+    }
+    EXPECT_EQ(sink.commits(), r.size());
+    const uint64_t confirmed = confirmed_flush_lsn(config.slot_name);
+    EXPECT_GT(confirmed, commits[middle]) << "the last transaction was not confirmed";
+    EXPECT_LT(confirmed, commits[middle + 1]) << "confirmed past the end";
+  }
+}
+
 }  // namespace
 }  // namespace vil::cdc::test
 

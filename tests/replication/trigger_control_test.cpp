@@ -3,10 +3,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include "replication/collecting_sink.hpp"
 #include "replication/trigger_test_base.hpp"
@@ -175,6 +178,180 @@ TEST_F(TriggerControl, AnIdleTriggerSleepsInPoll) {
   ASSERT_TRUE(thread.stop());
 }
 
+// Control events as they come, with a wait for a given one.
+class OpLog {
+ public:
+  void add(core::TriggerOp op) {
+    {
+      std::lock_guard lock(mutex_);
+      ops_.push_back(op);
+    }
+    changed_.notify_all();
+  }
+  // Waits until `op` came `n` times in all.
+  bool wait_for(core::TriggerOp op, size_t n, std::chrono::milliseconds deadline) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, deadline, [&] {
+      return static_cast<size_t>(std::count(ops_.begin(), ops_.end(), op)) >= n;
+    });
+  }
+  std::vector<core::TriggerOp> ops() {
+    std::lock_guard lock(mutex_);
+    return ops_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<core::TriggerOp> ops_;
+};
+
+TEST_F(TriggerControl, AnIdleTriggerAcknowledgesAPauseAtOnce) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  CdcTrigger trigger(config);
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  OpLog log;
+  TriggerThread thread(trigger, [&](const core::TriggerEvent& e) { log.add(e.op); });
+  execute("INSERT INTO t VALUES (1)");
+  ASSERT_TRUE(sink.wait_for(1));
+  for (size_t round = 1; round <= 3; ++round) {
+    SCOPED_TRACE(round);
+    std::this_thread::sleep_for(300ms);  // idle: the delivery thread waits for frames
+    const auto asked = std::chrono::steady_clock::now();
+    ASSERT_TRUE(trigger.pause());
+    ASSERT_TRUE(log.wait_for(core::TriggerOp::PauseAck, round, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 250ms) << "the pause_ack came late";
+    ASSERT_TRUE(trigger.resume());
+    ASSERT_TRUE(log.wait_for(core::TriggerOp::ResumeAck, round, 5s));
+  }
+  ASSERT_TRUE(thread.stop());
+}
+
+TEST_F(TriggerControl, AStopWithNoRunDoesNotEndTheNextStart) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  CdcTrigger trigger(config);
+  ASSERT_TRUE(trigger.stop());  // nothing to stop
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  TriggerThread thread(trigger);
+  execute("INSERT INTO t VALUES (1)");
+  EXPECT_TRUE(sink.wait_for(1, 30s)) << "start() ended before anything was delivered";
+  ASSERT_TRUE(thread.stop());
+  EXPECT_EQ(ids_of(sink.records()), (std::set<int>{1}));
+}
+
+TEST_F(TriggerControl, APauseBeforeStartHoldsDeliveryUntilResume) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  execute("INSERT INTO t VALUES (1)");
+  CdcTrigger trigger(config);
+  ASSERT_TRUE(trigger.pause());
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  OpLog log;
+  TriggerThread thread(trigger, [&](const core::TriggerEvent& e) { log.add(e.op); });
+  ASSERT_TRUE(log.wait_for(core::TriggerOp::PauseAck, 1, 10s));
+  ASSERT_NE(wait_for_walsender(config.slot_name), 0);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(sink.size(), 0u) << "a change was delivered while paused";
+  EXPECT_TRUE(trigger.paused());
+  ASSERT_TRUE(trigger.resume());
+  ASSERT_TRUE(sink.wait_for(1));
+  ASSERT_TRUE(thread.stop());
+  EXPECT_EQ(log.ops(),
+            (std::vector<core::TriggerOp>{core::TriggerOp::PauseAck, core::TriggerOp::ResumeAck,
+                                          core::TriggerOp::Fire, core::TriggerOp::StopAck}));
+}
+
+// The event callback runs on start()'s thread: from there it may use the
+// control lane and read the counters, stop_ack included.
+TEST_F(TriggerControl, TheEventCallbackMayCallTheControlLane) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  execute("INSERT INTO t VALUES (1)");
+  CdcTrigger trigger(config);
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  std::vector<core::TriggerOp> ops;
+  auto callback = [&](const core::TriggerEvent& e) {
+    ops.push_back(e.op);
+    (void)trigger.cdc_state();
+    (void)trigger.state();
+    (void)trigger.confirmed_lsn();
+    (void)trigger.server_wal_end();
+    (void)trigger.bytes_received();
+    switch (e.op) {
+      case core::TriggerOp::Fire:
+        trigger.pause();
+        break;
+      case core::TriggerOp::PauseAck:
+        trigger.resume();
+        break;
+      case core::TriggerOp::ResumeAck:
+        trigger.stop();
+        break;
+      case core::TriggerOp::StopAck:
+        trigger.stop();
+        trigger.pause();
+        trigger.resume();
+        break;
+    }
+  };
+  {
+    TriggerThread thread(trigger, callback);
+    auto result = thread.join(30s);
+    ASSERT_TRUE(result.has_value()) << "start() did not end: a callback deadlocked";
+    ASSERT_TRUE(*result) << result->error().message();
+  }
+  EXPECT_EQ(ops,
+            (std::vector<core::TriggerOp>{core::TriggerOp::Fire, core::TriggerOp::PauseAck,
+                                          core::TriggerOp::ResumeAck, core::TriggerOp::StopAck}));
+  EXPECT_FALSE(trigger.paused());
+  // The stop() from stop_ack came with no run: the next start() streams.
+  execute("INSERT INTO t VALUES (2)");
+  CollectingSink next;
+  trigger.set_sink(&next);
+  TriggerThread again(trigger);
+  ASSERT_TRUE(next.wait_for(1, 30s));
+  ASSERT_TRUE(again.stop());
+}
+
+// CREATE_REPLICATION_SLOT waits for every transaction running when it
+// began; a stop() meanwhile must not wait with it.
+TEST_F(TriggerControl, StopIsPromptWhileTheSlotIsBeingCreated) {
+  CdcConfig config = make_stream();
+  config.slot_name = unique_name("late_slot");
+  config.create_slot = true;
+  PGconn* blocker = PQconnectdb(conninfo().c_str());
+  ASSERT_EQ(PQstatus(blocker), CONNECTION_OK);
+  PQclear(PQexec(blocker, "BEGIN"));
+  PQclear(PQexec(blocker, "SELECT txid_current()"));  // an xid: the slot waits for it
+
+  CdcTrigger trigger(config);
+  std::optional<std::chrono::steady_clock::duration> took;
+  {
+    TriggerThread thread(trigger);
+    // Until the walsender waits for the blocker's transaction.
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (query_value("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender' "
+                       "AND wait_event_type = 'Lock' AND datname = current_database()") != "1") {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the slot creation never waited";
+      std::this_thread::sleep_for(20ms);
+    }
+    const auto asked = std::chrono::steady_clock::now();
+    auto result = thread.stop();
+    took = std::chrono::steady_clock::now() - asked;
+    EXPECT_TRUE(result) << result.error().message();
+  }
+  PQclear(PQexec(blocker, "ROLLBACK"));
+  PQfinish(blocker);
+  ASSERT_TRUE(took.has_value());
+  EXPECT_LT(*took, 1s) << "stop() waited for the slot creation";
+}
+
 // wal_sender_timeout of 2 s, and an owner that takes 5 s over one change:
 // keepalives go on from the I/O thread, so the server never drops us.
 class SlowOwner : public TriggerTestBase {
@@ -203,6 +380,45 @@ TEST_F(SlowOwner, ASlowCallbackDoesNotGetTheConnectionDropped) {
   EXPECT_EQ(cluster().log_since(log_start).find("terminating walsender process due to "
                                                 "replication timeout"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace vil::cdc::test
+
+namespace vil::cdc::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Paused for longer than wal_sender_timeout (2 s) while rows are written:
+// status updates go on, so the server keeps the connection.
+TEST_F(SlowOwner, APauseLongerThanTheServersTimeoutKeepsTheConnection) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  config.status_interval = 10s;  // clamped to half the server's timeout
+  CdcTrigger trigger(config);
+  CollectingSink sink;
+  trigger.set_sink(&sink);
+  TriggerThread thread(trigger);
+  execute("INSERT INTO t VALUES (0)");
+  ASSERT_TRUE(sink.wait_for(1));
+  const int walsender = walsender_pid(config.slot_name);
+  ASSERT_NE(walsender, 0);
+
+  ASSERT_TRUE(trigger.pause());
+  for (int i = 1; i <= 200; ++i) {
+    execute("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+    if (i % 40 == 0) std::this_thread::sleep_for(1s);  // 5 s paused in all
+  }
+  EXPECT_EQ(sink.size(), 1u) << "changes were delivered while paused";
+  EXPECT_EQ(walsender_pid(config.slot_name), walsender) << "the walsender changed while paused";
+  ASSERT_TRUE(trigger.resume());
+  ASSERT_TRUE(sink.wait_for(201)) << "got " << sink.size() << " of 201 after resume";
+  ASSERT_TRUE(thread.stop());
+  auto records = sink.records();
+  ASSERT_EQ(records.size(), 201u);
+  for (int i = 0; i <= 200; ++i) EXPECT_EQ(records[i].new_values.at(0), std::to_string(i));
+  EXPECT_EQ(trigger.cdc_state().stream_errors, 0u) << "the connection was dropped and remade";
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 // Faults no retry can cure end start() with the right code and a message in
 // words; passwords never appear in them.
 
+#include <functional>
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "replication/collecting_sink.hpp"
 #include "replication/trigger_test_base.hpp"
+#include "vil/log/dictionary.hpp"
 
 namespace vil::cdc::test {
 namespace {
@@ -124,6 +128,71 @@ TEST_F(TriggerFaults, BadConfigurationIsConfigInvalid) {
   EXPECT_EQ(result.error().code(), 9u);
   EXPECT_TRUE(contains(result.error().message(), "cdc.slot_name")) << result.error().message();
   EXPECT_EQ(to_trigger_fault(result.error()).as_error_code(), 2u);
+}
+
+// A fault while paused (here: paused before start) still ends start() at
+// once: the delivery thread does not wait for a resume that never comes.
+TEST_F(TriggerFaults, AFaultWhilePausedEndsStartPromptly) {
+  CdcConfig config = make_stream();
+  const std::string role = unique_name("repl");
+  cluster().create_role_with_password(role, "right-horse-battery");
+  CdcConfig bad_slot = config;
+  bad_slot.slot_name = "no_such_slot";
+  CdcConfig bad_password = config;
+  bad_password.conn_string = conninfo(role) + " password=Wr0ngSecret";
+  for (const auto& [what, c, code] :
+       {std::tuple{"bad slot", bad_slot, 4u}, std::tuple{"bad password", bad_password, 1u}}) {
+    SCOPED_TRACE(what);
+    CdcTrigger trigger(c);
+    ASSERT_TRUE(trigger.pause());
+    TriggerThread thread(trigger);
+    const auto began = std::chrono::steady_clock::now();
+    auto result = thread.join(10s);
+    ASSERT_TRUE(result.has_value()) << "start() did not end while paused";
+    EXPECT_LT(std::chrono::steady_clock::now() - began, 5s);
+    ASSERT_FALSE(*result);
+    EXPECT_EQ(result->error().code(), code) << result->error().message();
+    EXPECT_EQ(trigger.state().trigger_errors, 1u);
+  }
+}
+
+// Timers of zero or less would make the trigger spin or hammer the server.
+TEST_F(TriggerFaults, TimersThatAreNotPositiveAreConfigInvalid) {
+  CdcConfig base;
+  base.conn_string = conninfo();
+  base.slot_name = "s";
+  base.publication = "p";
+  struct Case {
+    const char* field;
+    std::function<void(CdcConfig&)> set;
+  };
+  const Case cases[] = {
+      {"cdc.status_interval_ms", [](CdcConfig& c) { c.status_interval = 0ms; }},
+      {"cdc.status_interval_ms", [](CdcConfig& c) { c.status_interval = -5ms; }},
+      {"cdc.reconnect_initial_ms", [](CdcConfig& c) { c.reconnect.initial_backoff = 0ms; }},
+      {"cdc.reconnect_initial_ms", [](CdcConfig& c) { c.reconnect.initial_backoff = -1ms; }},
+      {"cdc.reconnect_max_ms", [](CdcConfig& c) { c.reconnect.max_backoff = 0ms; }},
+      {"cdc.reconnect_max_ms",
+       [](CdcConfig& c) {
+         c.reconnect.initial_backoff = 500ms;
+         c.reconnect.max_backoff = 499ms;
+       }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.field);
+    CdcConfig config = base;
+    c.set(config);
+    auto valid = validate(config);
+    ASSERT_FALSE(valid);
+    EXPECT_EQ(valid.error().field, c.field);
+    CdcTrigger trigger(config);
+    auto result = trigger.run();
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code(), 9u);
+    ASSERT_NE(result.error().get<ConfigInvalid>(), nullptr);
+    EXPECT_EQ(result.error().get<ConfigInvalid>()->field_hash, log::register_str(c.field));
+    EXPECT_TRUE(contains(result.error().message(), c.field)) << result.error().message();
+  }
 }
 
 class ReplicaWalLevel : public TriggerTestBase {

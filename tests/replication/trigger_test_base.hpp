@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/pg_fixture.hpp"
 #include "vil/cdc/cdc_config.hpp"
@@ -27,6 +28,28 @@ class TriggerTestBase : public vil::testing::PgTest {
         (tables.empty() ? std::string(" FOR ALL TABLES") : " FOR TABLE " + std::string(tables)));
     execute("SELECT pg_create_logical_replication_slot('" + config.slot_name + "', 'pgoutput')");
     return config;
+  }
+
+  // The walsender streaming from `slot`, 0 when none.
+  int walsender_pid(const std::string& slot) {
+    auto rows =
+        query("SELECT active_pid FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+    if (rows.empty() || !rows[0][0]) return 0;
+    return std::stoi(*rows[0][0]);
+  }
+  // Waits until a walsender streams from `slot`; its pid, 0 at the deadline.
+  int wait_for_walsender(const std::string& slot,
+                         std::chrono::seconds deadline = std::chrono::seconds(30)) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+      if (int pid = walsender_pid(slot); pid != 0) return pid;
+      if (std::chrono::steady_clock::now() >= until) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  // What an administrator does: ends the walsender of `slot`.
+  void terminate_walsender(int pid) {
+    execute("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
   }
 
   uint64_t current_wal_lsn() { return lsn_value(query_value("SELECT pg_current_wal_lsn()")); }

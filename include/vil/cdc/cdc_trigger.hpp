@@ -78,10 +78,12 @@ class CdcTrigger final : public core::TriggerSource {
   std::function<void(const std::string&)> notice_;
   pgoutput::Lsn end_lsn_{};
 
-  std::atomic<bool> paused_{false};
-  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> paused_{false};  // written under run_mutex_
   mutable std::mutex run_mutex_;
   Run* run_ = nullptr;  // while start() runs
+  // A run streamed from the slot: later runs never create it again (a new
+  // slot would silently skip what was written in between).
+  bool slot_streamed_ = false;  // under run_mutex_
 
   // Kept across runs: sequence numbers are never reset or reused.
   std::atomic<uint64_t> sequence_{0};

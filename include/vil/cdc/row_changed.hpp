@@ -11,12 +11,12 @@ namespace vil::cdc {
 enum class RowOperation : uint8_t { Insert = 0, Update = 1, Delete = 2 };
 
 struct RowChanged {
-  uint32_t table_hash;  // register_str("schema.table")
-  uint8_t operation;    // a RowOperation
-  uint8_t pad_[3];
-  uint32_t slot_hash;     // register_str(slot_name)
-  uint32_t lsn_lo;        // low 32 bits of the change's LSN
-  uint64_t timestamp_ns;  // commit time, Unix epoch
+  uint32_t table_hash = 0;  // register_str("schema.table")
+  uint8_t operation = 0;    // a RowOperation
+  uint8_t pad_[3] = {0, 0, 0};
+  uint32_t slot_hash = 0;     // register_str(slot_name)
+  uint32_t lsn_lo = 0;        // low 32 bits of the change's LSN
+  uint64_t timestamp_ns = 0;  // commit time, Unix epoch
 };
 static_assert(sizeof(RowChanged) == 24);
 static_assert(offsetof(RowChanged, table_hash) == 0);
@@ -27,10 +27,10 @@ static_assert(offsetof(RowChanged, timestamp_ns) == 16);
 static_assert(std::is_trivially_copyable_v<RowChanged> && std::is_standard_layout_v<RowChanged>);
 
 struct CdcTriggerState {
-  uint64_t rows_changed;
-  uint64_t keepalives_sent;  // standby status updates sent to the server
-  uint64_t stream_errors;
-  uint64_t last_event_ns;
+  uint64_t rows_changed = 0;
+  uint64_t keepalives_sent = 0;  // standby status updates sent to the server
+  uint64_t stream_errors = 0;
+  uint64_t last_event_ns = 0;
 };
 static_assert(sizeof(CdcTriggerState) == 32);
 static_assert(offsetof(CdcTriggerState, rows_changed) == 0);

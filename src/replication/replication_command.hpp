@@ -1,0 +1,38 @@
+#pragma once
+// The text of replication commands (CREATE_REPLICATION_SLOT,
+// START_REPLICATION). Their grammar is not SQL's: the walsender's scanner
+// (repl_scanner.l) knows '...' literals with '' for a quote and "..."
+// identifiers with "" for a double quote, and no backslash escapes at all,
+// so libpq's PQescapeLiteral (E'...' once a backslash appears) does not fit.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vil/cdc/cdc_config.hpp"
+
+namespace vil::replication {
+
+// 'text' with every ' doubled; nullopt for text with a NUL, which no command
+// can carry.
+std::optional<std::string> quote_replication_literal(std::string_view text);
+// "name" with every " doubled; nullopt for a NUL.
+std::optional<std::string> quote_replication_identifier(std::string_view name);
+
+// The oldest server with pgoutput, and the first whose pgoutput takes the
+// `messages` option.
+inline constexpr int kFirstPgoutputVersion = 100000;
+inline constexpr int kFirstMessagesVersion = 140000;
+
+// CREATE_REPLICATION_SLOT "slot" [TEMPORARY] LOGICAL pgoutput NOEXPORT_SNAPSHOT
+std::optional<std::string> create_slot_command(const cdc::CdcConfig& config);
+
+// START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n',
+// publication_names '"pub"'[, messages 'true']); messages only where the
+// server's pgoutput knows the option. nullopt for a name with a NUL.
+std::optional<std::string> start_replication_command(const cdc::CdcConfig& config,
+                                                     int server_version, uint32_t protocol_version,
+                                                     uint64_t start_lsn);
+
+}  // namespace vil::replication

@@ -109,8 +109,7 @@ std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback ca
 std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   if (auto valid = validate(config_); !valid) {
     return std::unexpected(
-        CdcFault(ConfigInvalid{log::register_str(valid.error().field)},
-                 fmt::format("{} {}", valid.error().field, valid.error().message)));
+        CdcFault(ConfigInvalid{log::register_str(valid.error().field)}, valid.error().message));
   }
   NullSink null_sink;
   ChangeSink& sink = sink_ ? *sink_ : null_sink;

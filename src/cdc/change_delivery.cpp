@@ -75,8 +75,8 @@ void ChangeDelivery::deliver_queued() {
       if (shared_.queue.empty()) flush_and_publish();
       if (!shared_.queue.pop_all(taken, std::chrono::milliseconds(1000))) continue;
       for (auto& item : taken) {
-        if (auto* frame = std::get_if<replication::CopyFrame>(&item))
-          pending_bytes += frame->size();
+        if (auto* frame = std::get_if<replication::WalFrame>(&item))
+          pending_bytes += frame->frame_bytes;
         pending.push_back(std::move(item));
       }
       taken.clear();
@@ -89,7 +89,7 @@ void ChangeDelivery::deliver_queued() {
       QueueItem item = std::move(pending.front());
       pending.pop_front();
       size_t size = 0;
-      if (auto* frame = std::get_if<replication::CopyFrame>(&item)) size = frame->size();
+      if (auto* frame = std::get_if<replication::WalFrame>(&item)) size = frame->frame_bytes;
       Step step = deliver(item);
       released += size;
       pending_bytes -= size;
@@ -116,8 +116,13 @@ ChangeDelivery::Step ChangeDelivery::fail(CdcFault fault) {
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
-  if (const auto* frame = std::get_if<replication::CopyFrame>(&item)) {
-    Step step = deliver_frame(std::as_bytes(frame->bytes()));
+  if (const auto* frame = std::get_if<replication::WalFrame>(&item)) {
+    // Every frame of the block before this one was delivered.
+    if (frame->block != current_block_) {
+      if (current_block_ != nullptr) shared_.arena.release(current_block_);
+      current_block_ = frame->block;
+    }
+    Step step = deliver_frame(*frame);
     // A frame is done only once its callbacks returned: the acknowledgement
     // confirms a keepalive's position only after every frame before it was
     // done, so a failed one holds back everything after it.
@@ -141,12 +146,8 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   return Step::End;
 }
 
-ChangeDelivery::Step ChangeDelivery::deliver_frame(std::span<const std::byte> frame) {
-  auto decoded_frame = pgoutput::decode_copy_data(frame);
-  if (!decoded_frame) return Step::Next;  // the I/O thread checked it already
-  const auto* data = std::get_if<pgoutput::XLogData>(&*decoded_frame);
-  if (data == nullptr) return Step::Next;
-  auto decoded = decoder_.decode(data->payload);
+ChangeDelivery::Step ChangeDelivery::deliver_frame(const replication::WalFrame& frame) {
+  auto decoded = decoder_.decode(frame.payload);
   if (!decoded) {
     const auto& e = decoded.error();
     if (e.code == pgoutput::DecodeErrc::unknown_message_type) {
@@ -158,7 +159,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_frame(std::span<const std::byte> fr
                          fmt::format("slot \"{}\" sent a malformed message: {}",
                                      shared_.config.slot_name, e.message)));
   }
-  return deliver_message(*decoded, data->wal_start, data->payload.size());
+  return deliver_message(*decoded, pgoutput::Lsn{frame.wal_start}, frame.payload.size());
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMessage& decoded,
@@ -309,7 +310,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     record.e2e_latency_ns = now > commit ? now - commit : 0;
     // The CDC meaning of op_type: 0 insert, 1 update, 2 delete (DESIGN.md §2).
     record.op_type = static_cast<log::MqOp>(change.summary.operation);
-    log::mq_log(log::LogLevel::Info, record);
+    log::mq_log(log::LogLevel::Info, record, now);
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
     counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
     counters_.last_event_ns.store(now, std::memory_order_relaxed);

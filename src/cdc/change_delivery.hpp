@@ -46,7 +46,7 @@ class ChangeDelivery {
 
   void deliver_queued();
   Step deliver(const replication::QueueItem& item);
-  Step deliver_frame(std::span<const std::byte> frame);
+  Step deliver_frame(const replication::WalFrame& frame);
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
@@ -77,6 +77,7 @@ class ChangeDelivery {
   int64_t commit_time_ns_ = 0;
   uint32_t ordinal_ = 0;
 
+  replication::FrameArena::Block* current_block_ = nullptr;  // of the frame last delivered
   uint64_t frames_done_ = 0;    // frames delivered whole (a failed one is not done)
   uint64_t delivered_lsn_ = 0;  // end of the last whole transaction delivered
   uint64_t published_lsn_ = 0;

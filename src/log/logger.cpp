@@ -121,6 +121,11 @@ void Logger::set_identity(std::uint32_t service_hash, std::uint32_t handler_hash
 
 bool Logger::mq_log(LogLevel level, const MqPayload& payload) noexcept {
   if (!enabled(level)) return false;
+  return mq_log(level, payload, now_ns());
+}
+
+bool Logger::mq_log(LogLevel level, const MqPayload& payload, std::uint64_t timestamp_ns) noexcept {
+  if (!enabled(level)) return false;
   WriterTag& writer = this_writer();
   LogSlot slot;
   VilLogHeader& header = slot.header;
@@ -128,7 +133,7 @@ bool Logger::mq_log(LogLevel level, const MqPayload& payload) noexcept {
   header.event_id.lo = (writer.ordinal << kRecordBits) |
                        (writer.records++ & ((std::uint64_t{1} << kRecordBits) - 1));
   header.process_id = impl_->process_id;
-  header.timestamp_ns = now_ns();
+  header.timestamp_ns = timestamp_ns;
   header.level = level;
   header.category = LogCategory::Mq;
   header.version = kLogVersion;
@@ -311,6 +316,14 @@ LogLevel level() noexcept {
 void mq_log(LogLevel level, const MqPayload& payload) noexcept {
   if (Logger* global = logger_or_null()) {
     global->mq_log(level, payload);
+  } else {
+    creation_drops.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void mq_log(LogLevel level, const MqPayload& payload, std::uint64_t timestamp_ns) noexcept {
+  if (Logger* global = logger_or_null()) {
+    global->mq_log(level, payload, timestamp_ns);
   } else {
     creation_drops.fetch_add(1, std::memory_order_relaxed);
   }

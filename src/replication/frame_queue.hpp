@@ -13,10 +13,18 @@
 #include <variant>
 #include <vector>
 
-#include "replication/replication_connection.hpp"
+#include "replication/frame_arena.hpp"
 
 namespace vil::replication {
 
+// An XLogData frame whose header the I/O thread read; its payload (one
+// pgoutput message) lives in the frame arena until delivered.
+struct WalFrame {
+  uint64_t wal_start;
+  std::span<const std::byte> payload;
+  FrameArena::Block* block;
+  size_t frame_bytes;  // the whole frame, as counted against the queue's bound
+};
 // A new replication session began: the decoder's state (relations, the
 // transaction in progress) starts over, as the server resends from the slot.
 struct SessionStarted {
@@ -31,7 +39,7 @@ struct ServerCaughtUp {
 // The I/O thread ended (stop, or a fault it recorded).
 struct IoFinished {};
 
-using QueueItem = std::variant<CopyFrame, SessionStarted, ServerCaughtUp, IoFinished>;
+using QueueItem = std::variant<WalFrame, SessionStarted, ServerCaughtUp, IoFinished>;
 
 class FrameQueue {
  public:

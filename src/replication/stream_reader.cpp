@@ -331,7 +331,9 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
           ++frames_received_;
           session_received_data_ = true;
           batch_bytes += frame.size();
-          batch.emplace_back(std::move(frame));
+          WalFrame queued{data->wal_start.value, {}, nullptr, frame.size()};
+          queued.payload = shared_.arena.store(data->payload, queued.block);
+          batch.emplace_back(queued);
         } else {
           const auto& keepalive = std::get<pgoutput::PrimaryKeepalive>(*decoded);
           uint64_t end = keepalive.wal_end.value;

@@ -36,6 +36,7 @@ struct StreamShared {
   // The I/O thread ended (its fault, if any, is recorded); set after
   // IoFinished was queued.
   std::atomic<bool> io_finished{false};
+  FrameArena arena;  // before the queue: queued frames point into it
   FrameQueue queue{kQueueBytes};
   AckTracker ack;
   uint64_t end_lsn = 0;  // 0: none; set before the threads start

@@ -84,6 +84,20 @@ TEST(Logger, StampsTheHeader) {
   EXPECT_EQ(slots[2].header.node_hash, 3u);
 }
 
+TEST(Logger, StampsTheTimeTheCallerGives) {
+  std::vector<LogSlot> slots;
+  Logger logger(LogConfig{.level = LogLevel::Info});
+  logger.add_sink(std::make_unique<CapturingSink>(slots));
+  const MqPayload payload = numbered(3, 4);
+  ASSERT_TRUE(logger.mq_log(LogLevel::Info, payload, 1'796'000'000'123'456'789u));
+  EXPECT_FALSE(logger.mq_log(LogLevel::Debug, payload, 5u));  // filtered as without a time
+  ASSERT_EQ(logger.drain_once(), 1u);
+  ASSERT_EQ(slots.size(), 1u);
+  EXPECT_EQ(slots[0].header.timestamp_ns, 1'796'000'000'123'456'789u);
+  EXPECT_EQ(slots[0].header.category, LogCategory::Mq);
+  EXPECT_EQ(as_mq_payload(slots[0]), payload);
+}
+
 TEST(Logger, LevelFilter) {
   std::vector<LogSlot> slots;
   Logger logger(LogConfig{.level = LogLevel::Warn});

@@ -47,6 +47,9 @@ class Logger {
   // Hot path. Stamps a header (event_id, now, pid, level, category Mq,
   // version 1, identity) and pushes. False when filtered out or dropped.
   bool mq_log(LogLevel level, const MqPayload& payload) noexcept;
+  // The same, stamped with a time the caller read for the same event (a
+  // clock read is a fair part of a record's cost).
+  bool mq_log(LogLevel level, const MqPayload& payload, std::uint64_t timestamp_ns) noexcept;
   // Pushes a slot exactly as given. False (and one drop counted) when full.
   bool push(const LogSlot& slot) noexcept;
 
@@ -99,6 +102,7 @@ Logger& logger();  // throws std::bad_alloc when the logger cannot be made
 void set_level(LogLevel level) noexcept;  // no effect when the logger cannot be made
 LogLevel level() noexcept;
 void mq_log(LogLevel level, const MqPayload& payload) noexcept;
+void mq_log(LogLevel level, const MqPayload& payload, std::uint64_t timestamp_ns) noexcept;
 // The global logger's drops, plus records lost because it could not be made.
 std::uint64_t dropped() noexcept;
 // Starts the global drain and makes sure that it is drained and flushed at exit.

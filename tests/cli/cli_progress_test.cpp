@@ -165,7 +165,9 @@ TEST_F(CliProgress, NoticesAndLogRecordsAreNotWrittenOverIt) {
     const bool is_progress = std::regex_match(line, kProgress);
     EXPECT_EQ(int(is_record) + int(is_notice) + int(is_progress), 1)
         << "a screen line is one thing, whole";
-    if (is_record) EXPECT_EQ(line.rfind("20", 0), 0u) << "a record starts the line";
+    if (is_record) {
+      EXPECT_EQ(line.rfind("20", 0), 0u) << "a record starts the line";
+    }
     records += is_record;
     notices += is_notice;
     progress += is_progress;

@@ -143,6 +143,72 @@ def latency_table(latency, titles):
     return lines
 
 
+def profile_shares(profile_text):
+    """Shares of the library consumer's CPU, read back from the profile: the
+    kernel as a whole, and the receive system call with everything under it."""
+    shares = {}
+    for line in profile_text.splitlines():
+        parts = line.split()
+        if not parts or not parts[0].endswith("%"):
+            continue
+        if parts[-1] == "[kernel.kallsyms]" and len(parts) == 2:
+            shares["kernel"] = float(parts[0][:-1])
+        elif parts[-1] in ("__x64_sys_recvfrom", "__x64_sys_poll", "__x64_sys_futex", "schedule"):
+            shares[parts[-1]] = float(parts[0][:-1])
+    return shares
+
+
+def analysis(report, profile_text):
+    """What the misses come from, from this run's own figures."""
+    by_key = {w["key"]: w["consumers"] for w in report["workloads"]}
+    titles = report["consumer_titles"]
+    lines = ["## Where the CPU goes, and what the misses mean", ""]
+    shares = profile_shares(profile_text) if profile_text else {}
+    if "kernel" in shares and "__x64_sys_recvfrom" in shares:
+        waits = sum(shares.get(k, 0.0) for k in ("__x64_sys_poll", "__x64_sys_futex", "schedule"))
+        lines += [
+            f"- In the profile below, {shares['kernel']:.0f}% of the library consumer's CPU is the "
+            f"kernel: {shares['__x64_sys_recvfrom']:.0f}% is `recvfrom` with everything under it "
+            f"(TCP receive, copying the stream out of the socket), about {waits:.0f}% waiting and "
+            "waking (poll, futex, the scheduler); the rest, decoding, delivery, counters and the "
+            "mq_log record, is user space. The receive cost is per byte of the stream, the same "
+            "for every consumer of it.",
+        ]
+    w1 = by_key.get("W1", {})
+    if "__x64_sys_recvfrom" in shares and REFERENCE in w1:
+        cpu = w1[REFERENCE]["cpu_s"]
+        receive = cpu * shares["__x64_sys_recvfrom"] / 100
+        user = cpu * (100 - shares.get("kernel", 100)) / 100
+        for peer in ("psycopg2", "node_ack_commit"):
+            if peer in w1 and w1[peer]["cpu_s"] < 10 * cpu:
+                lines.append(
+                    f"- 10× less CPU than {titles[peer]} on W1 would be {w1[peer]['cpu_s'] / 10:.2f} s; "
+                    f"the library consumer used {cpu:.2f} s, of which the profile (W1 at 1/10 "
+                    f"size) puts about {receive:.2f} s in receiving the stream and {user:.2f} s in "
+                    "user space. The receiving part shrinks only with fewer bytes on the wire "
+                    "(pgoutput's binary mode, say), not with faster decoding.")
+    server = []
+    for key, c in by_key.items():
+        if REFERENCE in c and FLOOR in c:
+            least = min(c, key=lambda name: c[name]["server_cpu_s"])
+            server.append((key, least, c[least]["server_cpu_s"], c[REFERENCE]["server_cpu_s"],
+                           c[FLOOR]["server_cpu_s"]))
+    notable = [s for s in server if s[1] not in (REFERENCE, FLOOR) and s[2] < 0.8 * s[3]]
+    if notable:
+        lines.append(
+            "- The walsender's own CPU depends on how its consumer reads: "
+            + "; ".join(f"on {k}, {titles[n]}'s walsender used {least:.2f} s against "
+                        f"{vil:.2f} s for the library consumer's and {floor:.2f} s for the floor's"
+                        for k, n, least, vil, floor in notable)
+            + ". The walsender is the bottleneck here, so its pace is the consumers' wall time: "
+            "the floor is pg_recvlogical's pace, not the server's limit. Why a slower reader "
+            "costs the walsender less (its small writes coalescing in the socket, most likely) "
+            "was not measured; a read pattern that gets that without being slow is left to a "
+            "later change.")
+    lines.append("")
+    return lines
+
+
 def markdown(report, profile_text, png_name):
     titles = report["consumer_titles"]
     m = report["machine"]
@@ -162,6 +228,7 @@ def markdown(report, profile_text, png_name):
     ]
     lines += goals(report)
     lines.append("")
+    lines += analysis(report, profile_text)
     lines += ["## Throughput", ""]
     lines += [
         "- *wall s*: from starting the consumer process to its exit after the end LSN "

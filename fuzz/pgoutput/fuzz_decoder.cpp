@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 
+#include "touch_value.hpp"
 #include "vil/pgoutput/pgoutput.hpp"
 #include "vil/values/convert.hpp"
 #include "vil/values/json_writer.hpp"
@@ -101,27 +102,6 @@ void walk(const Message& message, const Bounds& bounds) {
   require(!message_name(message).empty(), "every message has a name");
 }
 
-// Reads every part of a typed value, so that the sanitizers see any view that
-// points nowhere.
-std::size_t touch(const vil::values::Value& v) {
-  using namespace vil::values;
-  std::size_t n = 0;
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, Array>) {
-          for (const Value& e : x.elements()) n += touch(e);
-          n += x.dimensions().size();
-        } else if constexpr (std::is_same_v<T, Bytea>) {
-          n += x.bytes().size();
-        } else if constexpr (requires { x.text; }) {
-          for (const char c : x.text) n += static_cast<unsigned char>(c);
-        }
-      },
-      static_cast<const ValueVariant&>(v));
-  return n;
-}
-
 // What a consumer does with a decoded change: each text column to its typed
 // value and to JSON, by the type its relation gives it.
 void convert_columns(const TupleView& tuple, const RelationSchema& relation,
@@ -134,7 +114,7 @@ void convert_columns(const TupleView& tuple, const RelationSchema& relation,
     const vil::values::TypeInfo type = types.find(column.type_oid);
     const auto typed = vil::values::convert(type, value.text());
     if (typed) {
-      sink = sink + touch(*typed);
+      sink = sink + vil::fuzz::touch(*typed);
       if (const auto* text = std::get_if<vil::values::Text>(&*typed)) {
         require(bounds.contains(text->text), "a text value is a view into the message");
         require(is_valid_utf8(text->text), "a converted text value is UTF-8");

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "touch_value.hpp"
 #include "values/utf8.hpp"
 #include "vil/pgoutput/utf8.hpp"
 #include "vil/values/convert.hpp"
@@ -71,25 +72,6 @@ constexpr std::size_t kTypeCount = sizeof kTypes / sizeof kTypes[0];
   std::abort();
 }
 
-// Reads every part of the value, so that the sanitizers see any view that points nowhere.
-std::size_t touch(const Value& v) {
-  std::size_t n = 0;
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, Array>) {
-          for (const Value& e : x.elements()) n += touch(e);
-          n += x.dimensions().size();
-        } else if constexpr (std::is_same_v<T, Bytea>) {
-          n += x.bytes().size();
-        } else if constexpr (requires { x.text; }) {
-          for (const char c : x.text) n += static_cast<unsigned char>(c);
-        }
-      },
-      static_cast<const ValueVariant&>(v));
-  return n;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -116,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 
   const auto value = convert(type, text);
   if (value) {
-    volatile std::size_t sink = touch(*value);
+    volatile std::size_t sink = vil::fuzz::touch(*value);
     (void)sink;
   } else if (value.error().message.empty()) {
     fail("an error without a message", type, text, "");

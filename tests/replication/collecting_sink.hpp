@@ -62,6 +62,52 @@ class CollectingSink : public ChangeSink {
   size_t commits_ = 0;
 };
 
+// The Trigger lane as a test sees it: every TriggerEvent in order, with
+// waits for a count of events or of one operation.
+class EventLog {
+ public:
+  void add(const core::TriggerEvent& e) {
+    {
+      std::lock_guard lock(mutex_);
+      events_.push_back(e);
+    }
+    changed_.notify_all();
+  }
+  // The callback to hand the trigger.
+  core::EventCallback callback() {
+    return [this](const core::TriggerEvent& e) { add(e); };
+  }
+  bool wait_for(size_t n, std::chrono::seconds deadline = std::chrono::seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, deadline, [&] { return events_.size() >= n; });
+  }
+  // Waits until `op` came `n` times in all.
+  bool wait_for(core::TriggerOp op, size_t n, std::chrono::milliseconds deadline) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, deadline, [&] { return count_locked(op) >= n; });
+  }
+  std::vector<core::TriggerEvent> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::vector<core::TriggerOp> ops() {
+    std::lock_guard lock(mutex_);
+    std::vector<core::TriggerOp> out;
+    for (const auto& e : events_) out.push_back(e.op);
+    return out;
+  }
+
+ private:
+  size_t count_locked(core::TriggerOp op) const {
+    size_t n = 0;
+    for (const auto& e : events_) n += e.op == op ? 1 : 0;
+    return n;
+  }
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<core::TriggerEvent> events_;
+};
+
 // Runs a trigger's start() on a thread of its own for a test.
 class TriggerThread {
  public:

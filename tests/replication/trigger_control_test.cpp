@@ -3,8 +3,6 @@
 
 #include <sys/resource.h>
 
-#include <algorithm>
-#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -178,42 +176,14 @@ TEST_F(TriggerControl, AnIdleTriggerSleepsInPoll) {
   ASSERT_TRUE(thread.stop());
 }
 
-// Control events as they come, with a wait for a given one.
-class OpLog {
- public:
-  void add(core::TriggerOp op) {
-    {
-      std::lock_guard lock(mutex_);
-      ops_.push_back(op);
-    }
-    changed_.notify_all();
-  }
-  // Waits until `op` came `n` times in all.
-  bool wait_for(core::TriggerOp op, size_t n, std::chrono::milliseconds deadline) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, deadline, [&] {
-      return static_cast<size_t>(std::count(ops_.begin(), ops_.end(), op)) >= n;
-    });
-  }
-  std::vector<core::TriggerOp> ops() {
-    std::lock_guard lock(mutex_);
-    return ops_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<core::TriggerOp> ops_;
-};
-
 TEST_F(TriggerControl, AnIdleTriggerAcknowledgesAPauseAtOnce) {
   execute("CREATE TABLE t (id int PRIMARY KEY)");
   CdcConfig config = make_stream();
   CdcTrigger trigger(config);
   CollectingSink sink;
   trigger.set_sink(&sink);
-  OpLog log;
-  TriggerThread thread(trigger, [&](const core::TriggerEvent& e) { log.add(e.op); });
+  EventLog log;
+  TriggerThread thread(trigger, log.callback());
   execute("INSERT INTO t VALUES (1)");
   ASSERT_TRUE(sink.wait_for(1));
   for (size_t round = 1; round <= 3; ++round) {
@@ -251,8 +221,8 @@ TEST_F(TriggerControl, APauseBeforeStartHoldsDeliveryUntilResume) {
   ASSERT_TRUE(trigger.pause());
   CollectingSink sink;
   trigger.set_sink(&sink);
-  OpLog log;
-  TriggerThread thread(trigger, [&](const core::TriggerEvent& e) { log.add(e.op); });
+  EventLog log;
+  TriggerThread thread(trigger, log.callback());
   ASSERT_TRUE(log.wait_for(core::TriggerOp::PauseAck, 1, 10s));
   ASSERT_NE(wait_for_walsender(config.slot_name), 0);
   std::this_thread::sleep_for(1s);

@@ -2,7 +2,6 @@
 // interface from create_trigger(), the TriggerEvents it fires, each change's
 // RowChanged summary, and the mq_log record of every row change.
 
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -27,31 +26,6 @@ uint64_t now_ns() {
                                    .count());
 }
 
-// Events as the interface hands them out, with a wait for a count.
-class EventLog {
- public:
-  void add(const core::TriggerEvent& e) {
-    {
-      std::lock_guard lock(mutex_);
-      events_.push_back(e);
-    }
-    changed_.notify_all();
-  }
-  bool wait_for(size_t n, std::chrono::seconds deadline = 30s) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, deadline, [&] { return events_.size() >= n; });
-  }
-  std::vector<core::TriggerEvent> events() {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<core::TriggerEvent> events_;
-};
-
 TEST_F(TriggerLanes, TheTriggerSourceInterfaceFiresAndAcknowledges) {
   execute("CREATE TABLE t (id int PRIMARY KEY, note text)");
   CdcConfig config = make_stream();
@@ -62,8 +36,7 @@ TEST_F(TriggerLanes, TheTriggerSourceInterfaceFiresAndAcknowledges) {
   EventLog log;
   std::optional<std::expected<void, core::TriggerFault>> result;
   const uint64_t began = now_ns();
-  std::thread running(
-      [&] { result = source->start([&](const core::TriggerEvent& e) { log.add(e); }); });
+  std::thread running([&] { result = source->start(log.callback()); });
   execute("INSERT INTO t VALUES (1, 'one')");
   execute("UPDATE t SET note = 'uno' WHERE id = 1");
   execute("DELETE FROM t WHERE id = 1");

@@ -1,5 +1,8 @@
 #include "vil/output/change_encoder.hpp"
 
+#include <algorithm>
+
+#include "output/base64.hpp"
 #include "output/encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
 
@@ -23,6 +26,42 @@ ChangeEncoder::State::State(ChangeEncoderOptions opts) : options(std::move(opts)
   source_db.append(",\"snapshot\":\"false\",\"db\":");
   values::write_json_string(source_db, options.database);
   source_db.append(",\"sequence\":\"[");
+  layouts.set_server_catalog(options.server_catalog.get());
+  if (!options.database_encoding.empty()) transcoder.emplace(options.database_encoding);
+}
+
+void ChangeEncoder::State::message_content(const cdc::Change& change, std::string& out) {
+  const std::string_view bytes(reinterpret_cast<const char*>(change.content.data()),
+                               change.content.size());
+  // ASCII is the same text in every server encoding: nothing to ask. (No
+  // text holds a NUL: that is left to the transcoder's verdict.)
+  const bool ascii = std::all_of(bytes.begin(), bytes.end(), [](char c) {
+    return c != '\0' && (static_cast<unsigned char>(c) & 0x80) == 0;
+  });
+  if (!ascii && !transcoder) {
+    if (!options.server_catalog) {
+      transcoder.emplace("UTF8");  // nobody to ask: the stream's own encoding
+    } else if (auto encoding = options.server_catalog->database_encoding()) {
+      transcoder.emplace(*encoding);
+    }
+  }
+  // Without a transcoder the server could not say (it is asked again at the
+  // next such message): only ASCII without NUL is surely text.
+  std::string_view text = bytes;
+  bool is_text = ascii;
+  if (!ascii && transcoder) {
+    content_text.clear();
+    is_text = transcoder->append_utf8(bytes, content_text);
+    text = content_text;
+  }
+  if (is_text) {
+    out.append(R"(,"content":)");
+    values::write_json_string(out, text);
+  } else {
+    out.append(R"(,"content_base64":")");
+    detail::append_base64(out, change.content);
+    out.push_back('"');
+  }
 }
 
 ChangeEncoder::ChangeEncoder(ChangeEncoderOptions options)

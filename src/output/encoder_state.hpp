@@ -2,6 +2,7 @@
 // ChangeEncoder's insides, shared by the two formats' source files.
 
 #include <charconv>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include "output/row_writer.hpp"
 #include "output/utc_time.hpp"
 #include "vil/output/change_encoder.hpp"
+#include "vil/values/text_encoding.hpp"
 
 namespace vil::output {
 
@@ -18,6 +20,8 @@ struct ChangeEncoder::State {
 
   void encode_json_lines(const cdc::Change& change, std::string& out);
   void encode_debezium(const cdc::Change& change, std::string& out);
+  // ,"content":"..." or ,"content_base64":"..." (change_encoder.hpp).
+  void message_content(const cdc::Change& change, std::string& out);
 
   ChangeEncoderOptions options;
   detail::LayoutCache layouts;
@@ -30,6 +34,10 @@ struct ChangeEncoder::State {
   std::string source_db;    // ,"snapshot":"false","db":"..","sequence":"[
   pgoutput::Lsn current_commit;
   pgoutput::Lsn previous_commit;
+
+  // Message content -> UTF-8, made once the database's encoding is known.
+  std::optional<values::Utf8Transcoder> transcoder;
+  std::string content_text;  // the converted content, reused
 
  private:
   void debezium_source(const cdc::Change& change, std::string_view location, std::string& out);

@@ -121,9 +121,7 @@ void ChangeEncoder::State::encode_json_lines(const Change& change, std::string& 
     case ChangeKind::Message: {
       out.append(R"("prefix":)");
       values::write_json_string(out, change.prefix);
-      out.append(R"(,"content":)");
-      values::write_json_string(
-          out, {reinterpret_cast<const char*>(change.content.data()), change.content.size()});
+      message_content(change, out);
       if (change.transactional) {
         out.append(R"(,"transactional":true)");
         transaction_fields(change, times, out);

@@ -63,7 +63,7 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
     c.key.push_back(':');
     c.type = catalog_.find(column.type_oid);
     c.is_key = column.is_key;
-    if (values::builtin_type(column.type_oid).kind == values::TypeKind::kUnknown) {
+    if (!values::is_builtin_type(column.type_oid)) {
       layout.type_names.emplace_back(column.type_oid, type_name(types, column.type_oid));
     }
     layout.columns.push_back(std::move(c));
@@ -74,11 +74,12 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
 
 void LayoutCache::register_types(const pgoutput::RelationSchema& schema,
                                  const pgoutput::TypeCache* types) {
-  if (types == nullptr) return;
   bool renamed = false;
+  std::vector<pgoutput::Oid> others;
   for (const pgoutput::ColumnSchema& column : schema.columns) {
-    if (values::builtin_type(column.type_oid).kind != values::TypeKind::kUnknown) continue;
-    const pgoutput::TypeSchema* type = types->find(column.type_oid);
+    if (values::is_builtin_type(column.type_oid)) continue;
+    others.push_back(column.type_oid);
+    const pgoutput::TypeSchema* type = types != nullptr ? types->find(column.type_oid) : nullptr;
     if (type == nullptr) continue;
     auto [it, added] = registered_.try_emplace(column.type_oid, type->qualified_name);
     if (!added) {
@@ -88,6 +89,9 @@ void LayoutCache::register_types(const pgoutput::RelationSchema& schema,
     }
     catalog_.add_type(type->id, type->namespace_name, type->name);
   }
+  // Once per type: the server's catalog says what a Type message cannot (the
+  // base type of a domain, the element type and delimiter of an array).
+  if (server_ != nullptr && !others.empty()) renamed |= catalog_.resolve(others, *server_) != 0;
   // Layouts hold TypeInfo names that point into the catalog's replaced entries.
   if (renamed) {
     layouts_.clear();

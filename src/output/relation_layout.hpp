@@ -44,6 +44,10 @@ struct RelationLayout {
 
 class LayoutCache {
  public:
+  // Asked about column types the stream names only by OID (domains, arrays of
+  // them, types of extensions); nullptr: such columns keep their text.
+  void set_server_catalog(values::ServerCatalog* server) noexcept { server_ = server; }
+
   // The layout of `schema`, derived again whenever the relation was described
   // anew. `types` names the non built-in types (may be nullptr). The reference
   // is valid until the next call.
@@ -56,6 +60,7 @@ class LayoutCache {
   std::unordered_map<pgoutput::Oid, RelationLayout> layouts_;
   const RelationLayout* last_ = nullptr;  // consecutive rows mostly share a relation
   values::TypeCatalog catalog_;
+  values::ServerCatalog* server_ = nullptr;
   // The "schema.name" each non built-in type was registered under: a type
   // named anew replaces its catalog entry, which ends the layouts using it.
   std::unordered_map<pgoutput::Oid, std::string> registered_;

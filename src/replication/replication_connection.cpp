@@ -172,6 +172,11 @@ int ReplicationConnection::server_version() const {
   return PQserverVersion(conn_);
 }
 
+std::string ReplicationConnection::parameter(const char* name) const {
+  const char* value = PQparameterStatus(conn_, name);
+  return value != nullptr ? std::string(value) : std::string();
+}
+
 int ReplicationConnection::socket() const {
   return PQsocket(conn_);
 }

@@ -70,6 +70,9 @@ class ReplicationConnection {
   ReplicationConnection& operator=(const ReplicationConnection&) = delete;
 
   int server_version() const;  // e.g. 150018
+  // A setting the server reported when the connection started
+  // ("server_encoding"); empty when it did not.
+  std::string parameter(const char* name) const;
   int socket() const;
 
   // A simple-protocol command (replication connections take no other): SQL

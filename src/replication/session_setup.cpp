@@ -215,6 +215,7 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   info.timeline = static_cast<uint32_t>(std::stoul(id[1].value_or("0")));
   info.server_wal_end = parse_lsn_text(id[2].value_or(""));
   info.database = id[3].value_or("");
+  info.server_encoding = conn.parameter("server_encoding");
 
   if (auto r = check_wal_level(conn, config); !r) return std::unexpected(r.error());
   auto timeout = conn.execute("SHOW wal_sender_timeout");

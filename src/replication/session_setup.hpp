@@ -19,6 +19,7 @@ struct SessionInfo {
   uint32_t timeline = 0;
   uint64_t server_wal_end = 0;  // IDENTIFY_SYSTEM's xlogpos
   std::string database;
+  std::string server_encoding;  // the database's, e.g. "UTF8", "SQL_ASCII"
   int server_version = 0;
   uint32_t protocol_version = 1;      // what START_REPLICATION asks for
   int64_t wal_sender_timeout_ms = 0;  // 0 = the server never times us out

@@ -224,7 +224,30 @@ StreamReader::SessionResult StreamReader::run_session() {
   return stream(**conn, *info);
 }
 
-StreamReader::SessionResult StreamReader::stream_ended(const ServerError& e) const {
+StreamReader::SessionResult StreamReader::stream_ended(const ServerError& e,
+                                                       const SessionInfo& info) const {
+  // 22021 character_not_in_repertoire, 22P05 untranslatable_character: the
+  // server cannot turn the database's text into the UTF-8 the session asks
+  // for. The same WAL would fail the same way after a reconnect.
+  if (e.sqlstate == "22021" || e.sqlstate == "22P05") {
+    const auto& config = shared_.config;
+    std::string remedy =
+        info.server_encoding == "SQL_ASCII"
+            ? "SQL_ASCII declares no encoding, so PostgreSQL passes its bytes on unconverted and "
+              "rejects those above 127 as UTF-8; re-create the database with ENCODING 'UTF8' "
+              "and its text converted from the encoding it is really in, or correct the rows "
+              "that hold such bytes"
+            : "the database holds text that has no UTF-8 form; correct those rows";
+    return {End::Fatal,
+            cdc::CdcFault(
+                cdc::StreamFailed{log::register_str(config.slot_name),
+                                  cdc::pack_sqlstate(e.sqlstate)},
+                fmt::format("slot \"{}\": database \"{}\" has encoding {} and the server could "
+                            "not send its text as UTF-8, which vil-cdc reads: {}. {}",
+                            config.slot_name, info.database,
+                            info.server_encoding.empty() ? "unknown" : info.server_encoding,
+                            e.text(), remedy))};
+  }
   cdc::CdcFault fault = start_fault(e);
   if (retryable_sqlstate(e.sqlstate)) {
     return {End::Lost, cdc::CdcFault(cdc::StreamClosed{log::register_str(shared_.config.slot_name)},
@@ -303,7 +326,7 @@ StreamReader::SessionResult StreamReader::stream(ReplicationConnection& conn,
         if (status != ReplicationConnection::ReadStatus::Frame) {
           shared_.queue.push(batch, batch_bytes);
           if (status == ReplicationConnection::ReadStatus::Ended) {
-            return stream_ended(conn.stream_error());
+            return stream_ended(conn.stream_error(), info);
           }
           return lost("reading");
         }

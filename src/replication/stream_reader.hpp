@@ -40,7 +40,7 @@ class StreamReader {
   SessionResult run_session();
   SessionResult stream(ReplicationConnection& conn, const SessionInfo& info);
   // Classifies the server's words when the stream ended on its side.
-  SessionResult stream_ended(const ServerError& e) const;
+  SessionResult stream_ended(const ServerError& e, const SessionInfo& info) const;
   bool send_status_update(ReplicationConnection& conn);
   // Sleeps the backoff for the given attempt; false when stop came first.
   bool back_off(uint32_t attempt, const cdc::CdcFault& cause);

@@ -1,6 +1,7 @@
-// PostgreSQL's array literal (array_in's grammar, delimiter ','): optional dimension
+// PostgreSQL's array literal (array_in's grammar): optional dimension
 // decoration "[lb:ub][lb:ub]=", braces, elements unquoted (whitespace around them dropped)
-// or double-quoted, backslash escapes in both, unquoted NULL (any case) for a NULL element.
+// or double-quoted, backslash escapes in both, unquoted NULL (any case) for a NULL element,
+// elements separated by the element type's delimiter (',' but for box's ';').
 // One parser for typed conversion and for the JSON writer: it calls a handler as it goes.
 #pragma once
 
@@ -41,7 +42,7 @@ inline void unescape(std::string_view raw, std::string& out) {
 // element() returning false stops the parse; the result is then a Failure whose `what` is
 // empty (the handler keeps its own error).
 template <class Handler>
-Parsed<ArrayShape> parse_array_literal(std::string_view s, Handler& h) {
+Parsed<ArrayShape> parse_array_literal(std::string_view s, char delimiter, Handler& h) {
   const std::size_t n = s.size();
   std::size_t i = 0;
   auto skip_ws = [&] {
@@ -112,7 +113,7 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, Handler& h) {
     if (i >= n) return bad_array(i, "ends before its closing \"}\"");
     const char c = s[i];
     if (expect == Expect::kSeparator) {
-      if (c == ',') {
+      if (c == delimiter) {
         ++i;
         h.separator();
         expect = Expect::kItem;
@@ -152,7 +153,11 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, Handler& h) {
       }
       return bad_array(i, "has an unexpected \"}\"");
     }
-    if (c == ',') return bad_array(i, "has an unexpected \",\"");
+    if (c == delimiter) {
+      return bad_array(i, delimiter == ',' ? "has an unexpected \",\""
+                          : delimiter == ';' ? "has an unexpected \";\""
+                                             : "has an unexpected delimiter");
+    }
     // An element.
     if (shape.ndim == 0) {
       shape.ndim = depth;
@@ -178,7 +183,7 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, Handler& h) {
     } else {
       const std::size_t start = i;
       std::size_t last = i;  // one past the last character that is not unescaped whitespace
-      while (i < n && s[i] != ',' && s[i] != '}') {
+      while (i < n && s[i] != delimiter && s[i] != '}') {
         if (s[i] == '{' || s[i] == '"') {
           return bad_array(i, "has an unexpected character in an unquoted element");
         }

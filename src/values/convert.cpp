@@ -164,12 +164,12 @@ struct ArrayBuilder {
 std::expected<Value, ValueError> convert_array(const TypeInfo& type, std::string_view text) {
   auto data = std::make_shared<detail::ArrayData>();
   data->element_oid = type.element_oid;
-  // Commas bound the element count (quoted commas only make it larger).
+  // Delimiters bound the element count (quoted commas only make it larger).
   std::size_t commas = 0;
-  for (const char c : text) commas += c == ',' ? 1 : 0;
+  for (const char c : text) commas += c == type.delimiter ? 1 : 0;
   data->elements.reserve(commas + 1);
   ArrayBuilder builder{type, text, *data, std::nullopt, false};
-  auto shape = detail::parse_array_literal(text, builder);
+  auto shape = detail::parse_array_literal(text, type.delimiter, builder);
   if (!shape) {
     if (builder.error) return std::unexpected(std::move(*builder.error));
     return std::unexpected(detail::make_error(type, text, shape.error()));

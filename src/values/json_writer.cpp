@@ -178,7 +178,7 @@ std::expected<void, ValueError> write_json_value(std::string& out, const TypeInf
   std::optional<ValueError> error;
   if (type.kind == TypeKind::kArray) {
     ArrayWriter writer{out, type.element_kind, {}, 0, std::nullopt, {}};
-    const auto shape = detail::parse_array_literal(text, writer);
+    const auto shape = detail::parse_array_literal(text, type.delimiter, writer);
     if (shape) return {};
     if (writer.failure) {
       const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::kUnknown, 0,

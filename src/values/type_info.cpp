@@ -1,5 +1,7 @@
 #include "vil/values/type_info.hpp"
 
+#include <algorithm>
+
 #include "vil/values/oids.hpp"
 
 namespace vil::values {
@@ -114,61 +116,6 @@ constexpr Scalar scalar_type(uint32_t type_oid) noexcept {
   }
 }
 
-constexpr std::string_view array_name(uint32_t type_oid) noexcept {
-  switch (type_oid) {
-    case oid::kBoolArray:
-      return "_bool";
-    case oid::kByteaArray:
-      return "_bytea";
-    case oid::kCharArray:
-      return "_char";
-    case oid::kNameArray:
-      return "_name";
-    case oid::kInt8Array:
-      return "_int8";
-    case oid::kInt2Array:
-      return "_int2";
-    case oid::kInt4Array:
-      return "_int4";
-    case oid::kTextArray:
-      return "_text";
-    case oid::kOidArray:
-      return "_oid";
-    case oid::kJsonArray:
-      return "_json";
-    case oid::kXmlArray:
-      return "_xml";
-    case oid::kFloat4Array:
-      return "_float4";
-    case oid::kFloat8Array:
-      return "_float8";
-    case oid::kBpcharArray:
-      return "_bpchar";
-    case oid::kVarcharArray:
-      return "_varchar";
-    case oid::kDateArray:
-      return "_date";
-    case oid::kTimeArray:
-      return "_time";
-    case oid::kTimestampArray:
-      return "_timestamp";
-    case oid::kTimestampTzArray:
-      return "_timestamptz";
-    case oid::kIntervalArray:
-      return "_interval";
-    case oid::kTimeTzArray:
-      return "_timetz";
-    case oid::kNumericArray:
-      return "_numeric";
-    case oid::kUuidArray:
-      return "_uuid";
-    case oid::kJsonbArray:
-      return "_jsonb";
-    default:
-      return {};
-  }
-}
-
 // Aliases of aliases are followed this far, so that a cycle cannot hang a lookup.
 constexpr int kMaxAliasDepth = 8;
 
@@ -177,20 +124,36 @@ constexpr int kMaxAliasDepth = 8;
 TypeInfo builtin_type(uint32_t type_oid) noexcept {
   const Scalar s = scalar_type(type_oid);
   if (s.kind != TypeKind::kUnknown) return {type_oid, s.kind, TypeKind::kUnknown, 0, s.name};
-  if (const uint32_t element = element_oid(type_oid); element != 0) {
-    return {type_oid, TypeKind::kArray, scalar_type(element).kind, element, array_name(type_oid)};
+  if (const BuiltinArray* a = builtin_array(type_oid); a != nullptr) {
+    return {type_oid,       TypeKind::kArray, scalar_type(a->element_oid).kind,
+            a->element_oid, a->array_name,    a->delimiter};
+  }
+  // An element type of a built-in array without a kind of its own: text, with its name.
+  for (const BuiltinArray& a : kBuiltinArrays) {
+    if (a.element_oid == type_oid) return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0,
+                                           a.element_name};
   }
   return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, {}};
 }
 
+bool is_builtin_type(uint32_t type_oid) noexcept {
+  return !builtin_type(type_oid).name.empty();
+}
+
 void TypeCatalog::add_type(uint32_t type_oid, std::string_view schema, std::string_view name) {
-  if (builtin_type(type_oid).kind != TypeKind::kUnknown) return;
+  if (is_builtin_type(type_oid)) return;
   std::string qualified;
   qualified.reserve(schema.size() + 1 + name.size());
   qualified.append(schema).append(".").append(name);
+  if (const auto it = extra_.find(type_oid);
+      it != extra_.end() && it->second.described && it->second.qualified_name == qualified) {
+    return;  // the server's description says more than the name
+  }
   by_qualified_name_[qualified] = type_oid;
+  asked_.erase(type_oid);  // named anew: what the server said before may be stale
   Entry e;
   e.name = std::string(name);
+  e.qualified_name = std::move(qualified);
   if (name.size() > 1 && name[0] == '_') {
     e.kind = TypeKind::kArray;
     e.element_name = std::string(schema) + "." + std::string(name.substr(1));
@@ -199,7 +162,7 @@ void TypeCatalog::add_type(uint32_t type_oid, std::string_view schema, std::stri
 }
 
 void TypeCatalog::add_alias(uint32_t type_oid, std::string_view name, uint32_t base_oid) {
-  if (builtin_type(type_oid).kind != TypeKind::kUnknown) return;
+  if (is_builtin_type(type_oid)) return;
   Entry e;
   e.name = std::string(name);
   e.is_alias = true;
@@ -207,13 +170,67 @@ void TypeCatalog::add_alias(uint32_t type_oid, std::string_view name, uint32_t b
   extra_[type_oid] = std::move(e);
 }
 
-void TypeCatalog::add_array(uint32_t array_oid, std::string_view name, uint32_t element) {
-  if (builtin_type(array_oid).kind != TypeKind::kUnknown) return;
+void TypeCatalog::add_array(uint32_t array_oid, std::string_view name, uint32_t element,
+                            char delimiter) {
+  if (is_builtin_type(array_oid)) return;
   Entry e;
   e.name = std::string(name);
   e.kind = TypeKind::kArray;
   e.target_oid = element;
+  e.delimiter = delimiter;
   extra_[array_oid] = std::move(e);
+}
+
+void TypeCatalog::add_description(const TypeDescription& d) {
+  if (is_builtin_type(d.oid)) return;
+  Entry e;
+  e.name = d.name;
+  e.qualified_name = d.schema + "." + d.name;
+  e.described = true;
+  if (d.base_oid != 0) {
+    e.is_alias = true;
+    e.target_oid = d.base_oid;
+  } else if (d.element_oid != 0) {
+    e.kind = TypeKind::kArray;
+    e.target_oid = d.element_oid;
+    e.delimiter = d.delimiter;
+  }
+  by_qualified_name_[e.qualified_name] = d.oid;
+  extra_[d.oid] = std::move(e);
+}
+
+std::size_t TypeCatalog::resolve(std::span<const uint32_t> oids, ServerCatalog& server) {
+  const auto unresolved = [this](uint32_t type_oid) {
+    if (type_oid == 0 || is_builtin_type(type_oid) || asked_.contains(type_oid)) return false;
+    const auto it = extra_.find(type_oid);
+    return it == extra_.end() || !it->second.described;
+  };
+  std::vector<uint32_t> ask;
+  for (const uint32_t type_oid : oids) {
+    if (unresolved(type_oid) && std::find(ask.begin(), ask.end(), type_oid) == ask.end()) {
+      ask.push_back(type_oid);
+    }
+  }
+  // Each round follows one more link of a chain of domains or arrays.
+  std::size_t added = 0;
+  for (int round = 0; !ask.empty() && round <= kMaxAliasDepth; ++round) {
+    auto described = server.describe_types(ask);
+    if (!described) break;
+    asked_.insert(ask.begin(), ask.end());
+    std::vector<uint32_t> next;
+    for (const TypeDescription& d : *described) {
+      if (std::find(ask.begin(), ask.end(), d.oid) == ask.end()) continue;  // not what we asked
+      add_description(d);
+      ++added;
+      for (const uint32_t linked : {d.base_oid, d.element_oid}) {
+        if (unresolved(linked) && std::find(next.begin(), next.end(), linked) == next.end()) {
+          next.push_back(linked);
+        }
+      }
+    }
+    ask = std::move(next);
+  }
+  return added;
 }
 
 TypeInfo TypeCatalog::find(uint32_t type_oid) const noexcept {
@@ -222,7 +239,7 @@ TypeInfo TypeCatalog::find(uint32_t type_oid) const noexcept {
 
 TypeInfo TypeCatalog::find_depth(uint32_t type_oid, int depth) const noexcept {
   const TypeInfo builtin = builtin_type(type_oid);
-  if (builtin.kind != TypeKind::kUnknown) return builtin;
+  if (!builtin.name.empty()) return builtin;
   const auto it = extra_.find(type_oid);
   if (it == extra_.end() || depth > kMaxAliasDepth) return builtin;
   const Entry& e = it->second;
@@ -243,7 +260,7 @@ TypeInfo TypeCatalog::find_depth(uint32_t type_oid, int depth) const noexcept {
     TypeKind element_kind = TypeKind::kUnknown;
     if (element != 0) element_kind = find_depth(element, depth + 1).kind;
     if (element_kind == TypeKind::kArray) element_kind = TypeKind::kUnknown;
-    return {type_oid, TypeKind::kArray, element_kind, element, e.name};
+    return {type_oid, TypeKind::kArray, element_kind, element, e.name, e.delimiter};
   }
   return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, e.name};
 }

@@ -37,6 +37,7 @@ TEST(CdcFault, CodesKindsAndStrings) {
       {{MalformedMessage{'I', 9}, "x"}, 8, "MalformedMessage(code=8)", false},
       {{ConfigInvalid{1}, "x"}, 9, "ConfigInvalid(code=9)", false},
       {{DeliveryFailed{3}, "x"}, 10, "DeliveryFailed(code=10)", false},
+      {{StreamFailed{6, pack_sqlstate("22021")}, "x"}, 11, "StreamFailed(code=11)", false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(c.fault.code(), c.code);

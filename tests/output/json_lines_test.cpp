@@ -245,10 +245,53 @@ TEST(JsonLines, TransactionalMessage) {
 
 TEST(JsonLines, NonTransactionalMessageHasNoTransactionFields) {
   Session s(jsonl_options());
-  EXPECT_EQ(s.encode(message(false, 0x3000028, "heartbeat", std::string_view("\x01ok\xfe", 4)), 0),
-            R"({"op":"message","prefix":"heartbeat","content":"\u0001ok)"
-            "\xEF\xBF\xBD"
-            R"(","transactional":false,"lsn":"0/3000028","ts":"2026-11-24T01:06:00.000000Z"})"
+  EXPECT_EQ(s.encode(message(false, 0x3000028, "heartbeat", "ok"), 0),
+            R"({"op":"message","prefix":"heartbeat","content":"ok","transactional":false,)"
+            R"("lsn":"0/3000028","ts":"2026-11-24T01:06:00.000000Z"})"
+            "\n");
+}
+
+// Bytes that are not text in the database's encoding are kept, never replaced.
+TEST(JsonLines, MessageContentThatIsNotTextIsBase64) {
+  Session s(jsonl_options());
+  EXPECT_EQ(s.encode(message(false, 0x3000028, "bin", std::string_view("\x01ok\xfe", 4)), 0),
+            R"({"op":"message","prefix":"bin","content_base64":"AW9r/g==","transactional":false,)"
+            R"("lsn":"0/3000028","ts":"2026-11-24T01:06:00.000000Z"})"
+            "\n");
+  EXPECT_EQ(s.encode(message(false, 0x3000030, "bin", std::string_view("\xff\x00\xfe\x41", 4)), 0),
+            R"({"op":"message","prefix":"bin","content_base64":"/wD+QQ==","transactional":false,)"
+            R"("lsn":"0/3000030","ts":"2026-11-24T01:06:00.000000Z"})"
+            "\n");
+  // No PostgreSQL text holds a NUL; other control characters are text, escaped.
+  EXPECT_EQ(s.encode(message(false, 0x3000038, "t", std::string_view("a\x00\xc3\xa9", 4)), 0),
+            R"({"op":"message","prefix":"t","content_base64":"YQDDqQ==","transactional":false,)"
+            R"("lsn":"0/3000038","ts":"2026-11-24T01:06:00.000000Z"})"
+            "\n");
+  EXPECT_EQ(s.encode(message(false, 0x3000040, "t", "\x01\t\xc3\xa9"), 0),
+            R"({"op":"message","prefix":"t","content":"\u0001\t)"
+            "\xC3\xA9"
+            R"(","transactional":false,"lsn":"0/3000040","ts":"2026-11-24T01:06:00.000000Z"})"
+            "\n");
+}
+
+TEST(JsonLines, MessageContentIsConvertedFromTheDatabaseEncoding) {
+  ChangeEncoderOptions options = jsonl_options();
+  options.database_encoding = "LATIN1";
+  Session s(options);
+  s.feed(begin(0x1A2B3F0, commit_pg_micros, 742));
+  // 'mèssage ü' in LATIN1.
+  EXPECT_EQ(s.encode(message(true, 0x1A2B3C4, "p", "m\xe8ssage \xfc"), 0),
+            R"({"op":"message","prefix":"p","content":")"
+            "m\xC3\xA8ssage \xC3\xBC"
+            R"(","transactional":true,)" +
+                std::string(kTx) + "}\n");
+  // In SQL_ASCII only ASCII is text.
+  ChangeEncoderOptions ascii = jsonl_options();
+  ascii.database_encoding = "SQL_ASCII";
+  Session t(ascii);
+  EXPECT_EQ(t.encode(message(false, 0x3000028, "p", "\xe8"), 0),
+            R"({"op":"message","prefix":"p","content_base64":"6A==","transactional":false,)"
+            R"("lsn":"0/3000028","ts":"2026-11-24T01:06:00.000000Z"})"
             "\n");
 }
 

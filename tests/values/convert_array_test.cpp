@@ -109,6 +109,23 @@ TEST(ConvertArray, TypedElements) {
   EXPECT_EQ(std::get<Interval>(iv[1]).micros, -1000000);
 }
 
+TEST(ConvertArray, BoxElementsAreSeparatedBySemicolons) {
+  const Array a = arr(1020, "{(1,1),(0,0);(3,3),(2,2);NULL}");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a.element_oid(), 603u);
+  EXPECT_EQ(a[0], Value{Unknown{"(1,1),(0,0)"}});
+  EXPECT_EQ(a[1], Value{Unknown{"(3,3),(2,2)"}});
+  EXPECT_EQ(a[2], Value{Null{}});
+  EXPECT_EQ(err(1020, "{(1,1),(0,0);;(3,3),(2,2)}").message,
+            "_box: array '{(1,1),(0,0);;(3,3),(2,2)}' has an unexpected \";\" (offset 13)");
+}
+
+TEST(ConvertArray, LowerBoundsAreKept) {
+  const Array a = arr(oid::kTextArray, "[-2:0]={a,b,c}");
+  ASSERT_EQ(dims(a).size(), 1u);
+  EXPECT_EQ(dims(a)[0], (ArrayDimension{3, -2}));
+}
+
 TEST(ConvertArray, RegisteredEnumArray) {
   TypeCatalog c;
   c.add_type(16384, "public", "mood");

@@ -118,6 +118,44 @@ TEST(JsonWriter, Arrays) {
   EXPECT_EQ(json(oid::kTextArray, "{{a,b},{c,d}}"), R"([["a","b"],["c","d"]])");
 }
 
+// One rule whatever the element type: every built-in array is a JSON array.
+TEST(JsonWriter, ArraysOfTypesKeptAsTextAreArraysOfStrings) {
+  EXPECT_EQ(json(3927, R"x({"[1,3)","[10,21)"})x"), R"x(["[1,3)","[10,21)"])x");  // int8range[]
+  EXPECT_EQ(json(1041, "{10.0.0.1/32,::1,NULL}"), R"(["10.0.0.1/32","::1",null])");  // inet[]
+  EXPECT_EQ(json(791, R"({"$1.50","-$0.01"})"), R"(["$1.50","-$0.01"])");             // money[]
+  EXPECT_EQ(json(1561, "{101,0}"), R"(["101","0"])");                                 // bit[]
+  EXPECT_EQ(json(3221, "{0/16B3748,FFFFFFFF/FFFFFFFF}"),
+            R"(["0/16B3748","FFFFFFFF/FFFFFFFF"])");  // pg_lsn[]
+  EXPECT_EQ(json(1011, "{}"), "[]");                  // xid[]
+  EXPECT_EQ(json(6150, R"x({"{[1,3),[5,7)}"})x"), R"x(["{[1,3),[5,7)}"])x");  // int4multirange[]
+  // box's elements are separated by ';' (its points hold commas).
+  EXPECT_EQ(json(1020, "{(1,1),(0,0);(3,3),(2,2)}"), R"x(["(1,1),(0,0)","(3,3),(2,2)"])x");
+  EXPECT_EQ(json(1020, "{{(1,1),(0,0)};{(3,3),(2,2)}}"),
+            R"x([["(1,1),(0,0)"],["(3,3),(2,2)"]])x");
+  // Lower bounds other than 1 have no place in a JSON array: the elements remain, in order.
+  EXPECT_EQ(json(oid::kTextArray, "[-2:0]={a,b,c}"), R"(["a","b","c"])");
+  EXPECT_EQ(json(oid::kInt4Array, "[0:1][5:6]={{1,2},{3,4}}"), "[[1,2],[3,4]]");
+}
+
+TEST(JsonWriter, DomainsAndArraysOfDomainsFollowTheirBaseType) {
+  TypeCatalog c;
+  c.add_description({20000, "public", "posint", oid::kInt4, 0, ','});
+  c.add_description({20001, "public", "small_posint", 20000, 0, ','});
+  c.add_description({20002, "public", "_posint", 0, 20000, ','});
+  c.add_description({20003, "public", "doc", oid::kJsonb, 0, ','});
+  c.add_description({20004, "public", "tags", oid::kTextArray, 0, ','});
+  const auto write = [&](uint32_t type, std::string_view text) {
+    std::string out;
+    EXPECT_TRUE(write_json_value(out, c.find(type), text)) << text;
+    return out;
+  };
+  EXPECT_EQ(write(20000, "7"), "7");
+  EXPECT_EQ(write(20001, "8"), "8");
+  EXPECT_EQ(write(20002, "{1,NULL}"), "[1,null]");
+  EXPECT_EQ(write(20003, R"({"k": 1})"), R"({"k": 1})");
+  EXPECT_EQ(write(20004, "{a,b}"), R"(["a","b"])");
+}
+
 TEST(JsonWriter, RegisteredEnumArrayIsAnArrayOfStrings) {
   TypeCatalog c;
   c.add_type(16390, "public", "_mood");

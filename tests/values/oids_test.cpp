@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -94,10 +95,31 @@ TEST(Oids, KindsOfScalars) {
   EXPECT_EQ(builtin_type(oid::kChar).kind, TypeKind::kText);
   EXPECT_EQ(builtin_type(oid::kOid).kind, TypeKind::kOid);
   EXPECT_EQ(builtin_type(oid::kJsonb).kind, TypeKind::kJsonb);
-  EXPECT_EQ(builtin_type(600).kind, TypeKind::kUnknown);  // point: not understood
+  EXPECT_EQ(builtin_type(600).kind, TypeKind::kUnknown);  // point: its text
+  EXPECT_EQ(builtin_type(600).name, "point");
+  EXPECT_TRUE(is_builtin_type(600));
   EXPECT_EQ(builtin_type(0).kind, TypeKind::kUnknown);
+  EXPECT_FALSE(is_builtin_type(0));
+  EXPECT_FALSE(is_builtin_type(16384));
   EXPECT_EQ(element_oid(oid::kInt4), 0u);
-  EXPECT_EQ(array_oid(600), 0u);
+  EXPECT_EQ(array_oid(600), 1017u);
+}
+
+// Arrays of every built-in element type are arrays, whatever their elements' kind.
+TEST(Oids, EveryBuiltinArrayIsAnArrayWithItsDelimiter) {
+  EXPECT_EQ(std::size(kBuiltinArrays), 76u);
+  for (const BuiltinArray& a : kBuiltinArrays) {
+    const TypeInfo info = builtin_type(a.array_oid);
+    EXPECT_EQ(info.kind, TypeKind::kArray) << a.array_name;
+    EXPECT_EQ(info.element_oid, a.element_oid) << a.array_name;
+    EXPECT_EQ(info.name, a.array_name);
+    EXPECT_EQ(info.delimiter, a.element_name == "box" ? ';' : ',') << a.array_name;
+    EXPECT_EQ(builtin_type(a.element_oid).name, a.element_name);
+    EXPECT_TRUE(is_builtin_type(a.element_oid)) << a.element_name;
+  }
+  const TypeInfo ranges = builtin_type(3927);  // _int8range
+  EXPECT_EQ(ranges.element_kind, TypeKind::kUnknown);
+  EXPECT_EQ(ranges.element_oid, 3926u);
 }
 
 // Cross-check with the catalog of the PostgreSQL installed here, when there is one.
@@ -107,6 +129,7 @@ TEST(Oids, MatchTheInstalledPostgresCatalog) {
   // "insert ( oid typname typnamespace typowner typlen typbyval typtype typcategory
   //   typispreferred typisdefined typdelim typrelid typsubscript typelem typarray ..."
   std::map<std::string, std::pair<uint32_t, uint32_t>> catalog;  // name -> (oid, typelem)
+  std::map<std::string, char> delimiters;                         // name -> typdelim
   std::string line;
   bool in_pg_type = false;
   while (std::getline(bki, line)) {
@@ -121,6 +144,7 @@ TEST(Oids, MatchTheInstalledPostgresCatalog) {
     if (f.size() < 15) continue;
     catalog[f[1]] = {static_cast<uint32_t>(std::stoul(f[0])),
                      f[13] == "-" ? 0u : static_cast<uint32_t>(std::stoul(f[13]))};
+    delimiters[f[1]] = f[10].size() == 3 ? f[10][1] : '?';  // quoted: ','
   }
   ASSERT_GT(catalog.size(), 100u);
   for (const auto& t : kTypes) {
@@ -130,6 +154,16 @@ TEST(Oids, MatchTheInstalledPostgresCatalog) {
     if (t.element != 0) {
       EXPECT_EQ(it->second.second, t.element) << t.name;
     }
+  }
+  for (const BuiltinArray& a : kBuiltinArrays) {
+    const auto array = catalog.find(std::string(a.array_name));
+    const auto element = catalog.find(std::string(a.element_name));
+    ASSERT_NE(array, catalog.end()) << a.array_name;
+    ASSERT_NE(element, catalog.end()) << a.element_name;
+    EXPECT_EQ(array->second.first, a.array_oid) << a.array_name;
+    EXPECT_EQ(array->second.second, a.element_oid) << a.array_name;
+    EXPECT_EQ(element->second.first, a.element_oid) << a.element_name;
+    EXPECT_EQ(delimiters[std::string(a.element_name)], a.delimiter) << a.element_name;
   }
 }
 
@@ -183,6 +217,91 @@ TEST(TypeCatalog, AliasOfABuiltinOrAnArray) {
   c.add_alias(oid::kInt4, "nope", oid::kText);
   EXPECT_EQ(c.find(oid::kInt4).kind, TypeKind::kInt4);
   EXPECT_EQ(c.registered_count(), 5u);
+}
+
+}  // namespace
+}  // namespace vil::values
+
+namespace vil::values {
+namespace {
+
+// A server's catalog in miniature: answers from a table, counts questions.
+class FakeServer final : public ServerCatalog {
+ public:
+  std::vector<TypeDescription> known;
+  std::vector<std::vector<uint32_t>> questions;
+  bool down = false;
+
+  std::optional<std::vector<TypeDescription>> describe_types(
+      std::span<const uint32_t> oids) override {
+    if (down) return std::nullopt;
+    questions.emplace_back(oids.begin(), oids.end());
+    std::vector<TypeDescription> out;
+    for (const TypeDescription& d : known) {
+      if (std::find(oids.begin(), oids.end(), d.oid) != oids.end()) out.push_back(d);
+    }
+    return out;
+  }
+  std::optional<std::string> database_encoding() override { return "UTF8"; }
+};
+
+TEST(TypeCatalog, ResolveFollowsChainsAndAsksOncePerType) {
+  FakeServer server;
+  server.known = {{30000, "public", "d3", 30001, 0, ','},  // d3 -> d2 -> d1 -> int8
+                  {30001, "public", "d2", 30002, 0, ','},
+                  {30002, "public", "d1", oid::kInt8, 0, ','},
+                  {30010, "s", "_d3", 0, 30000, ','},
+                  {30020, "public", "semi", 0, 0, ';'},
+                  {30021, "public", "_semi", 0, 30020, ';'}};
+  TypeCatalog c;
+  const std::vector<uint32_t> columns = {30010, oid::kInt4, 30021, 30099, 30010};
+  EXPECT_EQ(c.resolve(columns, server), 6u);
+  // Built-ins are never asked; duplicates once; each round one link further.
+  ASSERT_EQ(server.questions.size(), 4u);
+  EXPECT_EQ(server.questions[0], (std::vector<uint32_t>{30010, 30021, 30099}));
+  EXPECT_EQ(server.questions[1], (std::vector<uint32_t>{30000, 30020}));
+  EXPECT_EQ(server.questions[2], (std::vector<uint32_t>{30001}));
+  EXPECT_EQ(server.questions[3], (std::vector<uint32_t>{30002}));
+  EXPECT_EQ(c.find(30000).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.find(30000).name, "d3");
+  const TypeInfo array = c.find(30010);
+  EXPECT_EQ(array.kind, TypeKind::kArray);
+  EXPECT_EQ(array.element_kind, TypeKind::kInt8);
+  EXPECT_EQ(array.element_oid, 30000u);
+  EXPECT_EQ(c.find(30021).delimiter, ';');
+  EXPECT_EQ(c.find(30099).kind, TypeKind::kUnknown);  // the server does not know it
+  // Asked about once, known or not.
+  EXPECT_EQ(c.resolve(columns, server), 0u);
+  EXPECT_EQ(server.questions.size(), 4u);
+}
+
+TEST(TypeCatalog, UnansweredTypesAreAskedAgain) {
+  FakeServer server;
+  server.known = {{30002, "public", "d1", oid::kInt8, 0, ','}};
+  server.down = true;
+  TypeCatalog c;
+  const std::vector<uint32_t> columns = {30002};
+  EXPECT_EQ(c.resolve(columns, server), 0u);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::kUnknown);
+  server.down = false;
+  EXPECT_EQ(c.resolve(columns, server), 1u);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
+}
+
+TEST(TypeCatalog, ADescriptionOutlivesATypeMessageOfTheSameNameButNotARename) {
+  FakeServer server;
+  server.known = {{30002, "public", "d1", oid::kInt8, 0, ','}};
+  TypeCatalog c;
+  c.add_type(30002, "public", "d1");
+  const std::vector<uint32_t> columns = {30002};
+  EXPECT_EQ(c.resolve(columns, server), 1u);
+  c.add_type(30002, "public", "d1");  // sent again after a reconnect
+  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.resolve(columns, server), 0u);
+  c.add_type(30002, "public", "renamed");  // what the server said may be stale
+  EXPECT_EQ(c.find(30002).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.resolve(columns, server), 1u);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
 }
 
 }  // namespace

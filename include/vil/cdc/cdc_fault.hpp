@@ -57,16 +57,22 @@ struct ConfigInvalid {
 struct DeliveryFailed {
   uint64_t sequence;
 };
+// The server ended a running stream with an error a reconnect would only meet
+// again (it could not convert the database's text to UTF-8, say).
+struct StreamFailed {
+  uint32_t slot_hash;
+  uint32_t pg_error_code;  // SQLSTATE packed as PostgreSQL's MAKE_SQLSTATE does
+};
 
 class CdcFault {
  public:
   using Detail = std::variant<ConnectionFailed, ReplicationStartFailed, UnknownMessage,
                               SlotNotFound, PublicationNotFound, StreamClosed, KeepaliveFailed,
-                              MalformedMessage, ConfigInvalid, DeliveryFailed>;
+                              MalformedMessage, ConfigInvalid, DeliveryFailed, StreamFailed>;
 
   CdcFault(Detail detail, std::string message) : detail_(detail), message_(std::move(message)) {}
 
-  // The stable number of the variant (1..10).
+  // The stable number of the variant (1..11).
   uint32_t code() const { return static_cast<uint32_t>(detail_.index()) + 1; }
   // The variant's name, e.g. "SlotNotFound".
   std::string_view kind() const;

@@ -27,7 +27,8 @@ struct Change {
   pgoutput::Lsn lsn;           // the change's own WAL position
   pgoutput::Lsn commit_lsn;    // its transaction's commit; zero for a non-transactional message
   uint32_t xid = 0;            // zero for a non-transactional message
-  int64_t commit_time_ns = 0;  // Unix epoch; for a non-transactional message, when it was sent
+  int64_t commit_time_ns = 0;  // Unix epoch; for a non-transactional message (whose WAL record
+                               // holds no time), when the trigger delivered it
 
   // Insert, Update, Delete: the relation as the server last described it.
   const pgoutput::RelationSchema* relation = nullptr;

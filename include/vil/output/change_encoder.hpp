@@ -22,14 +22,18 @@
 //     binary format is written as a "\\x..." hex string.
 //   truncate: {"op":"truncate","tables":["public.a","public.b"],"cascade":false,
 //     "restart_identity":false,"commit_lsn":..,"lsn":..,"seq":..,"xid":..,"commit_ts":..}
-//   message (pg_logical_emit_message), content as a JSON string (invalid UTF-8
-//   becomes U+FFFD):
+//   message (pg_logical_emit_message):
 //     transactional: {"op":"message","prefix":"p","content":"c","transactional":true,
 //                     "commit_lsn":..,"lsn":..,"seq":..,"xid":..,"commit_ts":..}
 //     not:           {"op":"message","prefix":"p","content":"c","transactional":false,
 //                     "lsn":..,"ts":..}
+//     The content is "content", a JSON string, when its bytes are valid text
+//     in the database's encoding (converted to UTF-8); otherwise
+//     "content_base64" holds the bytes unaltered (RFC 4648 base64, padded) in
+//     its place. Exactly one of the two is there; nothing is replaced.
 //     A non-transactional message belongs to no transaction: it has no commit
-//     LSN, xid or seq, and "ts" is when it was decoded (Change::commit_time_ns).
+//     LSN, xid or seq; its "lsn" is its key, unique across the run, and "ts"
+//     is Change::commit_time_ns.
 //
 // Format::Debezium: the value (schemas disabled) that Debezium's PostgreSQL
 // connector writes, so Debezium consumers read it unchanged:
@@ -75,6 +79,7 @@
 
 #include "vil/cdc/change.hpp"
 #include "vil/output/format.hpp"
+#include "vil/values/type_info.hpp"
 
 namespace vil::output {
 
@@ -86,6 +91,15 @@ struct ChangeEncoderOptions {
   // Debezium's top-level ts_ms, when the event was made: Unix nanoseconds.
   // nullptr: the system clock (tests give a fixed one).
   std::int64_t (*clock_ns)() = nullptr;
+  // Asked, on the encoding thread and once per type, what the stream does not
+  // carry: the base type of a domain and the element type of an array it
+  // names only by OID, and the database's encoding (for message content).
+  // nullptr: such columns keep their text, and message content is taken as
+  // UTF-8 unless `database_encoding` says otherwise.
+  std::shared_ptr<values::ServerCatalog> server_catalog;
+  // The database's encoding as PostgreSQL names it ("UTF8", "LATIN1"); empty:
+  // asked of `server_catalog` when a message's content is not ASCII.
+  std::string database_encoding;
 };
 
 // This library's version ("0.1.0").

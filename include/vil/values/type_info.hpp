@@ -1,11 +1,16 @@
 // What this layer knows about a column's type: which text form it has (TypeKind), for built-in
-// types and for types a caller registers at run time (pgoutput Type messages, domains).
+// types and for types a caller registers at run time (pgoutput Type messages, and what the
+// server's catalog says of domains and arrays the stream names only by OID).
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 namespace vil::values {
 
@@ -44,10 +49,43 @@ struct TypeInfo {
   TypeKind element_kind = TypeKind::kUnknown;  // arrays only
   uint32_t element_oid = 0;                    // arrays only
   std::string_view name;  // pg_type's name ("int4", "_int4"), or the registered one
+  char delimiter = ',';   // arrays only: what separates elements (';' for box)
 };
 
-// A built-in type, or {oid, kUnknown, name ""} when `oid` is not one this layer knows.
+// A built-in type, or {oid, kUnknown, name ""} when `oid` is not one this layer knows. Built-in
+// types without a text form of their own here (inet, point, int4range, ...) are kUnknown with
+// their name; arrays of every built-in type are kArray.
 TypeInfo builtin_type(uint32_t oid) noexcept;
+
+// Whether `oid` is a built-in type this layer lists (a scalar with a kind, an element type of
+// a built-in array, or such an array), so that nothing need be asked about it.
+bool is_builtin_type(uint32_t oid) noexcept;
+
+// What the server's catalog (pg_type) says of a type the stream names only by OID: a domain
+// and the type it is over, an array and its element type, or another type (enum, composite,
+// range, a base type of an extension) whose values keep their text.
+struct TypeDescription {
+  uint32_t oid = 0;
+  std::string schema;
+  std::string name;
+  uint32_t base_oid = 0;     // a domain: its base type (itself perhaps a domain)
+  uint32_t element_oid = 0;  // an array type: its element type
+  char delimiter = ',';      // an array type: its element type's delimiter
+};
+
+// What the stream leaves out and only the server can say. Implemented over a database
+// connection (vil::cdc::CatalogConnection); this layer only asks.
+class ServerCatalog {
+ public:
+  virtual ~ServerCatalog() = default;
+  // The descriptions of those of `oids` the server knows, in any order (an OID it does not
+  // know is left out). nullopt when the server could not be asked: the caller may ask again.
+  virtual std::optional<std::vector<TypeDescription>> describe_types(
+      std::span<const uint32_t> oids) = 0;
+  // The database's encoding as PostgreSQL names it ("UTF8", "LATIN1", "SQL_ASCII"), or nullopt
+  // when the server could not be asked.
+  virtual std::optional<std::string> database_encoding() = 0;
+};
 
 // The built-in types plus those a connection learns about at run time. Not thread-safe for
 // writes; lookups through a const catalog are. The names that find() hands out stay valid
@@ -66,7 +104,21 @@ class TypeCatalog {
   void add_alias(uint32_t oid, std::string_view name, uint32_t base_oid);
 
   // An array type whose elements have type `element_oid` (built in or registered).
-  void add_array(uint32_t array_oid, std::string_view name, uint32_t element_oid);
+  void add_array(uint32_t array_oid, std::string_view name, uint32_t element_oid,
+                 char delimiter = ',');
+
+  // What the server's catalog says of a type: a domain becomes an alias of its base type, an
+  // array type an array of its element type, anything else keeps its text. Wins over what a
+  // Type message said of the same OID and name.
+  void add_description(const TypeDescription& description);
+
+  // Asks `server` once about each of `oids` that is neither built in nor described yet, and
+  // then about the base and element types those descriptions name, so that domains over
+  // domains and arrays of domains resolve. An OID the server was asked about is not asked
+  // again, whether it knew it or not; when the server cannot be asked, the OIDs stay
+  // unresolved (kept as text) and a later call asks again. Returns how many types it
+  // described: TypeInfo names found before for those OIDs are then no longer valid.
+  std::size_t resolve(std::span<const uint32_t> oids, ServerCatalog& server);
 
   // Built-in types first, then registered ones; unknown OIDs come back as kUnknown.
   TypeInfo find(uint32_t oid) const noexcept;
@@ -76,15 +128,19 @@ class TypeCatalog {
  private:
   struct Entry {
     std::string name;
+    std::string qualified_name;          // "schema.name", when a Type message or the server said
     TypeKind kind = TypeKind::kUnknown;  // kUnknown, kArray, or resolved later for aliases
     uint32_t target_oid = 0;             // alias base or array element
     std::string element_name;            // "schema.name" of an array's element, if by name
+    char delimiter = ',';                // arrays
     bool is_alias = false;
+    bool described = false;  // by the server's catalog, not only named by a Type message
   };
   TypeInfo find_depth(uint32_t oid, int depth) const noexcept;
 
   std::unordered_map<uint32_t, Entry> extra_;
   std::unordered_map<std::string, uint32_t> by_qualified_name_;  // "schema.name" -> OID
+  std::unordered_set<uint32_t> asked_;  // OIDs the server was asked about
 };
 
 }  // namespace vil::values

@@ -308,7 +308,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     record.message_bytes = static_cast<uint32_t>(change.row_bytes);
     const auto commit = static_cast<uint64_t>(change.commit_time_ns);
     record.e2e_latency_ns = now > commit ? now - commit : 0;
-    // The CDC meaning of op_type: 0 insert, 1 update, 2 delete (DESIGN.md §2).
+    // The CDC meaning of op_type: 0 insert, 1 update, 2 delete (docs/DESIGN.md §2.4).
     record.op_type = static_cast<log::MqOp>(change.summary.operation);
     log::mq_log(log::LogLevel::Info, record, now);
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);

@@ -1,4 +1,4 @@
-// Format::JsonLines (DESIGN.md §4; the layout is described in change_encoder.hpp).
+// Format::JsonLines (docs/DESIGN.md §4.1; the layout is described in change_encoder.hpp).
 #include <cstring>
 
 #include "output/encoder_state.hpp"

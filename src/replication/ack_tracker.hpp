@@ -1,5 +1,5 @@
 #pragma once
-// Which LSN may be confirmed to the server (DESIGN.md §3). The delivery thread
+// Which LSN may be confirmed to the server (docs/DESIGN.md §3, §6.3). The delivery thread
 // publishes what it delivered and flushed; the I/O thread adds the positions
 // keepalives report, but only once every frame received before such a
 // keepalive was delivered, and only if no transaction was open at that point:

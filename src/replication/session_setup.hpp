@@ -44,7 +44,7 @@ struct SlotRules {
   std::optional<uint64_t> streamed_up_to;
 };
 
-// Runs the checks and creations of DESIGN.md §3 in order; every failure is a
+// Runs the checks and creations of docs/DESIGN.md §6.2 in order; every failure is a
 // CdcFault whose message names the slot, publication or setting in words.
 std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
                                                          const cdc::CdcConfig& config,

@@ -1,4 +1,4 @@
-// `vil-cdc stream` writes every type of DESIGN.md §4 as the checked-in golden
+// `vil-cdc stream` writes every type of docs/DESIGN.md §4.3 as the checked-in golden
 // file says, for REPLICA IDENTITY FULL and DEFAULT, with unchanged TOAST.
 // VIL_UPDATE_GOLDEN=1 rewrites the golden file from this run instead.
 

@@ -1,4 +1,4 @@
-// Format::JsonLines: the exact lines of DESIGN.md §4 for every kind of change.
+// Format::JsonLines: the exact lines of docs/DESIGN.md §4.1 for every kind of change.
 #include <gtest/gtest.h>
 
 #include "session.hpp"

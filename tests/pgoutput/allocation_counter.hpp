@@ -1,6 +1,6 @@
 #pragma once
 // Counts calls to operator new while an AllocationCounter lives: decoding a
-// change must not allocate (DESIGN.md §1). The replacement operators are in
+// change must not allocate (docs/DESIGN.md §1). The replacement operators are in
 // allocation_counter.cpp, a translation unit of their own.
 
 namespace vil::pgoutput::testing {

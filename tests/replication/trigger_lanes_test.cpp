@@ -1,4 +1,4 @@
-// The VIL contracts on a live stream (DESIGN.md §2): the TriggerSource
+// The VIL contracts on a live stream (docs/DESIGN.md §2): the TriggerSource
 // interface from create_trigger(), the TriggerEvents it fires, each change's
 // RowChanged summary, and the mq_log record of every row change.
 
@@ -143,7 +143,7 @@ TEST_F(TriggerLanes, RowChangedSummaryAndMqLogRecordOfEachRowChange) {
   }
   EXPECT_LT(seen[0].commit_time_ns, seen[2].commit_time_ns);
 
-  // One Mq record per row change, in order, with DESIGN.md §2's fields.
+  // One Mq record per row change, in order, with docs/DESIGN.md §2.4's fields.
   std::vector<log::MqPayload> records;
   for (const auto& slot : slots) {
     if (slot.header.category != log::LogCategory::Mq) continue;

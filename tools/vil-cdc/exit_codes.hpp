@@ -1,5 +1,5 @@
 #pragma once
-// vil-cdc's exit codes (DESIGN.md §4), and which fault leads to which.
+// vil-cdc's exit codes (docs/DESIGN.md §5), and which fault leads to which.
 
 #include "vil/cdc/cdc_fault.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// CdcFault: why a CDC trigger could not go on (DESIGN.md §2). Codes are stable
+// CdcFault: why a CDC trigger could not go on (docs/DESIGN.md §2.3). Codes are stable
 // and shared with the Rust crates; variants after 7 are this project's own,
 // appended in order. Hashes are for machines; message() is for people.
 

@@ -10,7 +10,7 @@
 // thread owned by the trigger holds the connection, so a slow callback never
 // blocks keepalives or the control lane. Changes arrive in commit order, each
 // transaction whole; the slot's confirmed LSN moves past a transaction only
-// after its callbacks returned and the sink flushed (DESIGN.md §3).
+// after its callbacks returned and the sink flushed (docs/DESIGN.md §3).
 
 #include <atomic>
 #include <expected>

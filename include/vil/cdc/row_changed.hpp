@@ -1,6 +1,6 @@
 #pragma once
 // RowChanged: the 24-byte summary of one row change on the Data lane, and
-// CdcTriggerState, the trigger's counters (DESIGN.md §2).
+// CdcTriggerState, the trigger's counters (docs/DESIGN.md §2.3).
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// ChangeEncoder: one cdc::Change in, JSON lines out (DESIGN.md §4). Pure: no
+// ChangeEncoder: one cdc::Change in, JSON lines out (docs/DESIGN.md §4). Pure: no
 // I/O, the caller owns the buffer and decides when to write and flush it.
 //
 // Format::JsonLines, one line per change, keys in this order:
@@ -18,7 +18,7 @@
 //     taken from the old row when REPLICA IDENTITY FULL supplied it; otherwise
 //     it is left out of "after" and its column named in a trailing
 //     "unchanged_toast":["col",...] (the key is absent when there is none).
-//   - Values follow values::write_json_value (DESIGN.md §4); a column sent in
+//   - Values follow values::write_json_value (docs/DESIGN.md §4.3); a column sent in
 //     binary format is written as a "\\x..." hex string.
 //   truncate: {"op":"truncate","tables":["public.a","public.b"],"cascade":false,
 //     "restart_identity":false,"commit_lsn":..,"lsn":..,"seq":..,"xid":..,"commit_ts":..}
@@ -59,8 +59,8 @@
 //   - message: {"op":"m","ts_ms":..,"source":{...,"schema":"","table":"",..},
 //     "message":{"prefix":"p","content":"<base64>"}}; a non-transactional
 //     message has "txId":null.
-//   - Differences from Debezium: values inside before/after follow DESIGN.md
-//     §4, not Debezium's default encodings (numeric is its exact decimal string,
+//   - Differences from Debezium: values inside before/after follow docs/DESIGN.md
+//     §4.3, not Debezium's default encodings (numeric is its exact decimal string,
 //     not base64 bytes; timestamps, dates, times and intervals are PostgreSQL's
 //     ISO text, not epoch numbers; json/jsonb are embedded objects, not
 //     strings; bytea is "\\x..." hex, not base64). No tombstone follows a

@@ -1,5 +1,5 @@
 #pragma once
-// The output formats of DESIGN.md §4 and their command-line names.
+// The output formats of docs/DESIGN.md §4 and their command-line names.
 
 #include <cstdint>
 #include <optional>
@@ -8,7 +8,7 @@
 namespace vil::output {
 
 enum class Format : std::uint8_t {
-  JsonLines,  // --format jsonl: this project's own lines (DESIGN.md §4)
+  JsonLines,  // --format jsonl: this project's own lines (docs/DESIGN.md §4.1)
   Debezium,   // --format debezium: the value of Debezium's PostgreSQL connector events
 };
 

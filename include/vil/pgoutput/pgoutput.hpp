@@ -1,5 +1,5 @@
 #pragma once
-// The pgoutput decoder: bytes in, typed messages out, no I/O (DESIGN.md §1).
+// The pgoutput decoder: bytes in, typed messages out, no I/O (docs/DESIGN.md §1).
 
 #include "vil/pgoutput/decoder.hpp"
 #include "vil/pgoutput/error.hpp"

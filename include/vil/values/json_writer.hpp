@@ -1,4 +1,4 @@
-// Column values as JSON (DESIGN.md §4), appended to a caller's std::string:
+// Column values as JSON (docs/DESIGN.md §4.3), appended to a caller's std::string:
 //   NULL -> null; bool -> true/false; int2/int4/int8/oid -> number;
 //   float4/float8 -> number, but NaN/Infinity/-Infinity as the strings "NaN", "Infinity",
 //   "-Infinity"; numeric -> string with the exact text; json/jsonb -> embedded as is;

@@ -2,10 +2,11 @@
 //   NULL -> null; bool -> true/false; int2/int4/int8/oid -> number;
 //   float4/float8 -> number, but NaN/Infinity/-Infinity as the strings "NaN", "Infinity",
 //   "-Infinity"; numeric -> string with the exact text; json/jsonb -> embedded as is;
-//   bytea -> string with its "\x..." hex text; arrays -> JSON arrays whose elements follow
-//   these same rules (nested for multi-dimensional arrays, NULL elements as null);
-//   everything else (text, uuid, dates and times, intervals, enums, ...) -> string with
-//   PostgreSQL's text form.
+//   bytea -> string with its "\x..." hex text; arrays of any element type -> JSON arrays
+//   whose elements follow these same rules (nested for multi-dimensional arrays, NULL
+//   elements as null, split on the TypeInfo's delimiter, lower bounds dropped); a domain
+//   (resolved by TypeCatalog) -> its base type's rule; everything else (text, uuid, dates
+//   and times, intervals, enums, ranges, ...) -> string with PostgreSQL's text form.
 // The output is always valid JSON, and valid UTF-8 even when the input is not.
 #pragma once
 

@@ -206,6 +206,33 @@ TEST_F(CliTypes, DomainsFollowTheirBaseType) {
   EXPECT_TRUE(lines[1].at("after").at("j").is_null());
 }
 
+// The catalog is asked on a connection of its own; when it cannot answer
+// (here: the role may not read pg_type in this database, which decoding
+// does not need), the stream goes on, the domain keeps its text, and stderr
+// says why, without the password.
+TEST_F(CliTypes, ACatalogThatCannotBeAskedLeavesDomainsAsTextAndSaysSo) {
+  const std::string role = unique_name("no_pg_type");
+  execute("CREATE ROLE " + role + " LOGIN REPLICATION");
+  execute(
+      "CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);"
+      "CREATE TABLE d (id int PRIMARY KEY, p posint);"
+      "REVOKE SELECT ON pg_catalog.pg_type FROM PUBLIC;");
+  make_stream();
+  execute("INSERT INTO d VALUES (1, 7)");
+  const ProcessResult r = run_vil_cdc({"stream", "--conn", conninfo(role) + " password=s3cret-pw",
+                                       "--slot", slot_, "--publication", publication_,
+                                       "--end-lsn", current_wal_lsn(), "--no-quiet"});
+  execute("DROP ROLE " + role);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const std::vector<Json> lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].at("after"), Json::parse(R"({"id":1,"p":"7"})"));
+  EXPECT_NE(r.err.find("could not look up column types in pg_type"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("written as text"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("s3cret-pw"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTypes, MessageContentIsTextOrBase64InAUtf8Database) {
   make_stream();
   // One transaction each, so that the order is that of the statements.

@@ -61,6 +61,8 @@ constexpr uint32_t kTypes[] = {
     oid::kIntervalArray,
     oid::kOidArray,
     16384,  // an unknown type
+    1020,   // box[]: elements split on ';'
+    3927,   // int8range[]: elements kept as text
 };
 constexpr std::size_t kTypeCount = sizeof kTypes / sizeof kTypes[0];
 

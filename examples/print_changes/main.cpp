@@ -41,8 +41,20 @@ int main(int argc, char** argv) {
   trigger.on_change([](const vil::cdc::Change& change) {
     std::string line(to_string(change.kind));
     if (change.relation) line += " " + change.relation->qualified_name;
-    for (const auto& column : change.new_tuple) {
-      line += column.is_null() ? " NULL" : " " + std::string(column.text());
+    // The new row, typed: each column by name, converted when asked for.
+    const vil::cdc::RowView row = change.new_row();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const auto value = row.value(i);
+      line += " " + std::string(row.name(i)) + "=";
+      if (!value) {
+        line += "?";  // an unchanged TOASTed value the server did not send
+      } else if (std::holds_alternative<vil::values::Null>(*value)) {
+        line += "NULL";
+      } else if (const auto* number = std::get_if<int64_t>(&*value)) {
+        line += std::to_string(*number);
+      } else {
+        line += std::string(row.raw(i).text());  // PostgreSQL's text form
+      }
     }
     std::printf("%s (commit %s, #%u)\n", line.c_str(),
                 vil::pgoutput::to_string(change.commit_lsn).c_str(), change.ordinal);

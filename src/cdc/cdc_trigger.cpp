@@ -129,7 +129,15 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   }
   Run& run = *owned;
   run.shared.end_lsn = end_lsn_.value;
-  run.shared.on_notice = notice_;
+  // Notices come from the I/O thread (reconnects) and from the delivery
+  // thread (the catalog): the owner's callback is never entered twice at once.
+  if (notice_) {
+    run.shared.on_notice = [notice = notice_, mutex = std::make_shared<std::mutex>()](
+                               const std::string& text) {
+      std::lock_guard lock(*mutex);
+      notice(text);
+    };
+  }
   {
     std::lock_guard lock(run_mutex_);
     if (run_ != nullptr) {

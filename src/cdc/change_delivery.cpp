@@ -134,6 +134,8 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     // lost connection comes again whole.
     decoder_ = pgoutput::Decoder(pgoutput::DecoderOptions{session->protocol_version});
     in_transaction_ = false;
+    relations_.clear();  // described again by the new session
+    database_encoding_ = session->server_encoding;
     return Step::Next;
   }
   if (std::holds_alternative<replication::ServerCaughtUp>(item)) {
@@ -144,6 +146,47 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   // IoFinished: the I/O thread recorded its fault, if any.
   if (auto fault = shared_.fault()) return fail(std::move(*fault));
   return Step::End;
+}
+
+void ChangeDelivery::describe_columns(const pgoutput::RelationSchema& relation,
+                                      RelationState& state) {
+  std::vector<uint32_t> others;
+  for (const pgoutput::ColumnSchema& column : relation.columns) {
+    if (values::is_builtin_type(column.type_oid)) continue;
+    others.push_back(column.type_oid);
+    // The Type message that came before names it (an enum's array by its name).
+    if (const pgoutput::TypeSchema* type = decoder_.types().find(column.type_oid)) {
+      types_.add_type(type->id, type->namespace_name, type->name);
+    }
+  }
+  bool replaced = !others.empty();  // add_type may have replaced entries others point into
+  if (!others.empty()) {
+    if (!catalog_) {
+      catalog_ = std::make_unique<CatalogConnection>(
+          shared_.config.conn_string, [this](const std::string& why) {
+            if (shared_.on_notice) {
+              shared_.on_notice(why + " (until it answers, such column values keep their text)");
+            }
+          });
+    }
+    types_.resolve(others, *catalog_);
+  }
+  const auto types_of = [this](const pgoutput::RelationSchema& r) {
+    std::vector<values::TypeInfo> types;
+    types.reserve(r.columns.size());
+    for (const pgoutput::ColumnSchema& column : r.columns) types.push_back(types_.find(column.type_oid));
+    return types;
+  };
+  state.column_types = types_of(relation);
+  // TypeInfo names point into the catalog: derive the others again.
+  if (replaced) {
+    for (auto& [id, other] : relations_) {
+      if (&other == &state) continue;
+      if (const pgoutput::RelationSchema* r = decoder_.relations().find(id)) {
+        other.column_types = types_of(*r);
+      }
+    }
+  }
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_frame(const replication::WalFrame& frame) {
@@ -170,6 +213,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
   change.row_bytes = payload_bytes;
   change.relation = decoded.relation;
   change.types = &decoder_.types();
+  change.database_encoding = database_encoding_;
   return std::visit(
       [&](const auto& m) -> Step {
         using M = std::decay_t<decltype(m)>;
@@ -202,7 +246,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           if (shared_.end_lsn != 0 && m.commit_lsn.value >= shared_.end_lsn) return Step::End;
           return Step::Next;
         } else if constexpr (std::is_same_v<M, Relation>) {
-          table_hashes_[m.id] = log::register_str(decoded.relation->qualified_name);
+          RelationState& state = relations_[m.id];
+          state.table_hash = log::register_str(decoded.relation->qualified_name);
+          describe_columns(*decoded.relation, state);
           return Step::Next;
         } else if constexpr (std::is_same_v<M, Insert>) {
           change.kind = ChangeKind::Insert;
@@ -272,7 +318,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
   const bool row = change.relation != nullptr;
   try {
     if (row) {
-      const uint32_t table_hash = table_hashes_[change.relation->id];
+      const RelationState& state = relations_[change.relation->id];
+      const uint32_t table_hash = state.table_hash;
+      change.column_types = state.column_types;
       change.summary = RowChanged{table_hash,
                                   static_cast<uint8_t>(row_operation(change.kind)),
                                   {0, 0, 0},

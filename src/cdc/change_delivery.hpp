@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <string>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -13,6 +15,7 @@
 
 #include "replication/frame_queue.hpp"
 #include "replication/stream_shared.hpp"
+#include "vil/cdc/catalog_connection.hpp"
 #include "vil/cdc/cdc_fault.hpp"
 #include "vil/cdc/change.hpp"
 #include "vil/core/trigger_event.hpp"
@@ -67,7 +70,19 @@ class ChangeDelivery {
   uint32_t kind_hash_;
   uint32_t slot_hash_;
   uint32_t publication_hash_;
-  std::unordered_map<pgoutput::Oid, uint32_t> table_hashes_;
+  // What is derived once per relation description: the hash of its name and
+  // its columns' types (Change::column_types).
+  struct RelationState {
+    uint32_t table_hash = 0;
+    std::vector<values::TypeInfo> column_types;
+  };
+  // The column types of `relation`, resolved through the server's catalog
+  // for those the stream names only by OID.
+  void describe_columns(const pgoutput::RelationSchema& relation, RelationState& state);
+  std::unordered_map<pgoutput::Oid, RelationState> relations_;
+  values::TypeCatalog types_;
+  std::unique_ptr<CatalogConnection> catalog_;  // opened when first needed
+  std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
 
   // The transaction being delivered.

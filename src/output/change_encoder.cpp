@@ -39,7 +39,9 @@ void ChangeEncoder::State::message_content(const cdc::Change& change, std::strin
     return c != '\0' && (static_cast<unsigned char>(c) & 0x80) == 0;
   });
   if (!ascii && !transcoder) {
-    if (!options.server_catalog) {
+    if (!change.database_encoding.empty()) {
+      transcoder.emplace(change.database_encoding);  // as the stream's session reported it
+    } else if (!options.server_catalog) {
       transcoder.emplace("UTF8");  // nobody to ask: the stream's own encoding
     } else if (auto encoding = options.server_catalog->database_encoding()) {
       transcoder.emplace(*encoding);

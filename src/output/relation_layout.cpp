@@ -25,8 +25,11 @@ std::string_view type_name(const pgoutput::TypeCache* types, pgoutput::Oid oid) 
 }
 
 bool is_current(const RelationLayout& layout, const pgoutput::RelationSchema& schema,
-                const pgoutput::TypeCache* types) noexcept {
-  if (layout.schema != &schema || !same_description(layout.derived_from, schema)) return false;
+                const pgoutput::TypeCache* types, const values::TypeInfo* given) noexcept {
+  if (layout.schema != &schema || layout.given_types != given ||
+      !same_description(layout.derived_from, schema)) {
+    return false;
+  }
   for (const auto& [oid, name] : layout.type_names) {
     if (type_name(types, oid) != name) return false;
   }
@@ -36,18 +39,22 @@ bool is_current(const RelationLayout& layout, const pgoutput::RelationSchema& sc
 }  // namespace
 
 const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
-                                       const pgoutput::TypeCache* types) {
-  if (last_ != nullptr && is_current(*last_, schema, types)) return *last_;
+                                       const pgoutput::TypeCache* types,
+                                       std::span<const values::TypeInfo> column_types) {
+  const bool given = column_types.size() == schema.columns.size() && !column_types.empty();
+  const values::TypeInfo* given_types = given ? column_types.data() : nullptr;
+  if (last_ != nullptr && is_current(*last_, schema, types, given_types)) return *last_;
   if (const auto it = layouts_.find(schema.id);
-      it != layouts_.end() && is_current(it->second, schema, types)) {
+      it != layouts_.end() && is_current(it->second, schema, types, given_types)) {
     last_ = &it->second;
     return it->second;
   }
 
-  register_types(schema, types);
+  if (!given) register_types(schema, types);
   RelationLayout& layout = layouts_[schema.id];
   layout.schema = &schema;
   layout.derived_from = schema;
+  layout.given_types = given_types;
   layout.location.clear();
   layout.location.append("\"schema\":");
   values::write_json_string(layout.location, schema.namespace_name);
@@ -61,13 +68,17 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
     c.key.push_back(',');
     values::write_json_string(c.key, column.name);
     c.key.push_back(':');
-    c.type = catalog_.find(column.type_oid);
+    c.type = given ? column_types[layout.columns.size()] : catalog_.find(column.type_oid);
+    c.type_name = std::string(c.type.name);
     c.is_key = column.is_key;
     if (!values::is_builtin_type(column.type_oid)) {
       layout.type_names.emplace_back(column.type_oid, type_name(types, column.type_oid));
     }
     layout.columns.push_back(std::move(c));
   }
+  // The layout keeps its own copy of each type's name: the catalog it came
+  // from may replace it. Pointed at once the columns no longer move.
+  for (ColumnLayout& c : layout.columns) c.type.name = c.type_name;
   last_ = &layout;
   return layout;
 }

@@ -3,6 +3,7 @@
 // row: the escaped "schema"/"table" fragment, each column's escaped key and its
 // type as the values layer understands it.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,7 +19,8 @@ struct ColumnLayout {
   // ,"name":  the separator, the name as a JSON string, the colon; the first
   // column written skips the comma.
   std::string key;
-  values::TypeInfo type;
+  values::TypeInfo type;  // its name points into type_name
+  std::string type_name;
   bool is_key = false;  // part of the replica identity
 
   // "name", for lists of column names.
@@ -38,6 +40,9 @@ struct RelationLayout {
   // The names the non built-in column types had then (empty: not described).
   // A same-looking description after a reconnect may name a type anew.
   std::vector<std::pair<pgoutput::Oid, std::string>> type_names;
+  // The column types the trigger resolved (Change::column_types) it was
+  // derived from, if any: the trigger derives them again when it learns more.
+  const values::TypeInfo* given_types = nullptr;
   std::string location;  // "schema":"public","table":"orders"
   std::vector<ColumnLayout> columns;
 };
@@ -45,14 +50,18 @@ struct RelationLayout {
 class LayoutCache {
  public:
   // Asked about column types the stream names only by OID (domains, arrays of
-  // them, types of extensions); nullptr: such columns keep their text.
+  // them, types of extensions) when a change does not bring them resolved;
+  // nullptr: such columns keep their text.
   void set_server_catalog(values::ServerCatalog* server) noexcept { server_ = server; }
 
   // The layout of `schema`, derived again whenever the relation was described
-  // anew. `types` names the non built-in types (may be nullptr). The reference
-  // is valid until the next call.
+  // anew. `column_types` are the columns' types as the trigger resolved them
+  // (Change::column_types; used when there is one per column); otherwise
+  // `types` names the non built-in types (may be nullptr) and the catalog of
+  // this cache resolves them. The reference is valid until the next call.
   const RelationLayout& get(const pgoutput::RelationSchema& schema,
-                            const pgoutput::TypeCache* types);
+                            const pgoutput::TypeCache* types,
+                            std::span<const values::TypeInfo> column_types = {});
 
  private:
   void register_types(const pgoutput::RelationSchema& schema, const pgoutput::TypeCache* types);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct WalFrame {
 // transaction in progress) starts over, as the server resends from the slot.
 struct SessionStarted {
   uint32_t protocol_version;
+  std::string server_encoding;  // the database's, as the server reported it
 };
 // The server has sent everything up to `lsn`, which is past the owner's end
 // LSN (server_passed_end), and no transaction is open (a keepalive); queued

@@ -219,7 +219,7 @@ StreamReader::SessionResult StreamReader::run_session() {
   coalescing_ = false;  // a new socket
   transaction_open_ = false;
   std::vector<QueueItem> begin;
-  begin.emplace_back(SessionStarted{info->protocol_version});
+  begin.emplace_back(SessionStarted{info->protocol_version, info->server_encoding});
   shared_.queue.push(begin, 0);
   return stream(**conn, *info);
 }

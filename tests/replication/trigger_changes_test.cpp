@@ -7,6 +7,7 @@
 #include "replication/collecting_sink.hpp"
 #include "replication/trigger_test_base.hpp"
 #include "vil/log/dictionary.hpp"
+#include "vil/values/value.hpp"
 
 namespace vil::cdc::test {
 namespace {
@@ -357,6 +358,65 @@ TEST_F(TriggerChanges, AProtocolTheServerDoesNotSpeakIsRefused) {
   EXPECT_EQ(result.error().code(), 9u);
   EXPECT_NE(result.error().message().find("speaks up to 3"), std::string::npos)
       << result.error().message();
+}
+
+// A change's rows are typed for the library user too: by name, converted on
+// access, domains through their base type (the trigger asks the server's
+// catalog), and the database's encoding is on the change.
+TEST_F(TriggerChanges, RowsAreTypedByNameWithDomainsResolved) {
+  execute(
+      "CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);"
+      "CREATE DOMAIN small_posint AS posint CHECK (VALUE < 100);"
+      "CREATE TABLE typed (id small_posint PRIMARY KEY, total numeric, tags posint[],"
+      " doc jsonb, at timestamptz);");
+  CdcConfig config = make_stream();
+  execute(
+      "INSERT INTO typed VALUES (7, 12.50, '{1,2}', '{\"k\": true}',"
+      " '2024-01-02 03:04:05+00')");
+  const uint64_t end = current_wal_lsn();
+
+  struct Seen {
+    std::vector<std::string> types;
+    int64_t id = 0;
+    std::string total;
+    std::vector<int64_t> tags;
+    std::string doc;
+    int64_t at_micros = 0;
+    std::string encoding;
+  };
+  std::vector<Seen> seen;
+  CdcTrigger trigger(config);
+  trigger.on_change([&](const Change& change) {
+    const RowView row = change.new_row();
+    Seen s;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      s.types.push_back(std::string(row.type(i).name) + ":" +
+                        std::string(values::kind_name(row.type(i).kind)));
+    }
+    s.id = std::get<int64_t>(row.value("id").value());
+    s.total = std::string(std::get<values::Numeric>(row.value("total").value()).text);
+    const values::Value tags = row.value("tags").value();  // kept while its elements are read
+    for (const values::Value& v : std::get<values::Array>(tags).elements()) {
+      s.tags.push_back(std::get<int64_t>(v));
+    }
+    s.doc = std::string(std::get<values::Json>(row.value("doc").value()).text);
+    s.at_micros = std::get<values::TimestampTz>(row.value("at").value()).micros;
+    s.encoding = std::string(change.database_encoding);
+    seen.push_back(std::move(s));
+  });
+  trigger.stop_at(pgoutput::Lsn{end});
+  auto result = trigger.run();
+  ASSERT_TRUE(result) << result.error().message();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].types, (std::vector<std::string>{"small_posint:int4", "numeric:numeric",
+                                                     "_posint:array", "jsonb:jsonb",
+                                                     "timestamptz:timestamptz"}));
+  EXPECT_EQ(seen[0].id, 7);
+  EXPECT_EQ(seen[0].total, "12.50");
+  EXPECT_EQ(seen[0].tags, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(seen[0].doc, R"({"k": true})");
+  EXPECT_EQ(seen[0].at_micros, 1'704'164'645'000'000);
+  EXPECT_EQ(seen[0].encoding, "UTF8");
 }
 
 }  // namespace

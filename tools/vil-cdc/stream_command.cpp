@@ -17,7 +17,6 @@
 #include "signal_watch.hpp"
 #include "stderr_lines.hpp"
 #include "stderr_log_sink.hpp"
-#include "vil/cdc/catalog_connection.hpp"
 #include "vil/cdc/cdc_trigger.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/log/sink.hpp"
@@ -122,12 +121,6 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
   encoder_options.database = database;
-  // Domains, arrays of types the stream names only by OID, and the encoding
-  // of message content: asked of the server on a connection of its own.
-  encoder_options.server_catalog = std::make_shared<cdc::CatalogConnection>(
-      settings.cdc.conn_string, [quiet = settings.quiet](const std::string& why) {
-        if (!quiet) print_line(why + " (until it answers, such column values are written as text)");
-      });
   output::ChangeEncoder encoder(encoder_options);
   OutputWriter writer(output->fd, output->name, settings.fsync, std::move(encoder),
                       settings.max_events, [&] { trigger.stop(); });

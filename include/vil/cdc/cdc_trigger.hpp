@@ -42,7 +42,10 @@ class CdcTrigger final : public core::TriggerSource {
   void set_sink(ChangeSink* sink);
   // Convenience: a function per change instead of a sink.
   void on_change(std::function<void(const Change&)> callback);
-  // Retries and reconnects, in words (never with a password).
+  // Retries and reconnects, and a server catalog that could not be asked
+  // about column types, in words (never with a password). Called from the
+  // trigger's I/O thread or from the thread running start(), never from both
+  // at once; what it throws ends the run with DeliveryFailed.
   void on_notice(std::function<void(const std::string&)> callback);
   // Ends start() successfully once every transaction that committed at or
   // before `end` was delivered and confirmed, delivering none after it.

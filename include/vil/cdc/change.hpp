@@ -9,9 +9,11 @@
 #include <string_view>
 
 #include "vil/cdc/row_changed.hpp"
+#include "vil/cdc/row_view.hpp"
 #include "vil/pgoutput/lsn.hpp"
 #include "vil/pgoutput/messages.hpp"
 #include "vil/pgoutput/relation_cache.hpp"
+#include "vil/values/type_info.hpp"
 
 namespace vil::cdc {
 
@@ -52,6 +54,20 @@ struct Change {
 
   // Names of the non built-in types (enums, domains) the server described.
   const pgoutput::TypeCache* types = nullptr;
+  // Insert, Update, Delete: each column's type as the values layer knows it,
+  // in `relation`'s order. Domains and arrays the stream names only by OID
+  // are resolved through the server's catalog, once per type, by the trigger
+  // (docs/DESIGN.md §4.3); empty when not known (a Change built by hand).
+  std::span<const values::TypeInfo> column_types;
+  // The database's encoding as PostgreSQL names it ("UTF8", "LATIN1"): what
+  // a message's content is in. Empty when not known.
+  std::string_view database_encoding;
+
+  // The rows, typed (row_view.hpp); empty when the change has no such row.
+  // The old row is the key columns (others null) or the whole row, as
+  // `old_kind` says.
+  [[nodiscard]] RowView new_row() const noexcept;
+  [[nodiscard]] RowView old_row() const noexcept;
 };
 
 // A transaction whose changes were all delivered.

@@ -195,6 +195,8 @@ enum class ValueErrorCode : uint8_t {
   kOutOfRange = 2,  // well formed but outside the type's range
   kArray = 3,       // malformed array literal (braces, quotes, dimensions)
   kEncoding = 4,    // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
+  kNotSent = 5,      // an unchanged TOASTed value: the server did not send it (cdc::RowView)
+  kNoSuchColumn = 6,  // a column index or name the row does not have (cdc::RowView)
 };
 
 struct ValueError {

@@ -196,7 +196,7 @@ TEST(FrameArena, TheDeliveryThreadHandsBlocksBackWhileTheIoThreadStores) {
   // releases a block once it reaches a frame of another one. A block reused
   // too early would show as a payload overwritten; blocks not reused would
   // show as more blocks than the queue's bound can hold.
-  constexpr uint32_t kFrames = 20'000;
+  constexpr uint32_t kFrames = 5'000;
   constexpr size_t kQueueBytes = 1u << 20;
   FrameArena arena;
   FrameQueue queue(kQueueBytes);

@@ -135,7 +135,7 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     decoder_ = pgoutput::Decoder(pgoutput::DecoderOptions{session->protocol_version});
     in_transaction_ = false;
     relations_.clear();  // described again by the new session
-    database_encoding_ = session->server_encoding;
+    database_encoding_ = std::string(session->encoding());
     return Step::Next;
   }
   if (std::holds_alternative<replication::ServerCaughtUp>(item)) {

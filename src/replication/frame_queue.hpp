@@ -10,7 +10,9 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <string>
+#include <algorithm>
+#include <array>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -30,7 +32,17 @@ struct WalFrame {
 // transaction in progress) starts over, as the server resends from the slot.
 struct SessionStarted {
   uint32_t protocol_version;
-  std::string server_encoding;  // the database's, as the server reported it
+  // The database's encoding as the server reported it ("UTF8"; PostgreSQL's
+  // names are at most 13 characters), kept in place so that queue items stay
+  // trivially copyable.
+  std::array<char, 16> server_encoding{};
+
+  [[nodiscard]] std::string_view encoding() const noexcept { return server_encoding.data(); }
+  static std::array<char, 16> encoding_name(std::string_view name) noexcept {
+    std::array<char, 16> out{};
+    name.copy(out.data(), std::min(name.size(), out.size() - 1));
+    return out;
+  }
 };
 // The server has sent everything up to `lsn`, which is past the owner's end
 // LSN (server_passed_end), and no transaction is open (a keepalive); queued

@@ -108,16 +108,24 @@ cdc::ConnectionFailure classify_connect_error(std::string_view message, bool nee
     return ConnectionFailure::NotReplication;
   }
   if (has("database \"") && has("does not exist")) return ConnectionFailure::BadConnString;
+  // A name server that fails for now (EAI_AGAIN) is not a wrong host name:
+  // while a server restarts, its name may not resolve for a moment.
+  if (has("could not translate host name") &&
+      (has("Temporary failure in name resolution") || has("try again"))) {
+    return ConnectionFailure::Unreachable;
+  }
   if (has("invalid connection option") || has("missing \"=\"") || has("invalid URI") ||
       has("unterminated quoted string") || has("could not translate host name")) {
     return ConnectionFailure::BadConnString;
   }
   if (has("shutting down") || has("starting up") || has("in recovery mode") ||
-      has("terminating connection") || has("server closed the connection")) {
+      has("not yet accepting connections") || has("terminating connection") ||
+      has("server closed the connection")) {
     return ConnectionFailure::ServerShutdown;
   }
   if (has("Connection refused") || has("timeout expired") || has("could not connect") ||
-      has("No route to host") || has("Network is unreachable") || has("Connection timed out")) {
+      has("No route to host") || has("Network is unreachable") || has("Connection timed out") ||
+      (has("on socket") && has("No such file or directory"))) {
     return ConnectionFailure::Unreachable;
   }
   return ConnectionFailure::Other;

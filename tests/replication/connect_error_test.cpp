@@ -193,32 +193,27 @@ TEST(ConnectError, APermanentCauseOnOneHostWinsOverATransientOneOnAnother) {
             ConnectionFailure::AuthFailed);
 }
 
-// BUG (not fixed here): a name server that cannot answer for now
-// (EAI_AGAIN) is classified BadConnString, which is never retried, so a
-// run that has streamed ends on a DNS hiccup during a reconnect instead of
-// retrying (docs/DESIGN.md §3 "Reconnects"). "could not translate host name"
-// is matched whatever the reason libpq gives after it.
-TEST(ConnectError, DISABLED_ANameServerFailingForNowIsRetryable) {
+// A name server that cannot answer for now (EAI_AGAIN) is retried: a run
+// that has streamed must not end on a DNS hiccup during a reconnect
+// (docs/DESIGN.md §3). A name that does not exist stays BadConnString.
+TEST(ConnectError, ANameServerFailingForNowIsRetryable) {
   EXPECT_EQ(classify(R"(could not translate host name "db.example.com" to address: )"
                      R"(Temporary failure in name resolution)"),
             ConnectionFailure::Unreachable);
 }
 
-// BUG (minor, not fixed here): PostgreSQL 14's libpq and later say a missing
-// Unix socket as "No such file or directory", which matches none of the
-// Unreachable words, so it is Other. Both are retried; only the reason code
-// in the fault is wrong.
-TEST(ConnectError, DISABLED_AMissingUnixSocketIsUnreachable) {
+// PostgreSQL 14's libpq and later say a missing Unix socket as "No such file
+// or directory": no server there, as for a refused connection.
+TEST(ConnectError, AMissingUnixSocketIsUnreachable) {
   EXPECT_EQ(classify(R"(connection to server on socket "/tmp/.s.PGSQL.5432" failed: No such )"
                      R"(file or directory Is the server running locally and accepting )"
                      R"(connections on that socket?)"),
             ConnectionFailure::Unreachable);
 }
 
-// BUG (minor, not fixed here): a standby that is starting and has not reached
-// a consistent state (PostgreSQL 14 and later) is Other, not ServerShutdown
-// like "starting up". Both are retried; only the reason code is wrong.
-TEST(ConnectError, DISABLED_AStandbyNotYetAcceptingConnectionsIsServerShutdown) {
+// A standby that is starting and has not reached a consistent state
+// (PostgreSQL 14 and later) is a server starting up.
+TEST(ConnectError, AStandbyNotYetAcceptingConnectionsIsServerShutdown) {
   EXPECT_EQ(classify(R"(connection to server at "127.0.0.1", port 5432 failed: FATAL: the )"
                      R"(database system is not yet accepting connections DETAIL: Consistent )"
                      R"(recovery state has not been yet reached.)"),

@@ -55,7 +55,7 @@ std::vector<uint64_t> tags(const std::vector<QueueItem>& items) {
 
 TEST(FrameQueue, KeepsTheOrderOfItemsAcrossBatches) {
   FrameQueue queue(1000);
-  std::vector<QueueItem> batch{SessionStarted{4}, frame(0x10, 50), frame(0x20, 50)};
+  std::vector<QueueItem> batch{SessionStarted{4, {}}, frame(0x10, 50), frame(0x20, 50)};
   queue.push(batch, 100);
   batch = {frame(0x30, 50), ServerCaughtUp{0x40}, IoFinished{}};
   queue.push(batch, 50);
@@ -233,7 +233,7 @@ TEST(FrameQueue, APushEndsAWaitingPopAll) {
   });
   waiting.get_future().wait();
   settle();
-  std::vector<QueueItem> batch{SessionStarted{3}, frame(0x10, 10)};
+  std::vector<QueueItem> batch{SessionStarted{3, {}}, frame(0x10, 10)};
   queue.push(batch, 10);
   ASSERT_EQ(popped.wait_for(kHang), std::future_status::ready) << "pop_all was not woken";
   ASSERT_TRUE(popped.get());
@@ -277,7 +277,7 @@ TEST(FrameQueue, AProducerStoppedAtTheBoundIsAlwaysWokenAgain) {
   bool producer_stalled = false;
 
   std::thread producer([&] {
-    std::vector<QueueItem> batch{SessionStarted{4}};
+    std::vector<QueueItem> batch{SessionStarted{4, {}}};
     uint64_t next = 1;
     while (next <= kFrames) {
       if (!queue.has_room()) {

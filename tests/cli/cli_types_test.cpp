@@ -121,7 +121,7 @@ std::string insert_sql(int id, bool empty_or_null) {
 }
 
 // The run's lines, stream ends at the server's current WAL position.
-std::vector<Json> stream_to_end(CliTest& test, const std::vector<std::string>& args) {
+std::vector<Json> stream_to_end(CliTest& /*test*/, const std::vector<std::string>& args) {
   const ProcessResult r = run_vil_cdc(args);
   EXPECT_TRUE(r.exited(0)) << r.describe();
   EXPECT_EQ(r.err, "");

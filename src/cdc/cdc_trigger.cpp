@@ -1,12 +1,12 @@
 #include "vil/cdc/cdc_trigger.hpp"
 
-#include <chrono>
 #include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "cdc/change_delivery.hpp"
+#include "core/unix_time.hpp"
 #include "replication/stream_reader.hpp"
 #include "replication/stream_shared.hpp"
 #include "vil/log/dictionary.hpp"
@@ -56,12 +56,6 @@ struct CdcTrigger::Run {
 };
 
 namespace {
-
-uint64_t unix_now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // Runs an owner's callback; what it throws becomes a DeliveryFailed fault.
 template <class F>
@@ -188,7 +182,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     event.kind_hash = log::register_str("cdc");
     event.source_hash = log::register_str(config_.slot_name);
     event.sequence = sequence_.fetch_add(1) + 1;
-    event.timestamp_ns = unix_now_ns();
+    event.timestamp_ns = core::unix_now_ns();
     event.op = core::TriggerOp::StopAck;
     auto failed =
         guarded(event.sequence, "the event callback on stop_ack", [&] { callback(event); });

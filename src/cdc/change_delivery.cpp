@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/pgoutput/frames.hpp"
@@ -18,12 +19,6 @@ using replication::QueueItem;
 // Delivered bytes after which the sink is flushed even while busy, so the
 // slot keeps advancing under a steady stream.
 constexpr size_t kFlushEveryBytes = 4u << 20;
-
-uint64_t unix_now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 RowOperation row_operation(ChangeKind kind) {
   switch (kind) {
@@ -258,7 +253,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
-  const uint64_t now = unix_now_ns();
+  const uint64_t now = core::unix_now_ns();
   const bool transactional = change.kind != ChangeKind::Message || change.transactional;
   if (transactional) {
     change.xid = xid_;
@@ -358,7 +353,7 @@ bool ChangeDelivery::emit_control_event(core::TriggerOp op) {
   event.kind_hash = kind_hash_;
   event.source_hash = slot_hash_;
   event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
-  event.timestamp_ns = unix_now_ns();
+  event.timestamp_ns = core::unix_now_ns();
   event.op = op;
   try {
     events_(event);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cdc/change_delivery.hpp"
+#include "cdc/delivery_fault.hpp"
 #include "core/unix_time.hpp"
 #include "replication/stream_reader.hpp"
 #include "replication/stream_shared.hpp"
@@ -54,23 +55,6 @@ struct CdcTrigger::Run {
   replication::StreamShared shared;
   bool stop_requested = false;  // stop() during this run; under run_mutex_
 };
-
-namespace {
-
-// Runs an owner's callback; what it throws becomes a DeliveryFailed fault.
-template <class F>
-std::optional<CdcFault> guarded(uint64_t sequence, std::string_view what, F&& f) {
-  try {
-    f();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed: {}", what, e.what()));
-  } catch (...) {
-    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed", what));
-  }
-}
-
-}  // namespace
 
 CdcTrigger::CdcTrigger(CdcConfig config) : config_(std::move(config)) {}
 
@@ -184,9 +168,13 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     event.sequence = sequence_.fetch_add(1) + 1;
     event.timestamp_ns = core::unix_now_ns();
     event.op = core::TriggerOp::StopAck;
-    auto failed =
-        guarded(event.sequence, "the event callback on stop_ack", [&] { callback(event); });
-    if (!fault && failed) fault = std::move(failed);
+    try {
+      callback(event);
+    } catch (...) {
+      if (!fault) {
+        fault = caught_as_delivery_fault(event.sequence, "the event callback on stop_ack failed");
+      }
+    }
   }
   if (fault) {
     trigger_errors_.fetch_add(1);  // once per fault that ends start()

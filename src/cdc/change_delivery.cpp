@@ -1,10 +1,10 @@
 #include "cdc/change_delivery.hpp"
 
 #include <chrono>
-#include <exception>
 
 #include <fmt/format.h>
 
+#include "cdc/delivery_fault.hpp"
 #include "core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
@@ -46,11 +46,8 @@ ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, ChangeSink& si
 std::optional<CdcFault> ChangeDelivery::run() {
   try {
     deliver_queued();
-  } catch (const std::exception& e) {
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
-                  fmt::format("delivering changes failed: {}", e.what())));
   } catch (...) {
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "delivering changes failed"));
+    fail(caught_as_delivery_fault(counters_.sequence.load(), "delivering changes failed"));
   }
   return fault_;
 }
@@ -182,14 +179,10 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           TransactionEnd end{xid_, m.commit_lsn, m.end_lsn, commit_time_ns_, ordinal_};
           try {
             sink_.on_commit(end);
-          } catch (const std::exception& e) {
-            return fail(CdcFault(
-                DeliveryFailed{counters_.sequence.load()},
-                fmt::format("the commit callback failed on transaction {}: {}", xid_, e.what())));
           } catch (...) {
-            return fail(
-                CdcFault(DeliveryFailed{counters_.sequence.load()},
-                         fmt::format("the commit callback failed on transaction {}", xid_)));
+            return fail(caught_as_delivery_fault(
+                counters_.sequence.load(),
+                fmt::format("the commit callback failed on transaction {}", xid_)));
           }
           in_transaction_ = false;
           delivered_lsn_ = m.end_lsn.value;
@@ -286,13 +279,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
       }
     }
     sink_.on_change(change);
-  } catch (const std::exception& e) {
-    return fail(CdcFault(
-        DeliveryFailed{change.sequence},
-        fmt::format("the change callback failed on change {}: {}", change.sequence, e.what())));
   } catch (...) {
-    return fail(CdcFault(DeliveryFailed{change.sequence},
-                         fmt::format("the change callback failed on change {}", change.sequence)));
+    return fail(caught_as_delivery_fault(
+        change.sequence, fmt::format("the change callback failed on change {}", change.sequence)));
   }
   if (row) {
     log::MqPayload record{};
@@ -328,14 +317,9 @@ void ChangeDelivery::flush_and_publish() {
   }
   try {
     sink_.flush();
-  } catch (const std::exception& e) {
-    flush_failed_ = true;
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
-                  fmt::format("flushing the output failed: {}", e.what())));
-    return;
   } catch (...) {
     flush_failed_ = true;
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "flushing the output failed"));
+    fail(caught_as_delivery_fault(counters_.sequence.load(), "flushing the output failed"));
     return;
   }
   bytes_since_flush_ = 0;
@@ -358,12 +342,9 @@ bool ChangeDelivery::emit_control_event(core::TriggerOp op) {
   try {
     events_(event);
     return true;
-  } catch (const std::exception& e) {
-    fail(CdcFault(DeliveryFailed{event.sequence}, fmt::format("the event callback failed on {}: {}",
-                                                              core::to_string(op), e.what())));
   } catch (...) {
-    fail(CdcFault(DeliveryFailed{event.sequence},
-                  fmt::format("the event callback failed on {}", core::to_string(op))));
+    fail(caught_as_delivery_fault(
+        event.sequence, fmt::format("the event callback failed on {}", core::to_string(op))));
   }
   return false;
 }

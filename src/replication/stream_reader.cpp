@@ -16,6 +16,7 @@
 #include "replication/status_interval.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/pgoutput/frames.hpp"
+#include "vil/pgoutput/lsn.hpp"
 
 namespace vil::replication {
 
@@ -205,8 +206,8 @@ StreamReader::SessionResult StreamReader::run_session() {
     return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
   }
   if (ever_streamed_ &&
-      !notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name,
-                          start_lsn >> 32, start_lsn & 0xFFFFFFFFu))) {
+      !notice(fmt::format("reconnected to slot \"{}\" at {}", config.slot_name,
+                          pgoutput::format_lsn(pgoutput::Lsn{start_lsn}).view()))) {
     return {End::Stopped, std::nullopt};
   }
   ever_streamed_ = true;

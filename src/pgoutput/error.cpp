@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
+#include "pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
-#include "vil/pgoutput/utf8.hpp"
 
 namespace vil::pgoutput {
 
@@ -93,12 +93,12 @@ void append_printable(std::string& out, std::string_view text) {
       continue;
     }
     // Keep a whole valid UTF-8 sequence, unless it is a C1 control.
-    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    const std::string_view sequence = text.substr(i, length);
-    const bool c1_control =
-        c == 0xC2 && sequence.size() == 2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
-    if (length > 1 && sequence.size() == length && !c1_control && is_valid_utf8(sequence)) {
-      out += sequence;
+    const auto* const at = reinterpret_cast<const unsigned char*>(text.data()) + i;
+    std::size_t bad = 0;
+    const std::size_t length = detail::utf8_sequence(at, at + (text.size() - i), &bad);
+    const bool c1_control = c == 0xC2 && length == 2 && at[1] < 0xA0;
+    if (length != 0 && !c1_control) {
+      out += text.substr(i, length);
       i += length;
     } else {
       escape(c);

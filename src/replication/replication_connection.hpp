@@ -98,7 +98,6 @@ class ReplicationConnection {
   bool send_copy_data(std::span<const uint8_t> bytes);
   // True while output is waiting for the socket to take it (poll for POLLOUT).
   bool has_pending_output() const;
-  bool flush_output();
   // SO_RCVLOWAT: poll() reports the socket readable once this many bytes wait.
   void set_receive_low_water(int bytes);
   // Ends our side of CopyBoth and reads what the server still says, with a

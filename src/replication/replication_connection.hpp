@@ -34,8 +34,10 @@ struct ConnectError {
   bool interrupted = false;  // stop came before the connection was up
 };
 
-// One CopyData frame, owned: libpq allocates it, and it is freed only after
-// the changes that view into it were delivered.
+// One CopyData frame, owned: libpq allocates it and the destructor frees it.
+// The I/O thread copies the payload into the frame arena and lets the frame
+// go at once, so libpq's buffer is freed on the thread that allocated it;
+// delivered changes view into the arena, never into a CopyFrame.
 class CopyFrame {
  public:
   CopyFrame() = default;

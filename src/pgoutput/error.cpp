@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "pgoutput/message_types.hpp"
 #include "pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
 
@@ -32,48 +33,8 @@ std::string_view to_string(DecodeErrc code) noexcept {
 }
 
 std::string_view message_type_name(std::uint8_t type) noexcept {
-  switch (type) {
-    case 'B':
-      return "Begin";
-    case 'C':
-      return "Commit";
-    case 'O':
-      return "Origin";
-    case 'R':
-      return "Relation";
-    case 'Y':
-      return "Type";
-    case 'I':
-      return "Insert";
-    case 'U':
-      return "Update";
-    case 'D':
-      return "Delete";
-    case 'T':
-      return "Truncate";
-    case 'M':
-      return "Message";
-    case 'S':
-      return "Stream Start";
-    case 'E':
-      return "Stream Stop";
-    case 'c':
-      return "Stream Commit";
-    case 'A':
-      return "Stream Abort";
-    case 'b':
-      return "Begin Prepare";
-    case 'P':
-      return "Prepare";
-    case 'K':
-      return "Commit Prepared";
-    case 'r':
-      return "Rollback Prepared";
-    case 'p':
-      return "Stream Prepare";
-    default:
-      return {};
-  }
+  const std::uint8_t row = detail::kMessageTypeIndex[type];
+  return row == detail::kNotAMessageType ? std::string_view{} : detail::kMessageTypes[row].name;
 }
 
 void append_printable(std::string& out, std::string_view text) {

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "pgoutput/utf8_sequence.hpp"
 #include "touch_value.hpp"
-#include "values/utf8.hpp"
 #include "vil/pgoutput/utf8.hpp"
 #include "vil/values/convert.hpp"
 #include "vil/values/json_writer.hpp"
@@ -83,14 +83,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (kTypes[pick] == 16384) type.name = "mood";
   const std::string text(reinterpret_cast<const char*>(data + 2), size - 2);
 
-  // The project's two UTF-8 readers agree on where the text stops being UTF-8:
-  // the validator (used by convert) and the sequence reader of the JSON writer.
+  // The validator (used by convert) skips ASCII a word at a time; walked one
+  // sequence at a time with the sequence reader it is built on (the JSON
+  // writer's), the text stops being UTF-8 at the same byte.
   std::size_t first_bad = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
   while (first_bad < text.size()) {
     std::size_t bad = 0;
-    const std::size_t n = p[first_bad] < 0x80 ? 1 : detail::utf8_sequence(p + first_bad, end, &bad);
+    const std::size_t n =
+        p[first_bad] < 0x80 ? 1 : vil::pgoutput::detail::utf8_sequence(p + first_bad, end, &bad);
     if (n == 0) break;
     first_bad += n;
   }

@@ -1,8 +1,6 @@
 #include "vil/cdc/cdc_config.hpp"
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -186,21 +184,6 @@ std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(std::string_view yam
   if (check == ConfigCheck::Complete) {
     if (auto r = validate(config); !r) return std::unexpected(r.error());
   }
-  return config;
-}
-
-std::expected<CdcConfig, ConfigError> load_cdc_config_file(const std::filesystem::path& path,
-                                                           ConfigCheck check) {
-  std::ifstream in(path);
-  if (!in) {
-    return std::unexpected(
-        field_error("", fmt::format("cannot read configuration file {}", path.string())));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto config = parse_cdc_config_yaml(text.str(), check);
-  if (!config)
-    config.error().message = fmt::format("{}: {}", path.string(), config.error().message);
   return config;
 }
 

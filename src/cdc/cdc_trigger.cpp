@@ -1,12 +1,13 @@
 #include "vil/cdc/cdc_trigger.hpp"
 
-#include <chrono>
 #include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "cdc/change_delivery.hpp"
+#include "cdc/delivery_fault.hpp"
+#include "core/unix_time.hpp"
 #include "replication/stream_reader.hpp"
 #include "replication/stream_shared.hpp"
 #include "vil/log/dictionary.hpp"
@@ -54,29 +55,6 @@ struct CdcTrigger::Run {
   replication::StreamShared shared;
   bool stop_requested = false;  // stop() during this run; under run_mutex_
 };
-
-namespace {
-
-uint64_t unix_now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-// Runs an owner's callback; what it throws becomes a DeliveryFailed fault.
-template <class F>
-std::optional<CdcFault> guarded(uint64_t sequence, std::string_view what, F&& f) {
-  try {
-    f();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed: {}", what, e.what()));
-  } catch (...) {
-    return CdcFault(DeliveryFailed{sequence}, fmt::format("{} failed", what));
-  }
-}
-
-}  // namespace
 
 CdcTrigger::CdcTrigger(CdcConfig config) : config_(std::move(config)) {}
 
@@ -196,11 +174,15 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     event.kind_hash = log::register_str("cdc");
     event.source_hash = log::register_str(config_.slot_name);
     event.sequence = sequence_.fetch_add(1) + 1;
-    event.timestamp_ns = unix_now_ns();
+    event.timestamp_ns = core::unix_now_ns();
     event.op = core::TriggerOp::StopAck;
-    auto failed =
-        guarded(event.sequence, "the event callback on stop_ack", [&] { callback(event); });
-    if (!fault && failed) fault = std::move(failed);
+    try {
+      callback(event);
+    } catch (...) {
+      if (!fault) {
+        fault = caught_as_delivery_fault(event.sequence, "the event callback on stop_ack failed");
+      }
+    }
   }
   if (fault) {
     trigger_errors_.fetch_add(1);  // once per fault that ends start()

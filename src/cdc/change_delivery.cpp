@@ -1,10 +1,11 @@
 #include "cdc/change_delivery.hpp"
 
 #include <chrono>
-#include <exception>
 
 #include <fmt/format.h>
 
+#include "cdc/delivery_fault.hpp"
+#include "core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/pgoutput/frames.hpp"
@@ -18,12 +19,6 @@ using replication::QueueItem;
 // Delivered bytes after which the sink is flushed even while busy, so the
 // slot keeps advancing under a steady stream.
 constexpr size_t kFlushEveryBytes = 4u << 20;
-
-uint64_t unix_now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 RowOperation row_operation(ChangeKind kind) {
   switch (kind) {
@@ -51,11 +46,8 @@ ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, ChangeSink& si
 std::optional<CdcFault> ChangeDelivery::run() {
   try {
     deliver_queued();
-  } catch (const std::exception& e) {
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
-                  fmt::format("delivering changes failed: {}", e.what())));
   } catch (...) {
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "delivering changes failed"));
+    fail(caught_as_delivery_fault(counters_.sequence.load(), "delivering changes failed"));
   }
   return fault_;
 }
@@ -231,14 +223,10 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           TransactionEnd end{xid_, m.commit_lsn, m.end_lsn, commit_time_ns_, ordinal_};
           try {
             sink_.on_commit(end);
-          } catch (const std::exception& e) {
-            return fail(CdcFault(
-                DeliveryFailed{counters_.sequence.load()},
-                fmt::format("the commit callback failed on transaction {}: {}", xid_, e.what())));
           } catch (...) {
-            return fail(
-                CdcFault(DeliveryFailed{counters_.sequence.load()},
-                         fmt::format("the commit callback failed on transaction {}", xid_)));
+            return fail(caught_as_delivery_fault(
+                counters_.sequence.load(),
+                fmt::format("the commit callback failed on transaction {}", xid_)));
           }
           in_transaction_ = false;
           delivered_lsn_ = m.end_lsn.value;
@@ -304,7 +292,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
-  const uint64_t now = unix_now_ns();
+  const uint64_t now = core::unix_now_ns();
   const bool transactional = change.kind != ChangeKind::Message || change.transactional;
   if (transactional) {
     change.xid = xid_;
@@ -339,13 +327,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
       }
     }
     sink_.on_change(change);
-  } catch (const std::exception& e) {
-    return fail(CdcFault(
-        DeliveryFailed{change.sequence},
-        fmt::format("the change callback failed on change {}: {}", change.sequence, e.what())));
   } catch (...) {
-    return fail(CdcFault(DeliveryFailed{change.sequence},
-                         fmt::format("the change callback failed on change {}", change.sequence)));
+    return fail(caught_as_delivery_fault(
+        change.sequence, fmt::format("the change callback failed on change {}", change.sequence)));
   }
   if (row) {
     log::MqPayload record{};
@@ -381,14 +365,9 @@ void ChangeDelivery::flush_and_publish() {
   }
   try {
     sink_.flush();
-  } catch (const std::exception& e) {
-    flush_failed_ = true;
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()},
-                  fmt::format("flushing the output failed: {}", e.what())));
-    return;
   } catch (...) {
     flush_failed_ = true;
-    fail(CdcFault(DeliveryFailed{counters_.sequence.load()}, "flushing the output failed"));
+    fail(caught_as_delivery_fault(counters_.sequence.load(), "flushing the output failed"));
     return;
   }
   bytes_since_flush_ = 0;
@@ -406,17 +385,14 @@ bool ChangeDelivery::emit_control_event(core::TriggerOp op) {
   event.kind_hash = kind_hash_;
   event.source_hash = slot_hash_;
   event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
-  event.timestamp_ns = unix_now_ns();
+  event.timestamp_ns = core::unix_now_ns();
   event.op = op;
   try {
     events_(event);
     return true;
-  } catch (const std::exception& e) {
-    fail(CdcFault(DeliveryFailed{event.sequence}, fmt::format("the event callback failed on {}: {}",
-                                                              core::to_string(op), e.what())));
   } catch (...) {
-    fail(CdcFault(DeliveryFailed{event.sequence},
-                  fmt::format("the event callback failed on {}", core::to_string(op))));
+    fail(caught_as_delivery_fault(
+        event.sequence, fmt::format("the event callback failed on {}", core::to_string(op))));
   }
   return false;
 }

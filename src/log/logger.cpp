@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/unix_time.hpp"
 #include "log/slot_ring.hpp"
 
 namespace vil::log {
@@ -34,14 +35,8 @@ constexpr unsigned kRecordBits = 40;
 // Drain passes of shutdown() at most (see there).
 constexpr int kShutdownPasses = 4;
 
-std::uint64_t now_ns() noexcept {
-  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
-}
-
 std::uint64_t process_nonce() {
-  std::uint64_t nonce = now_ns() ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+  std::uint64_t nonce = core::unix_now_ns() ^ (static_cast<std::uint64_t>(::getpid()) << 32);
   try {
     std::random_device device;
     nonce ^= (static_cast<std::uint64_t>(device()) << 32) | device();
@@ -121,7 +116,7 @@ void Logger::set_identity(std::uint32_t service_hash, std::uint32_t handler_hash
 
 bool Logger::mq_log(LogLevel level, const MqPayload& payload) noexcept {
   if (!enabled(level)) return false;
-  return mq_log(level, payload, now_ns());
+  return mq_log(level, payload, core::unix_now_ns());
 }
 
 bool Logger::mq_log(LogLevel level, const MqPayload& payload, std::uint64_t timestamp_ns) noexcept {

@@ -1,7 +1,6 @@
 // Format::Debezium: the value Debezium's PostgreSQL connector writes with
 // schemas disabled (the layout and the differences are in change_encoder.hpp).
-#include <chrono>
-
+#include "core/unix_time.hpp"
 #include "output/base64.hpp"
 #include "output/encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
@@ -19,9 +18,7 @@ bool in_transaction(const Change& change) noexcept {
 
 std::int64_t now_ns(const ChangeEncoderOptions& options) {
   if (options.clock_ns != nullptr) return options.clock_ns();
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return static_cast<std::int64_t>(core::unix_now_ns());
 }
 
 // ,"op":"x","ts_ms":N

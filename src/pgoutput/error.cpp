@@ -1,7 +1,8 @@
 #include <fmt/format.h>
 
+#include "pgoutput/message_types.hpp"
+#include "pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
-#include "vil/pgoutput/utf8.hpp"
 
 namespace vil::pgoutput {
 
@@ -32,48 +33,8 @@ std::string_view to_string(DecodeErrc code) noexcept {
 }
 
 std::string_view message_type_name(std::uint8_t type) noexcept {
-  switch (type) {
-    case 'B':
-      return "Begin";
-    case 'C':
-      return "Commit";
-    case 'O':
-      return "Origin";
-    case 'R':
-      return "Relation";
-    case 'Y':
-      return "Type";
-    case 'I':
-      return "Insert";
-    case 'U':
-      return "Update";
-    case 'D':
-      return "Delete";
-    case 'T':
-      return "Truncate";
-    case 'M':
-      return "Message";
-    case 'S':
-      return "Stream Start";
-    case 'E':
-      return "Stream Stop";
-    case 'c':
-      return "Stream Commit";
-    case 'A':
-      return "Stream Abort";
-    case 'b':
-      return "Begin Prepare";
-    case 'P':
-      return "Prepare";
-    case 'K':
-      return "Commit Prepared";
-    case 'r':
-      return "Rollback Prepared";
-    case 'p':
-      return "Stream Prepare";
-    default:
-      return {};
-  }
+  const std::uint8_t row = detail::kMessageTypeIndex[type];
+  return row == detail::kNotAMessageType ? std::string_view{} : detail::kMessageTypes[row].name;
 }
 
 void append_printable(std::string& out, std::string_view text) {
@@ -93,12 +54,12 @@ void append_printable(std::string& out, std::string_view text) {
       continue;
     }
     // Keep a whole valid UTF-8 sequence, unless it is a C1 control.
-    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    const std::string_view sequence = text.substr(i, length);
-    const bool c1_control =
-        c == 0xC2 && sequence.size() == 2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
-    if (length > 1 && sequence.size() == length && !c1_control && is_valid_utf8(sequence)) {
-      out += sequence;
+    const auto* const at = reinterpret_cast<const unsigned char*>(text.data()) + i;
+    std::size_t bad = 0;
+    const std::size_t length = detail::utf8_sequence(at, at + (text.size() - i), &bad);
+    const bool c1_control = c == 0xC2 && length == 2 && at[1] < 0xA0;
+    if (length != 0 && !c1_control) {
+      out += text.substr(i, length);
       i += length;
     } else {
       escape(c);

@@ -5,8 +5,12 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <type_traits>
+#include <utility>
+#include <variant>
 
 #include "pgoutput/byte_reader.hpp"
+#include "pgoutput/message_types.hpp"
 #include "vil/pgoutput/messages.hpp"
 
 namespace vil::pgoutput {
@@ -274,44 +278,6 @@ RollbackPrepared read_rollback_prepared(ByteReader& r, const DecodeContext& ctx)
   return m;
 }
 
-// Where a message type may appear.
-struct Rule {
-  std::uint32_t min_version;
-  bool in_stream;      // allowed between Stream Start and Stream Stop
-  bool out_of_stream;  // allowed elsewhere
-};
-
-Rule rule_for(char type) {
-  switch (type) {
-    case 'B':
-    case 'C':
-      return {1, false, true};
-    case 'O':
-    case 'R':
-    case 'Y':
-    case 'I':
-    case 'U':
-    case 'D':
-    case 'T':
-    case 'M':
-      return {1, true, true};
-    case 'S':
-    case 'c':
-    case 'A':
-      return {2, false, true};
-    case 'E':
-      return {2, true, false};
-    case 'b':
-    case 'P':
-    case 'K':
-    case 'r':
-    case 'p':
-      return {3, false, true};
-    default:
-      return {0, false, false};
-  }
-}
-
 // Checks that the whole message was read, and wraps it.
 template <typename M>
 std::expected<Message, DecodeError> finish(ByteReader& r, M&& message) {
@@ -323,6 +289,62 @@ std::expected<Message, DecodeError> finish(ByteReader& r, M&& message) {
                                              std::forward<M>(message));
 }
 
+static_assert(std::variant_size_v<Message> == detail::kMessageTypes.size(),
+              "one row of message_types.hpp per alternative of Message");
+
+// Reads alternative I of Message (the row I of kMessageTypes); the type byte
+// has been read.
+template <std::size_t I>
+std::expected<Message, DecodeError> read_alternative(ByteReader& r, const DecodeContext& ctx) {
+  using M = std::variant_alternative_t<I, Message>;
+  if constexpr (std::is_same_v<M, Begin>) {
+    return finish(r, read_begin(r));
+  } else if constexpr (std::is_same_v<M, Commit>) {
+    return finish(r, read_commit(r));
+  } else if constexpr (std::is_same_v<M, Origin>) {
+    return finish(r, read_origin(r, ctx));
+  } else if constexpr (std::is_same_v<M, Relation>) {
+    return finish(r, read_relation(r, ctx));
+  } else if constexpr (std::is_same_v<M, Type>) {
+    return finish(r, read_type(r, ctx));
+  } else if constexpr (std::is_same_v<M, Insert>) {
+    return finish(r, read_insert(r, ctx));
+  } else if constexpr (std::is_same_v<M, Update>) {
+    return finish(r, read_update(r, ctx));
+  } else if constexpr (std::is_same_v<M, Delete>) {
+    return finish(r, read_delete(r, ctx));
+  } else if constexpr (std::is_same_v<M, Truncate>) {
+    return finish(r, read_truncate(r, ctx));
+  } else if constexpr (std::is_same_v<M, LogicalMessage>) {
+    return finish(r, read_logical_message(r, ctx));
+  } else if constexpr (std::is_same_v<M, StreamStart>) {
+    return finish(r, read_stream_start(r));
+  } else if constexpr (std::is_same_v<M, StreamStop>) {
+    return finish(r, StreamStop{});
+  } else if constexpr (std::is_same_v<M, StreamCommit>) {
+    return finish(r, read_stream_commit(r));
+  } else if constexpr (std::is_same_v<M, StreamAbort>) {
+    return finish(r, read_stream_abort(r, ctx));
+  } else if constexpr (std::is_same_v<M, BeginPrepare>) {
+    return finish(r, read_begin_prepare(r, ctx));
+  } else if constexpr (std::is_same_v<M, Prepare> || std::is_same_v<M, StreamPrepare>) {
+    return finish(r, read_prepare<M>(r, ctx));
+  } else if constexpr (std::is_same_v<M, CommitPrepared>) {
+    return finish(r, read_commit_prepared(r, ctx));
+  } else {
+    static_assert(std::is_same_v<M, RollbackPrepared>, "a Message alternative without a reader");
+    return finish(r, read_rollback_prepared(r, ctx));
+  }
+}
+
+using Reader = std::expected<Message, DecodeError> (*)(ByteReader&, const DecodeContext&);
+
+// The readers by row of kMessageTypes.
+constexpr auto kReaders = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<Reader, sizeof...(I)>{&read_alternative<I>...};
+}
+(std::make_index_sequence<std::variant_size_v<Message>>{});
+
 std::expected<Message, DecodeError> unexpected_here(std::uint8_t type, std::string message,
                                                     DecodeErrc code) {
   return std::unexpected(DecodeError{code, type, 0, std::move(message)});
@@ -331,10 +353,7 @@ std::expected<Message, DecodeError> unexpected_here(std::uint8_t type, std::stri
 }  // namespace
 
 std::string_view message_name(const Message& message) noexcept {
-  static constexpr std::array<char, 19> types{'B', 'C', 'O', 'R', 'Y', 'I', 'U', 'D', 'T', 'M',
-                                              'S', 'E', 'c', 'A', 'b', 'P', 'K', 'r', 'p'};
-  static_assert(std::variant_size_v<Message> == types.size());
-  return message_type_name(static_cast<std::uint8_t>(types[message.index()]));
+  return detail::kMessageTypes[message.index()].name;
 }
 
 std::expected<Message, DecodeError> decode_message(std::span<const std::byte> payload,
@@ -344,15 +363,16 @@ std::expected<Message, DecodeError> decode_message(std::span<const std::byte> pa
   }
   const auto type_byte = static_cast<std::uint8_t>(payload[0]);
   const char type = static_cast<char>(type_byte);
-  const std::string_view name = message_type_name(type_byte);
-  if (name.empty()) {
+  const std::uint8_t row = detail::kMessageTypeIndex[type_byte];
+  if (row == detail::kNotAMessageType) {
     std::string message = "unknown message type ";
     if (type_byte >= 0x20 && type_byte < 0x7f) message += fmt::format("'{}' ", type);
     message += fmt::format("(0x{:02X}) at offset 0", type_byte);
     return unexpected_here(type_byte, std::move(message), DecodeErrc::unknown_message_type);
   }
   // The type byte itself is what is out of place: offset 0.
-  const Rule rule = rule_for(type);
+  const detail::MessageType& rule = detail::kMessageTypes[row];
+  const std::string_view name = rule.name;
   if (ctx.protocol_version < rule.min_version) {
     return unexpected_here(type_byte,
                            fmt::format("{}: message type '{}' at offset 0 needs protocol version "
@@ -377,50 +397,7 @@ std::expected<Message, DecodeError> decode_message(std::span<const std::byte> pa
 
   ByteReader r(payload, name, "message");
   (void)r.u8("type");
-  switch (type) {
-    case 'I':
-      return finish(r, read_insert(r, ctx));
-    case 'U':
-      return finish(r, read_update(r, ctx));
-    case 'D':
-      return finish(r, read_delete(r, ctx));
-    case 'B':
-      return finish(r, read_begin(r));
-    case 'C':
-      return finish(r, read_commit(r));
-    case 'O':
-      return finish(r, read_origin(r, ctx));
-    case 'R':
-      return finish(r, read_relation(r, ctx));
-    case 'Y':
-      return finish(r, read_type(r, ctx));
-    case 'T':
-      return finish(r, read_truncate(r, ctx));
-    case 'M':
-      return finish(r, read_logical_message(r, ctx));
-    case 'S':
-      return finish(r, read_stream_start(r));
-    case 'E':
-      return finish(r, StreamStop{});
-    case 'c':
-      return finish(r, read_stream_commit(r));
-    case 'A':
-      return finish(r, read_stream_abort(r, ctx));
-    case 'b':
-      return finish(r, read_begin_prepare(r, ctx));
-    case 'P':
-      return finish(r, read_prepare<Prepare>(r, ctx));
-    case 'K':
-      return finish(r, read_commit_prepared(r, ctx));
-    case 'r':
-      return finish(r, read_rollback_prepared(r, ctx));
-    case 'p':
-      return finish(r, read_prepare<StreamPrepare>(r, ctx));
-    default:
-      break;
-  }
-  // message_type_name() knows no other type.
-  return unexpected_here(type_byte, "unknown message type", DecodeErrc::unknown_message_type);
+  return kReaders[row](r, ctx);
 }
 
 }  // namespace vil::pgoutput

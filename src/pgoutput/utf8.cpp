@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pgoutput/utf8_sequence.hpp"
+
 namespace vil::pgoutput {
 namespace {
 
@@ -12,10 +14,6 @@ std::uint64_t load8(const std::uint8_t* p) noexcept {
   std::uint64_t word = 0;
   std::memcpy(&word, p, sizeof word);
   return word;
-}
-
-bool is_continuation(std::uint8_t b) noexcept {
-  return (b & 0xC0U) == 0x80U;
 }
 
 }  // namespace
@@ -36,45 +34,14 @@ std::size_t find_invalid_utf8(std::span<const std::byte> bytes) noexcept {
     if (end - p >= 8 && (load8(p) & high_bits) == 0) p += 8;
     if (p == end) break;
     if (end - p < 8 && end - begin >= 8 && (load8(end - 8) & high_bits) == 0) break;
-    const std::uint8_t lead = *p;
-    if (lead < 0x80) {
+    if (*p < 0x80) {
       ++p;
       continue;
     }
-    // Sequence length and the range of the second byte (RFC 3629's table):
-    // this excludes overlong forms, surrogates and code points past U+10FFFF.
-    std::size_t length = 0;
-    std::uint8_t low = 0x80;
-    std::uint8_t high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead == 0xE0) {
-      length = 3;
-      low = 0xA0;
-    } else if (lead >= 0xE1 && lead <= 0xEC) {
-      length = 3;
-    } else if (lead == 0xED) {
-      length = 3;
-      high = 0x9F;
-    } else if (lead >= 0xEE && lead <= 0xEF) {
-      length = 3;
-    } else if (lead == 0xF0) {
-      length = 4;
-      low = 0x90;
-    } else if (lead >= 0xF1 && lead <= 0xF3) {
-      length = 4;
-    } else if (lead == 0xF4) {
-      length = 4;
-      high = 0x8F;
-    } else {
-      return here();
-    }
     // A bad sequence, or one cut short by the end, is reported at its lead byte.
-    if (static_cast<std::size_t>(end - p) < length) return here();
-    if (p[1] < low || p[1] > high) return here();
-    for (std::size_t i = 2; i < length; ++i) {
-      if (!is_continuation(p[i])) return here();
-    }
+    std::size_t bad = 0;
+    const std::size_t length = detail::utf8_sequence(p, end, &bad);
+    if (length == 0) return here();
     p += length;
   }
   return bytes.size();

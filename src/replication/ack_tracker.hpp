@@ -42,12 +42,6 @@ class AckTracker {
     return confirmed_;
   }
 
-  // What was delivered (for a restart from this trigger's own position).
-  uint64_t delivered() const {
-    std::lock_guard lock(mutex_);
-    return delivered_lsn_;
-  }
-
  private:
   mutable std::mutex mutex_;
   uint64_t delivered_lsn_;

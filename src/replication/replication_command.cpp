@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "vil/pgoutput/lsn.hpp"
+
 namespace vil::replication {
 
 namespace {
@@ -51,8 +53,8 @@ std::optional<std::string> start_replication_command(const cdc::CdcConfig& confi
     messages = fmt::format(", messages '{}'", config.messages ? "true" : "false");
   }
   return fmt::format(
-      "START_REPLICATION SLOT {} LOGICAL {:X}/{:X} (proto_version '{}', publication_names {}{})",
-      *slot, start_lsn >> 32, start_lsn & 0xFFFFFFFFu, protocol_version, *publication_names,
+      "START_REPLICATION SLOT {} LOGICAL {} (proto_version '{}', publication_names {}{})", *slot,
+      pgoutput::format_lsn(pgoutput::Lsn{start_lsn}).view(), protocol_version, *publication_names,
       messages);
 }
 

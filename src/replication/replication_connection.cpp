@@ -306,10 +306,6 @@ bool ReplicationConnection::has_pending_output() const {
   return PQisnonblocking(conn_) && PQflush(conn_) == 1;
 }
 
-bool ReplicationConnection::flush_output() {
-  return PQflush(conn_) >= 0;
-}
-
 void ReplicationConnection::set_receive_low_water(int bytes) {
   // Best effort: without it the loop only wakes more often.
   setsockopt(socket(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);

@@ -34,8 +34,10 @@ struct ConnectError {
   bool interrupted = false;  // stop came before the connection was up
 };
 
-// One CopyData frame, owned: libpq allocates it, and it is freed only after
-// the changes that view into it were delivered.
+// One CopyData frame, owned: libpq allocates it and the destructor frees it.
+// The I/O thread copies the payload into the frame arena and lets the frame
+// go at once, so libpq's buffer is freed on the thread that allocated it;
+// delivered changes view into the arena, never into a CopyFrame.
 class CopyFrame {
  public:
   CopyFrame() = default;
@@ -98,7 +100,6 @@ class ReplicationConnection {
   bool send_copy_data(std::span<const uint8_t> bytes);
   // True while output is waiting for the socket to take it (poll for POLLOUT).
   bool has_pending_output() const;
-  bool flush_output();
   // SO_RCVLOWAT: poll() reports the socket readable once this many bytes wait.
   void set_receive_low_water(int bytes);
   // Ends our side of CopyBoth and reads what the server still says, with a

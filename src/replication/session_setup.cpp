@@ -6,21 +6,13 @@
 
 #include "replication/replication_command.hpp"
 #include "vil/log/dictionary.hpp"
+#include "vil/pgoutput/lsn.hpp"
 
 namespace vil::replication {
 
 namespace {
 
 using cdc::CdcFault;
-
-uint64_t parse_lsn_text(std::string_view text) {
-  auto slash = text.find('/');
-  if (slash == std::string_view::npos) return 0;
-  uint64_t hi = 0, lo = 0;
-  std::from_chars(text.data(), text.data() + slash, hi, 16);
-  std::from_chars(text.data() + slash + 1, text.data() + text.size(), lo, 16);
-  return hi << 32 | lo;
-}
 
 CdcFault server_fault(const cdc::CdcConfig& config, const ServerError& e, std::string_view doing) {
   return CdcFault(cdc::ReplicationStartFailed{log::register_str(config.slot_name),
@@ -172,7 +164,7 @@ int64_t parse_duration_ms(std::string_view text) {
 }
 
 cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received) {
-  const std::string at = fmt::format("{:X}/{:X}", received >> 32, received & 0xFFFFFFFFu);
+  const std::string at = pgoutput::to_string(pgoutput::Lsn{received});
   if (config.temporary_slot) {
     return CdcFault(
         cdc::SlotNotFound{log::register_str(config.slot_name)},
@@ -213,7 +205,8 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   const auto& id = (*identity)[0];
   info.system_id = id[0].value_or("");
   info.timeline = static_cast<uint32_t>(std::stoul(id[1].value_or("0")));
-  info.server_wal_end = parse_lsn_text(id[2].value_or(""));
+  // The server's own pg_lsn text; 0/0 should it ever not be one.
+  info.server_wal_end = pgoutput::parse_lsn(id[2].value_or("")).value_or(pgoutput::Lsn{}).value;
   info.database = id[3].value_or("");
   info.server_encoding = conn.parameter("server_encoding");
 

@@ -1,7 +1,8 @@
 #pragma once
 // Everything between "connected" and "streaming": who the server is, whether
 // it can do logical replication, whether the slot and publication are there
-// (creating them when asked), and the START_REPLICATION command to send.
+// (creating them when asked), and which protocol version to ask for. The
+// START_REPLICATION command itself is replication_command.hpp's.
 
 #include <cstdint>
 #include <expected>
@@ -44,8 +45,12 @@ struct SlotRules {
   std::optional<uint64_t> streamed_up_to;
 };
 
-// Runs the checks and creations of docs/DESIGN.md §6.2 in order; every failure is a
-// CdcFault whose message names the slot, publication or setting in words.
+// Runs the checks and creations of docs/DESIGN.md §6.2 step 2, items 2 to 8,
+// in order, on a connection the caller made (item 1); the temporary-slot check
+// before it and START_REPLICATION after it are StreamReader::run_session()'s.
+// Every failure is a CdcFault whose message says in words what failed: the
+// slot, publication or setting, or what set-up was doing when the server
+// refused or the connection broke.
 std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
                                                          const cdc::CdcConfig& config,
                                                          const SlotRules& slot_rules);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/unix_time.hpp"
 #include "replication/end_lsn.hpp"
 #include "replication/poll_wait.hpp"
 #include "replication/reconnect_backoff.hpp"
@@ -15,6 +16,7 @@
 #include "replication/status_interval.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/pgoutput/frames.hpp"
+#include "vil/pgoutput/lsn.hpp"
 
 namespace vil::replication {
 
@@ -40,12 +42,6 @@ constexpr std::chrono::microseconds kBulkMaxWait{2000};
 // A status update that only moves the flush position forward waits at least
 // this long after the previous one.
 constexpr milliseconds kEarlyStatusGap{1000};
-
-int64_t unix_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Server errors after which a new session may well succeed.
 bool retryable_sqlstate(std::string_view state) {
@@ -210,8 +206,8 @@ StreamReader::SessionResult StreamReader::run_session() {
     return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
   }
   if (ever_streamed_ &&
-      !notice(fmt::format("reconnected to slot \"{}\" at {:X}/{:X}", config.slot_name,
-                          start_lsn >> 32, start_lsn & 0xFFFFFFFFu))) {
+      !notice(fmt::format("reconnected to slot \"{}\" at {}", config.slot_name,
+                          pgoutput::format_lsn(pgoutput::Lsn{start_lsn}).view()))) {
     return {End::Stopped, std::nullopt};
   }
   ever_streamed_ = true;
@@ -239,15 +235,15 @@ StreamReader::SessionResult StreamReader::stream_ended(const ServerError& e,
               "and its text converted from the encoding it is really in, or correct the rows "
               "that hold such bytes"
             : "the database holds text that has no UTF-8 form; correct those rows";
-    return {End::Fatal,
-            cdc::CdcFault(
-                cdc::StreamFailed{log::register_str(config.slot_name),
-                                  cdc::pack_sqlstate(e.sqlstate)},
-                fmt::format("slot \"{}\": database \"{}\" has encoding {} and the server could "
-                            "not send its text as UTF-8, which vil-cdc reads: {}. {}",
-                            config.slot_name, info.database,
-                            info.server_encoding.empty() ? "unknown" : info.server_encoding,
-                            e.text(), remedy))};
+    return {
+        End::Fatal,
+        cdc::CdcFault(
+            cdc::StreamFailed{log::register_str(config.slot_name), cdc::pack_sqlstate(e.sqlstate)},
+            fmt::format("slot \"{}\": database \"{}\" has encoding {} and the server could "
+                        "not send its text as UTF-8, which vil-cdc reads: {}. {}",
+                        config.slot_name, info.database,
+                        info.server_encoding.empty() ? "unknown" : info.server_encoding, e.text(),
+                        remedy))};
   }
   cdc::CdcFault fault = start_fault(e);
   if (retryable_sqlstate(e.sqlstate)) {
@@ -261,7 +257,8 @@ bool StreamReader::send_status_update(ReplicationConnection& conn) {
   const uint64_t flush = shared_.ack.confirmable();
   const pgoutput::Lsn lsn{flush};
   auto frame = pgoutput::encode_standby_status_update(
-      lsn, lsn, lsn, pgoutput::PgTimestamp::from_unix_ns(unix_now_ns()), false);
+      lsn, lsn, lsn, pgoutput::PgTimestamp::from_unix_ns(static_cast<int64_t>(core::unix_now_ns())),
+      false);
   if (!conn.send_copy_data({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()})) {
     return false;
   }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/cli_test_support.hpp"
+#include "vil/output/change_encoder.hpp"
 
 namespace vil::testing::cli {
 namespace {
@@ -21,6 +22,13 @@ TEST(CliHelp, TopLevelHelpListsTheCommands) {
   ASSERT_TRUE(r.exited(0)) << r.describe();
   EXPECT_NE(r.out.find("stream"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("demo"), std::string::npos) << r.out;
+}
+
+// The version is CMake's PROJECT_VERSION, as the library reports it.
+TEST(CliHelp, VersionIsTheProjectVersion) {
+  const ProcessResult r = run_vil_cdc({"--version"});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(r.out, fmt::format("vil-cdc {}\n", output::library_version()));
 }
 
 struct DocumentedFlag {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
 #include "vil/pgoutput/utf8.hpp"
 
@@ -66,6 +67,47 @@ TEST(Utf8, FindsTheFirstBadByteWhereverItIs) {
     EXPECT_EQ(find_invalid_utf8(ascii + "\xF0\x9F\x98"), length);
   }
   EXPECT_EQ(find_invalid_utf8(std::string_view{}), 0U);
+}
+
+// The sequence reader under find_invalid_utf8(), append_printable() and the
+// values layer's JSON writer: a whole sequence's length, or 0 and the maximal
+// subpart that one U+FFFD replaces (Unicode's "substitution of maximal
+// subparts").
+TEST(Utf8Sequence, GivesTheLengthOrTheMaximalSubpart) {
+  struct Case {
+    std::string_view bytes;
+    std::size_t length;  // 0: ill-formed
+    std::size_t bad;     // the maximal subpart, when ill-formed
+  };
+  for (const Case& c : {
+           Case{"\xC2\x80", 2, 0},
+           Case{"\xDF\xBF", 2, 0},
+           Case{"\xE0\xA0\x80", 3, 0},
+           Case{"\xED\x9F\xBF", 3, 0},
+           Case{"\xEF\xBF\xBD", 3, 0},
+           Case{"\xF0\x90\x80\x80", 4, 0},
+           Case{"\xF4\x8F\xBF\xBF!", 4, 0},  // stops at the sequence's end
+           Case{"\x80", 0, 1},               // lone continuation
+           Case{"\xC0\x80", 0, 1},           // overlong: no lead byte
+           Case{"\xF5\x80\x80\x80", 0, 1},   // past U+10FFFF: no lead byte
+           Case{"\xFF", 0, 1},
+           Case{"\xE0\x80\x80", 0, 1},      // overlong 3-byte: bad second byte
+           Case{"\xED\xA0\x80", 0, 1},      // surrogate
+           Case{"\xF4\x90\x80\x80", 0, 1},  // past U+10FFFF
+           Case{"\xC3", 0, 1},              // cut short by the end
+           Case{"\xE2\x82", 0, 2},
+           Case{"\xF0\x9F\x98", 0, 3},
+           Case{"\xE2\x28\xA1", 0, 1},  // bad continuation
+           Case{"\xF0\x9F\x28", 0, 2},
+       }) {
+    const auto* p = reinterpret_cast<const unsigned char*>(c.bytes.data());
+    std::size_t bad = 0;
+    EXPECT_EQ(detail::utf8_sequence(p, p + c.bytes.size(), &bad), c.length)
+        << testing::PrintToString(std::string(c.bytes));
+    if (c.length == 0) {
+      EXPECT_EQ(bad, c.bad) << testing::PrintToString(std::string(c.bytes));
+    }
+  }
 }
 
 TEST(AppendPrintable, EscapesControlsAndBadBytes) {

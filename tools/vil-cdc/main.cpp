@@ -12,6 +12,7 @@
 #include "signal_watch.hpp"
 #include "stream_command.hpp"
 #include "stream_settings.hpp"
+#include "vil/output/change_encoder.hpp"
 
 int main(int argc, char** argv) {
   using namespace vil::cli;
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   CLI::App app{"vil-cdc: PostgreSQL change data capture over logical replication (pgoutput)",
                "vil-cdc"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "vil-cdc 0.1.0");
+  // The project's version, from CMake (output::library_version()).
+  app.set_version_flag("--version", fmt::format("vil-cdc {}", vil::output::library_version()));
   // Usage errors are one line on stderr, like every other error.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("vil-cdc: {} (see vil-cdc --help)\n", e.what());

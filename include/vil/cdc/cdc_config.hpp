@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,8 +58,6 @@ enum class ConfigCheck { Complete, AsWritten };
 // blocks are left to their owners).
 std::expected<CdcConfig, ConfigError> parse_cdc_config_yaml(
     std::string_view yaml, ConfigCheck check = ConfigCheck::Complete);
-std::expected<CdcConfig, ConfigError> load_cdc_config_file(
-    const std::filesystem::path& path, ConfigCheck check = ConfigCheck::Complete);
 
 // Checks required fields and names; the trigger calls this before connecting.
 std::expected<void, ConfigError> validate(const CdcConfig& config);

@@ -11,7 +11,8 @@
 
 namespace vil::core {
 
-// Called on the trigger's own thread for every event; it should return quickly.
+// Called for every event on the thread that runs start() (the caller's, not
+// one of the trigger's own); it should return quickly: delivery waits for it.
 using EventCallback = std::function<void(const TriggerEvent&)>;
 
 class TriggerSource {

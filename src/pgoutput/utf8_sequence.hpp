@@ -1,14 +1,18 @@
-// UTF-8 well-formedness (Unicode Table 3-7) for the JSON writer and the JSON check.
 #pragma once
+// One UTF-8 sequence at a time, by RFC 3629's table (Unicode Table 3-7): no
+// overlong forms, no surrogates, nothing past U+10FFFF. The one reader of
+// that table: find_invalid_utf8() (utf8.cpp) and append_printable()
+// (error.cpp) use it, and so does the values layer, which also needs the
+// maximal subpart of a bad sequence (the span one U+FFFD replaces in JSON).
+// Inline: the JSON string writer calls it for every non-ASCII character.
 
 #include <cstddef>
-#include <cstdint>
 
-namespace vil::values::detail {
+namespace vil::pgoutput::detail {
 
 // Length of the well-formed UTF-8 sequence starting at p (lead byte >= 0x80), or, when it
-// is ill-formed, 0 and *bad_len set to the length of its maximal subpart (1..3 bytes), the
-// span that one U+FFFD replaces.
+// is ill-formed or cut short by `end`, 0 and *bad_len set to the length of its maximal
+// subpart (1..3 bytes), the span that one U+FFFD replaces.
 inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end,
                                  std::size_t* bad_len) noexcept {
   const unsigned char c = *p;
@@ -40,4 +44,4 @@ inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* en
   return 0;
 }
 
-}  // namespace vil::values::detail
+}  // namespace vil::pgoutput::detail

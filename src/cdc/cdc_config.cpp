@@ -115,6 +115,8 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.create_slot);
     else if (key == "temporary_slot")
       r = read_scalar(v, field, config.temporary_slot);
+    else if (key == "log_changes")
+      r = read_scalar(v, field, config.log_changes);
     else if (key == "create_publication")
       r = read_publication_scope(v, field, config);
     else if (key == "protocol_version")

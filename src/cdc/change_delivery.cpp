@@ -331,7 +331,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     return fail(caught_as_delivery_fault(
         change.sequence, fmt::format("the change callback failed on change {}", change.sequence)));
   }
-  if (row) {
+  if (row && shared_.config.log_changes) {
     log::MqPayload record{};
     record.broker_hash = slot_hash_;
     record.topic_hash = change.summary.table_hash;
@@ -343,6 +343,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     // The CDC meaning of op_type: 0 insert, 1 update, 2 delete (docs/DESIGN.md §2.4).
     record.op_type = static_cast<log::MqOp>(change.summary.operation);
     log::mq_log(log::LogLevel::Info, record, now);
+  }
+  if (row) {
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
     counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
     counters_.last_event_ns.store(now, std::memory_order_relaxed);

@@ -24,6 +24,7 @@ TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
   EXPECT_EQ(config->status_interval, std::chrono::milliseconds(10'000));
   EXPECT_EQ(config->reconnect.initial_backoff, std::chrono::milliseconds(500));
   EXPECT_EQ(config->reconnect.max_backoff, std::chrono::milliseconds(30'000));
+  EXPECT_FALSE(config->log_changes);
 }
 
 TEST(CdcConfigYaml, ReadsProjectOptions) {
@@ -33,6 +34,7 @@ TEST(CdcConfigYaml, ReadsProjectOptions) {
   protocol_version: 2
   status_interval_ms: 2500
   reconnect_max_attempts: 3
+  log_changes: true
 )");
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_TRUE(config->create_slot);
@@ -43,6 +45,7 @@ TEST(CdcConfigYaml, ReadsProjectOptions) {
   EXPECT_EQ(config->protocol_version, 2u);
   EXPECT_EQ(config->status_interval, std::chrono::milliseconds(2500));
   EXPECT_EQ(config->reconnect.max_attempts, 3u);
+  EXPECT_TRUE(config->log_changes);
 }
 
 TEST(CdcConfigYaml, CreatePublicationAllOrCommaList) {

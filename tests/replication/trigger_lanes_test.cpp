@@ -97,6 +97,7 @@ TEST_F(TriggerLanes, RowChangedSummaryAndMqLogRecordOfEachRowChange) {
   execute("INSERT INTO shop.orders VALUES (1, 'new')");
   execute("UPDATE shop.orders SET status = 'paid' WHERE id = 1");
   execute("DELETE FROM shop.orders WHERE id = 1");
+  config.log_changes = true;
 
   auto& logger = log::logger();
   ASSERT_TRUE(logger.enabled(log::LogLevel::Info));
@@ -165,6 +166,41 @@ TEST_F(TriggerLanes, RowChangedSummaryAndMqLogRecordOfEachRowChange) {
     // Commit to delivery: more than nothing, less than the test took.
     EXPECT_GT(r.e2e_latency_ns, 0u);
     EXPECT_LE(r.e2e_latency_ns, delivered_by - static_cast<uint64_t>(seen[op].commit_time_ns));
+  }
+}
+
+// An owner who did not ask for them (log_changes off, the default) gets no
+// per-row mq_log records, so no process-wide log rings fill on its behalf.
+TEST_F(TriggerLanes, NoMqLogRecordsUnlessAskedFor) {
+  execute("CREATE TABLE quiet (id int PRIMARY KEY)");
+  CdcConfig config = make_stream();
+  ASSERT_FALSE(config.log_changes);
+  execute("INSERT INTO quiet VALUES (1), (2)");
+
+  auto& logger = log::logger();
+  logger.drain_once();
+  std::vector<log::LogSlot> slots;
+  logger.add_sink(std::make_unique<log::test::CapturingSink>(slots));
+  CdcTrigger trigger(config);
+  SummarySink sink;
+  trigger.set_sink(&sink);
+  TriggerThread thread(trigger);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    {
+      std::lock_guard lock(sink.mutex);
+      if (sink.seen.size() >= 2) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the two changes did not come";
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(thread.stop());
+  logger.drain_once();
+  logger.clear_sinks();
+  const uint32_t slot_hash = log::register_str(config.slot_name);
+  for (const auto& slot : slots) {
+    if (slot.header.category != log::LogCategory::Mq) continue;
+    EXPECT_NE(log::as_mq_payload(slot).broker_hash, slot_hash) << "a record of this run";
   }
 }
 

@@ -116,7 +116,10 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
     return kExitUsage;
   }
 
-  cdc::CdcTrigger trigger(settings.cdc);
+  // The per-row mq_log records are wanted only where --log sends them.
+  cdc::CdcConfig cdc_config = settings.cdc;
+  if (settings.log != "off") cdc_config.log_changes = true;
+  cdc::CdcTrigger trigger(cdc_config);
   signals.set_action([&] { trigger.stop(); });
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;

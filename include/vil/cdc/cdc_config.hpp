@@ -39,6 +39,10 @@ struct CdcConfig {
   std::chrono::milliseconds status_interval{10'000};  // standby status update period
   ReconnectPolicy reconnect;
   std::string application_name = "vil-cdc";
+  // One mq_log record per row change (docs/DESIGN.md §2.4). Off by default:
+  // the records go to the process-wide logger, whose rings are made at its
+  // first use, so an owner who drains no log pays nothing for them.
+  bool log_changes = false;
 };
 
 // A configuration that cannot be used. `message` is whole on its own and

@@ -11,8 +11,6 @@
 
 #include "database_name.hpp"
 #include "exit_codes.hpp"
-#include "output_file.hpp"
-#include "output_writer.hpp"
 #include "progress_line.hpp"
 #include "signal_watch.hpp"
 #include "stderr_lines.hpp"
@@ -20,6 +18,7 @@
 #include "vil/cdc/cdc_trigger.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/log/sink.hpp"
+#include "vil/output/file_sink.hpp"
 
 namespace vil::cli {
 
@@ -100,14 +99,14 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   const std::string database = settings.format == output::Format::Debezium
                                    ? database_name(settings.cdc.conn_string)
                                    : std::string();
-  auto output = open_output(settings.output, settings.fsync);
+  auto output = output::open_output_file(settings.output, settings.fsync);
   if (!output) {
     print_line(output.error());
     return kExitUsage;
   }
   struct CloseOutput {
-    const OutputFile& file;
-    ~CloseOutput() { close_output(file); }
+    const output::OutputFile& file;
+    ~CloseOutput() { output::close_output_file(file); }
   } close_on_return{*output};
 
   LogDrain log_drain;
@@ -125,8 +124,10 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   encoder_options.format = settings.format;
   encoder_options.database = database;
   output::ChangeEncoder encoder(encoder_options);
-  OutputWriter writer(output->fd, output->name, settings.fsync, std::move(encoder),
-                      settings.max_events, [&] { trigger.stop(); });
+  output::FileSink writer(output->fd, output->name, std::move(encoder),
+                          {.fsync = settings.fsync,
+                           .max_changes = settings.max_events,
+                           .on_limit = [&] { trigger.stop(); }});
   trigger.set_sink(&writer);
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
@@ -134,7 +135,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   std::expected<void, cdc::CdcFault> result;
   {
     ProgressLine progress(!settings.quiet && isatty(STDERR_FILENO), settings.cdc.conn_string,
-                          trigger, [&] { return writer.events(); });
+                          trigger, [&] { return writer.changes(); });
     result = trigger.run();
   }
   signals.set_action({});

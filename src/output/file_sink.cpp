@@ -1,4 +1,4 @@
-#include "output_writer.hpp"
+#include "vil/output/file_sink.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,27 +9,21 @@
 
 #include <fmt/format.h>
 
-namespace vil::cli {
+namespace vil::output {
 
 namespace {
 // Lines are written in blocks of about this size between flushes.
 constexpr size_t kWriteBlock = 256u << 10;
 }  // namespace
 
-OutputWriter::OutputWriter(int fd, std::string name, bool fsync, output::ChangeEncoder encoder,
-                           uint64_t max_events, std::function<void()> on_limit)
-    : fd_(fd),
-      name_(std::move(name)),
-      fsync_(fsync),
-      encoder_(std::move(encoder)),
-      max_events_(max_events),
-      on_limit_(std::move(on_limit)) {
+FileSink::FileSink(int fd, std::string name, ChangeEncoder encoder, FileSinkOptions options)
+    : fd_(fd), name_(std::move(name)), encoder_(std::move(encoder)), options_(std::move(options)) {
   struct stat st {};
   regular_file_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   buffer_.reserve(kWriteBlock * 2);
 }
 
-void OutputWriter::on_change(const cdc::Change& change) {
+void FileSink::on_change(const cdc::Change& change) {
   if (reader_gone_) throw std::runtime_error("the output was closed by its reader");
   if (limit_reached_) {
     // The Nth change's transaction goes on past it: stop before its Commit,
@@ -38,9 +32,9 @@ void OutputWriter::on_change(const cdc::Change& change) {
     return;
   }
   encoder_.encode(change, buffer_);
-  const uint64_t n = events_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const uint64_t n = changes_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (buffer_.size() >= kWriteBlock) write_out();
-  if (max_events_ != 0 && n == max_events_) {
+  if (options_.max_changes != 0 && n == options_.max_changes) {
     limit_reached_ = true;
     // A message sent outside any transaction has no Commit to wait for.
     const bool transactional = change.kind != cdc::ChangeKind::Message || change.transactional;
@@ -48,26 +42,26 @@ void OutputWriter::on_change(const cdc::Change& change) {
   }
 }
 
-void OutputWriter::on_commit(const cdc::TransactionEnd& /*transaction*/) {
+void FileSink::on_commit(const cdc::TransactionEnd& /*transaction*/) {
   // The Nth change was its transaction's last: the trigger takes this
   // Commit in before it looks at the stop, so the transaction is confirmed.
   if (limit_reached_) reach_limit();
 }
 
-void OutputWriter::reach_limit() {
+void FileSink::reach_limit() {
   if (limit_called_) return;
   limit_called_ = true;
-  if (on_limit_) on_limit_();
+  if (options_.on_limit) options_.on_limit();
 }
 
-void OutputWriter::flush() {
+void FileSink::flush() {
   write_out();
-  if (fsync_ && regular_file_ && fdatasync(fd_) != 0) {
+  if (options_.fsync && regular_file_ && fdatasync(fd_) != 0) {
     throw std::runtime_error(fmt::format("fsync of {} failed: {}", name_, std::strerror(errno)));
   }
 }
 
-void OutputWriter::write_out() {
+void FileSink::write_out() {
   size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -85,4 +79,4 @@ void OutputWriter::write_out() {
   buffer_.clear();
 }
 
-}  // namespace vil::cli
+}  // namespace vil::output

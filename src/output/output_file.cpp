@@ -1,4 +1,4 @@
-#include "output_file.hpp"
+#include "vil/output/file_sink.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-namespace vil::cli {
+namespace vil::output {
 
 namespace {
 
@@ -29,7 +29,7 @@ std::expected<void, std::string> fsync_parent(const std::string& path) {
 
 }  // namespace
 
-std::expected<OutputFile, std::string> open_output(const std::string& path, bool fsync) {
+std::expected<OutputFile, std::string> open_output_file(const std::string& path, bool fsync) {
   if (path == "-") return OutputFile{STDOUT_FILENO, "stdout", false};
   OutputFile file{-1, path, false};
   // Whether this run creates the file decides the folder's fsync: first an
@@ -52,8 +52,8 @@ std::expected<OutputFile, std::string> open_output(const std::string& path, bool
   return file;
 }
 
-void close_output(const OutputFile& file) {
+void close_output_file(const OutputFile& file) {
   if (file.fd >= 0 && file.fd != STDOUT_FILENO) ::close(file.fd);
 }
 
-}  // namespace vil::cli
+}  // namespace vil::output

@@ -58,7 +58,7 @@ class TouchingSink final : public vil::cdc::ChangeSink {
     touch(change, change.new_tuple);
     if (!options_.stop_table.empty() && change.relation != nullptr &&
         change.relation->name == options_.stop_table) {
-      trigger_.stop();
+      (void)trigger_.stop();
     }
   }
 

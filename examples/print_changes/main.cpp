@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   std::thread([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    trigger.stop();
+    (void)trigger.stop();
   }).detach();
 
   trigger.on_change([](const vil::cdc::Change& change) {

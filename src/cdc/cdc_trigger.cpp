@@ -3,6 +3,9 @@
 #include <system_error>
 #include <thread>
 
+#include <atomic>
+#include <mutex>
+
 #include <fmt/format.h>
 
 #include "cdc/change_delivery.hpp"
@@ -53,29 +56,58 @@ std::string_view to_string(ChangeKind kind) noexcept {
 struct CdcTrigger::Run {
   Run(const CdcConfig& config, uint64_t start_lsn) : shared(config, start_lsn) {}
   replication::StreamShared shared;
-  bool stop_requested = false;  // stop() during this run; under run_mutex_
+  bool stop_requested = false;  // stop() during this run; under impl_->run_mutex_
 };
 
-CdcTrigger::CdcTrigger(CdcConfig config) : config_(std::move(config)) {}
+struct CdcTrigger::Impl {
+  explicit Impl(CdcConfig config) : config_(std::move(config)) {}
+  CdcConfig config_;
+  ChangeSink* sink_ = nullptr;
+  std::unique_ptr<ChangeSink> owned_sink_;
+  std::function<void(const std::string&)> notice_;
+  pgoutput::Lsn end_lsn_{};
+
+  std::atomic<bool> paused_{false};  // written under run_mutex_
+  mutable std::mutex run_mutex_;
+  Run* run_ = nullptr;  // while start() runs
+  // A run streamed from the slot: later runs never create it again (a new
+  // slot would silently skip what was written in between).
+  bool slot_streamed_ = false;  // under run_mutex_
+
+  // Kept across runs: sequence numbers are never reset or reused.
+  std::atomic<uint64_t> sequence_{0};
+  std::atomic<uint64_t> rows_changed_{0};
+  std::atomic<uint64_t> status_updates_{0};
+  std::atomic<uint64_t> stream_errors_{0};
+  std::atomic<uint64_t> last_event_ns_{0};
+  std::atomic<uint64_t> events_fired_{0};
+  std::atomic<uint64_t> trigger_errors_{0};
+  std::atomic<uint64_t> transactions_{0};
+  std::atomic<uint64_t> confirmed_lsn_{0};
+  std::atomic<uint64_t> server_wal_end_{0};
+  std::atomic<uint64_t> bytes_received_{0};
+};
+
+CdcTrigger::CdcTrigger(CdcConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 
 CdcTrigger::~CdcTrigger() = default;
 
 void CdcTrigger::set_sink(ChangeSink* sink) {
-  sink_ = sink;
-  owned_sink_.reset();
+  impl_->sink_ = sink;
+  impl_->owned_sink_.reset();
 }
 
 void CdcTrigger::on_change(std::function<void(const Change&)> callback) {
-  owned_sink_ = std::make_unique<FunctionSink>(std::move(callback));
-  sink_ = owned_sink_.get();
+  impl_->owned_sink_ = std::make_unique<FunctionSink>(std::move(callback));
+  impl_->sink_ = impl_->owned_sink_.get();
 }
 
 void CdcTrigger::on_notice(std::function<void(const std::string&)> callback) {
-  notice_ = std::move(callback);
+  impl_->notice_ = std::move(callback);
 }
 
 void CdcTrigger::stop_at(pgoutput::Lsn end) {
-  end_lsn_ = end;
+  impl_->end_lsn_ = end;
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback callback) {
@@ -85,49 +117,49 @@ std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback ca
 }
 
 std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
-  if (auto valid = validate(config_); !valid) {
+  if (auto valid = validate(impl_->config_); !valid) {
     return std::unexpected(
         CdcFault(ConfigInvalid{log::register_str(valid.error().field)}, valid.error().message));
   }
   NullSink null_sink;
-  ChangeSink& sink = sink_ ? *sink_ : null_sink;
+  ChangeSink& sink = impl_->sink_ ? *impl_->sink_ : null_sink;
 
   // An eventfd or a thread the system refuses is a fault too, not an
   // exception out of start().
   auto out_of_resources = [&](const std::exception& e) {
     return CdcFault(
-        StreamClosed{log::register_str(config_.slot_name)},
-        fmt::format("could not start streaming from slot \"{}\": {}", config_.slot_name, e.what()));
+        StreamClosed{log::register_str(impl_->config_.slot_name)},
+        fmt::format("could not start streaming from slot \"{}\": {}", impl_->config_.slot_name, e.what()));
   };
   std::unique_ptr<Run> owned;
   try {
-    owned = std::make_unique<Run>(config_, 0);
+    owned = std::make_unique<Run>(impl_->config_, 0);
   } catch (const std::exception& e) {
     return std::unexpected(out_of_resources(e));
   }
   Run& run = *owned;
-  run.shared.end_lsn = end_lsn_.value;
+  run.shared.end_lsn = impl_->end_lsn_.value;
   // Notices come from the I/O thread (reconnects) and from the delivery
   // thread (the catalog): the owner's callback is never entered twice at once.
-  if (notice_) {
-    run.shared.on_notice = [notice = notice_, mutex = std::make_shared<std::mutex>()](
+  if (impl_->notice_) {
+    run.shared.on_notice = [notice = impl_->notice_, mutex = std::make_shared<std::mutex>()](
                                const std::string& text) {
       std::lock_guard lock(*mutex);
       notice(text);
     };
   }
   {
-    std::lock_guard lock(run_mutex_);
-    if (run_ != nullptr) {
+    std::lock_guard lock(impl_->run_mutex_);
+    if (impl_->run_ != nullptr) {
       return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
                                       "start() is already running on this trigger"));
     }
     // Under the lock that pause() and resume() take: none is lost between
     // reading the flag and publishing the run.
-    run.shared.paused.store(paused_.load());
-    run.shared.slot_streamed_before = slot_streamed_;
-    run.shared.server_wal_end.store(server_wal_end_.load());
-    run_ = &run;
+    run.shared.paused.store(impl_->paused_.load());
+    run.shared.slot_streamed_before = impl_->slot_streamed_;
+    run.shared.server_wal_end.store(impl_->server_wal_end_.load());
+    impl_->run_ = &run;
   }
 
   replication::StreamReader reader(run.shared);
@@ -135,8 +167,8 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   try {
     io = std::thread([&] { reader.run(); });  // run() never throws
   } catch (const std::system_error& e) {
-    std::lock_guard lock(run_mutex_);
-    run_ = nullptr;
+    std::lock_guard lock(impl_->run_mutex_);
+    impl_->run_ = nullptr;
     return std::unexpected(out_of_resources(e));
   }
 
@@ -144,7 +176,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   {
     ChangeDelivery delivery(
         run.shared, sink, callback,
-        DeliveryCounters{sequence_, rows_changed_, last_event_ns_, events_fired_, transactions_});
+        DeliveryCounters{impl_->sequence_, impl_->rows_changed_, impl_->last_event_ns_, impl_->events_fired_, impl_->transactions_});
     fault = delivery.run();  // never throws
   }
 
@@ -158,22 +190,22 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
 
   bool stop_acknowledged = false;
   {
-    std::lock_guard lock(run_mutex_);
-    run_ = nullptr;
-    if (reader.ever_streamed()) slot_streamed_ = true;
-    status_updates_ += run.shared.status_updates_sent.load();
-    stream_errors_ += run.shared.stream_errors.load();
-    bytes_received_ += run.shared.bytes_received.load();
-    confirmed_lsn_.store(run.shared.confirmed_lsn.load());
-    server_wal_end_.store(run.shared.server_wal_end.load());
+    std::lock_guard lock(impl_->run_mutex_);
+    impl_->run_ = nullptr;
+    if (reader.ever_streamed()) impl_->slot_streamed_ = true;
+    impl_->status_updates_ += run.shared.status_updates_sent.load();
+    impl_->stream_errors_ += run.shared.stream_errors.load();
+    impl_->bytes_received_ += run.shared.bytes_received.load();
+    impl_->confirmed_lsn_.store(run.shared.confirmed_lsn.load());
+    impl_->server_wal_end_.store(run.shared.server_wal_end.load());
     stop_acknowledged = run.stop_requested && callback;
   }
   // Outside the lock: the callback may call stop(), pause() or cdc_state().
   if (stop_acknowledged) {
     core::TriggerEvent event{};
     event.kind_hash = log::register_str("cdc");
-    event.source_hash = log::register_str(config_.slot_name);
-    event.sequence = sequence_.fetch_add(1) + 1;
+    event.source_hash = log::register_str(impl_->config_.slot_name);
+    event.sequence = impl_->sequence_.fetch_add(1) + 1;
     event.timestamp_ns = core::unix_now_ns();
     event.op = core::TriggerOp::StopAck;
     try {
@@ -185,87 +217,87 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     }
   }
   if (fault) {
-    trigger_errors_.fetch_add(1);  // once per fault that ends start()
+    impl_->trigger_errors_.fetch_add(1);  // once per fault that ends start()
     return std::unexpected(*fault);
   }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::pause() {
-  std::lock_guard lock(run_mutex_);
-  paused_.store(true);
-  if (run_) {
-    run_->shared.paused.store(true);
-    run_->shared.io_wake.notify();
+  std::lock_guard lock(impl_->run_mutex_);
+  impl_->paused_.store(true);
+  if (impl_->run_) {
+    impl_->run_->shared.paused.store(true);
+    impl_->run_->shared.io_wake.notify();
     // An idle delivery thread waits for frames: it acknowledges the pause now.
-    run_->shared.wake_delivery();
+    impl_->run_->shared.wake_delivery();
   }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::resume() {
-  std::lock_guard lock(run_mutex_);
-  paused_.store(false);
-  if (run_) {
-    run_->shared.paused.store(false);
-    run_->shared.wake_delivery();
-    run_->shared.io_wake.notify();
+  std::lock_guard lock(impl_->run_mutex_);
+  impl_->paused_.store(false);
+  if (impl_->run_) {
+    impl_->run_->shared.paused.store(false);
+    impl_->run_->shared.wake_delivery();
+    impl_->run_->shared.io_wake.notify();
   }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::stop() {
-  std::lock_guard lock(run_mutex_);
+  std::lock_guard lock(impl_->run_mutex_);
   // With no run, nothing to stop: the next start() runs as usual.
-  if (run_) {
-    run_->stop_requested = true;
-    run_->shared.stop.store(true);
-    run_->shared.wake_delivery();
-    run_->shared.io_wake.notify();
+  if (impl_->run_) {
+    impl_->run_->stop_requested = true;
+    impl_->run_->shared.stop.store(true);
+    impl_->run_->shared.wake_delivery();
+    impl_->run_->shared.io_wake.notify();
   }
   return {};
 }
 
 CdcTriggerState CdcTrigger::cdc_state() const {
-  std::lock_guard lock(run_mutex_);
-  uint64_t updates = status_updates_.load();
-  uint64_t errors = stream_errors_.load();
-  if (run_) {
-    updates += run_->shared.status_updates_sent.load();
-    errors += run_->shared.stream_errors.load();
+  std::lock_guard lock(impl_->run_mutex_);
+  uint64_t updates = impl_->status_updates_.load();
+  uint64_t errors = impl_->stream_errors_.load();
+  if (impl_->run_) {
+    updates += impl_->run_->shared.status_updates_sent.load();
+    errors += impl_->run_->shared.stream_errors.load();
   }
-  return CdcTriggerState{rows_changed_.load(), updates, errors, last_event_ns_.load()};
+  return CdcTriggerState{impl_->rows_changed_.load(), updates, errors, impl_->last_event_ns_.load()};
 }
 
 core::TriggerState CdcTrigger::state() const {
-  return core::TriggerState{events_fired_.load(), trigger_errors_.load(), 0, last_event_ns_.load()};
+  return core::TriggerState{impl_->events_fired_.load(), impl_->trigger_errors_.load(), 0, impl_->last_event_ns_.load()};
 }
 
 bool CdcTrigger::paused() const {
-  return paused_.load();
+  return impl_->paused_.load();
 }
 
 pgoutput::Lsn CdcTrigger::confirmed_lsn() const {
-  std::lock_guard lock(run_mutex_);
-  if (run_) return pgoutput::Lsn{run_->shared.confirmed_lsn.load()};
-  return pgoutput::Lsn{confirmed_lsn_.load()};
+  std::lock_guard lock(impl_->run_mutex_);
+  if (impl_->run_) return pgoutput::Lsn{impl_->run_->shared.confirmed_lsn.load()};
+  return pgoutput::Lsn{impl_->confirmed_lsn_.load()};
 }
 
 pgoutput::Lsn CdcTrigger::server_wal_end() const {
-  std::lock_guard lock(run_mutex_);
-  if (run_) return pgoutput::Lsn{run_->shared.server_wal_end.load()};
-  return pgoutput::Lsn{server_wal_end_.load()};
+  std::lock_guard lock(impl_->run_mutex_);
+  if (impl_->run_) return pgoutput::Lsn{impl_->run_->shared.server_wal_end.load()};
+  return pgoutput::Lsn{impl_->server_wal_end_.load()};
 }
 
 uint64_t CdcTrigger::bytes_received() const {
-  std::lock_guard lock(run_mutex_);
-  uint64_t bytes = bytes_received_.load();
-  if (run_) bytes += run_->shared.bytes_received.load();
+  std::lock_guard lock(impl_->run_mutex_);
+  uint64_t bytes = impl_->bytes_received_.load();
+  if (impl_->run_) bytes += impl_->run_->shared.bytes_received.load();
   return bytes;
 }
 
 uint64_t CdcTrigger::transactions() const {
-  return transactions_.load();
+  return impl_->transactions_.load();
 }
 
 std::unique_ptr<core::TriggerSource> create_trigger(const CdcConfig& config) {

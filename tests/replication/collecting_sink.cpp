@@ -100,7 +100,7 @@ std::expected<void, CdcFault> TriggerThread::stop() {
   std::unique_lock lock(mutex_);
   while (!result_) {
     lock.unlock();
-    trigger_.stop();
+    (void)trigger_.stop();
     lock.lock();
     done_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return result_.has_value(); });
   }

@@ -255,18 +255,18 @@ TEST_F(TriggerControl, TheEventCallbackMayCallTheControlLane) {
     (void)trigger.bytes_received();
     switch (e.op) {
       case core::TriggerOp::Fire:
-        trigger.pause();
+        (void)trigger.pause();
         break;
       case core::TriggerOp::PauseAck:
-        trigger.resume();
+        (void)trigger.resume();
         break;
       case core::TriggerOp::ResumeAck:
-        trigger.stop();
+        (void)trigger.stop();
         break;
       case core::TriggerOp::StopAck:
-        trigger.stop();
-        trigger.pause();
-        trigger.resume();
+        (void)trigger.stop();
+        (void)trigger.pause();
+        (void)trigger.resume();
         break;
     }
   };

@@ -35,7 +35,7 @@ int run_demo(const DemoOptions& options, SignalWatch& signals) {
 
     DemoWriter writer(cluster.conninfo("shop"), options.rate);
     const int code = run_stream(settings, signals);
-    writer.stop();
+    (void)writer.stop();
     std::fprintf(stderr,
                  "vil-cdc demo: done after %llu writer transactions; removing the cluster\n",
                  static_cast<unsigned long long>(writer.transactions()));

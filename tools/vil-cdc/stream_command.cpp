@@ -119,7 +119,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   cdc::CdcConfig cdc_config = settings.cdc;
   if (settings.log != "off") cdc_config.log_changes = true;
   cdc::CdcTrigger trigger(cdc_config);
-  signals.set_action([&] { trigger.stop(); });
+  signals.set_action([&] { (void)trigger.stop(); });
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
   encoder_options.database = database;
@@ -127,7 +127,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   output::FileSink writer(output->fd, output->name, std::move(encoder),
                           {.fsync = settings.fsync,
                            .max_changes = settings.max_events,
-                           .on_limit = [&] { trigger.stop(); }});
+                           .on_limit = [&] { (void)trigger.stop(); }});
   trigger.set_sink(&writer);
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);

@@ -12,11 +12,9 @@
 // transaction whole; the slot's confirmed LSN moves past a transaction only
 // after its callbacks returned and the sink flushed (docs/DESIGN.md §3).
 
-#include <atomic>
 #include <expected>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,55 +49,35 @@ class CdcTrigger final : public core::TriggerSource {
   // before `end` was delivered and confirmed, delivering none after it.
   void stop_at(pgoutput::Lsn end);
 
-  std::string_view kind() const override { return "cdc"; }
+  [[nodiscard]] std::string_view kind() const override { return "cdc"; }
   // TriggerSource: the fault as the VIL contract's TriggerFault.
-  std::expected<void, core::TriggerFault> start(core::EventCallback callback) override;
+  [[nodiscard]] std::expected<void, core::TriggerFault> start(
+      core::EventCallback callback) override;
   // The same, with the full CdcFault.
-  std::expected<void, CdcFault> run(core::EventCallback callback = {});
+  [[nodiscard]] std::expected<void, CdcFault> run(core::EventCallback callback = {});
 
   // Control lane: any thread, any time; never waits for the Data lane.
-  std::expected<void, core::TriggerFault> pause() override;
-  std::expected<void, core::TriggerFault> resume() override;
-  std::expected<void, core::TriggerFault> stop() override;
+  [[nodiscard]] std::expected<void, core::TriggerFault> pause() override;
+  [[nodiscard]] std::expected<void, core::TriggerFault> resume() override;
+  [[nodiscard]] std::expected<void, core::TriggerFault> stop() override;
 
-  CdcTriggerState cdc_state() const;
-  core::TriggerState state() const;
-  bool paused() const;
+  [[nodiscard]] CdcTriggerState cdc_state() const;
+  [[nodiscard]] core::TriggerState state() const;
+  [[nodiscard]] bool paused() const;
   // The flush LSN last sent to the server.
-  pgoutput::Lsn confirmed_lsn() const;
+  [[nodiscard]] pgoutput::Lsn confirmed_lsn() const;
   // The server's end of WAL as it last reported it (for lag).
-  pgoutput::Lsn server_wal_end() const;
+  [[nodiscard]] pgoutput::Lsn server_wal_end() const;
   // Bytes of CopyData received.
-  uint64_t bytes_received() const;
-  uint64_t transactions() const;
+  [[nodiscard]] uint64_t bytes_received() const;
+  [[nodiscard]] uint64_t transactions() const;
 
  private:
   struct Run;
-  CdcConfig config_;
-  ChangeSink* sink_ = nullptr;
-  std::unique_ptr<ChangeSink> owned_sink_;
-  std::function<void(const std::string&)> notice_;
-  pgoutput::Lsn end_lsn_{};
-
-  std::atomic<bool> paused_{false};  // written under run_mutex_
-  mutable std::mutex run_mutex_;
-  Run* run_ = nullptr;  // while start() runs
-  // A run streamed from the slot: later runs never create it again (a new
-  // slot would silently skip what was written in between).
-  bool slot_streamed_ = false;  // under run_mutex_
-
-  // Kept across runs: sequence numbers are never reset or reused.
-  std::atomic<uint64_t> sequence_{0};
-  std::atomic<uint64_t> rows_changed_{0};
-  std::atomic<uint64_t> status_updates_{0};
-  std::atomic<uint64_t> stream_errors_{0};
-  std::atomic<uint64_t> last_event_ns_{0};
-  std::atomic<uint64_t> events_fired_{0};
-  std::atomic<uint64_t> trigger_errors_{0};
-  std::atomic<uint64_t> transactions_{0};
-  std::atomic<uint64_t> confirmed_lsn_{0};
-  std::atomic<uint64_t> server_wal_end_{0};
-  std::atomic<uint64_t> bytes_received_{0};
+  // Behind a pointer: the locks, counters and run state are the trigger's
+  // own business, and may change without changing this class's layout.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // TriggerSource through the VIL factory.

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     (void)trigger.stop();
   }).detach();
 
-  trigger.on_change([](const vil::cdc::Change& change) {
+  vil::cdc::FunctionSink sink([](const vil::cdc::Change& change) {
     std::string line(to_string(change.kind));
     if (change.relation) line += " " + change.relation->qualified_name;
     // The new row, typed: each column by name, converted when asked for.
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     std::printf("%s (commit %s, #%u)\n", line.c_str(),
                 vil::pgoutput::to_string(change.commit_lsn).c_str(), change.ordinal);
   });
+  trigger.set_sink(&sink);
 
   auto done = trigger.run();
   if (!done) {

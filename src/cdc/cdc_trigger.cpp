@@ -20,15 +20,6 @@ namespace vil::cdc {
 namespace {
 
 // Adapts a plain function to the Data lane.
-class FunctionSink final : public ChangeSink {
- public:
-  explicit FunctionSink(std::function<void(const Change&)> f) : f_(std::move(f)) {}
-  void on_change(const Change& change) override { f_(change); }
-
- private:
-  std::function<void(const Change&)> f_;
-};
-
 class NullSink final : public ChangeSink {
  public:
   void on_change(const Change&) override {}
@@ -63,7 +54,6 @@ struct CdcTrigger::Impl {
   explicit Impl(CdcConfig config) : config_(std::move(config)) {}
   CdcConfig config_;
   ChangeSink* sink_ = nullptr;
-  std::unique_ptr<ChangeSink> owned_sink_;
   std::function<void(const std::string&)> notice_;
   pgoutput::Lsn end_lsn_{};
 
@@ -94,12 +84,6 @@ CdcTrigger::~CdcTrigger() = default;
 
 void CdcTrigger::set_sink(ChangeSink* sink) {
   impl_->sink_ = sink;
-  impl_->owned_sink_.reset();
-}
-
-void CdcTrigger::on_change(std::function<void(const Change&)> callback) {
-  impl_->owned_sink_ = std::make_unique<FunctionSink>(std::move(callback));
-  impl_->sink_ = impl_->owned_sink_.get();
 }
 
 void CdcTrigger::on_notice(std::function<void(const std::string&)> callback) {

@@ -147,7 +147,7 @@ TEST_F(TriggerChanges, TwoHundredThousandRowTransactionArrivesWholeAndInOrder) {
   std::string first_bad;
   std::mutex mutex;
   std::condition_variable done;
-  trigger.on_change([&](const Change& c) {
+  vil::cdc::FunctionSink sink([&](const Change& c) {
     std::lock_guard lock(mutex);
     auto v = values_of(c.new_tuple);
     const std::string id = std::to_string(seen + 1);
@@ -158,6 +158,7 @@ TEST_F(TriggerChanges, TwoHundredThousandRowTransactionArrivesWholeAndInOrder) {
     }
     if (++seen == 200000) done.notify_all();
   });
+  trigger.set_sink(&sink);
   TriggerThread thread(trigger);
   {
     std::unique_lock lock(mutex);
@@ -386,7 +387,7 @@ TEST_F(TriggerChanges, RowsAreTypedByNameWithDomainsResolved) {
   };
   std::vector<Seen> seen;
   CdcTrigger trigger(config);
-  trigger.on_change([&](const Change& change) {
+  vil::cdc::FunctionSink sink([&](const Change& change) {
     const RowView row = change.new_row();
     Seen s;
     for (std::size_t i = 0; i < row.size(); ++i) {
@@ -404,6 +405,7 @@ TEST_F(TriggerChanges, RowsAreTypedByNameWithDomainsResolved) {
     s.encoding = std::string(change.database_encoding);
     seen.push_back(std::move(s));
   });
+  trigger.set_sink(&sink);
   trigger.stop_at(pgoutput::Lsn{end});
   auto result = trigger.run();
   ASSERT_TRUE(result) << result.error().message();

@@ -36,10 +36,11 @@ class CdcTrigger final : public core::TriggerSource {
   CdcTrigger(const CdcTrigger&) = delete;
   CdcTrigger& operator=(const CdcTrigger&) = delete;
 
-  // The Data lane; not owned, must outlive start(). Set before start().
+  // The Data lane, the one way to receive changes (a FunctionSink takes a
+  // function); not owned, must outlive start(). Set before start(). Its
+  // calls come from the thread running start(), one at a time, in commit
+  // order (change.hpp).
   void set_sink(ChangeSink* sink);
-  // Convenience: a function per change instead of a sink.
-  void on_change(std::function<void(const Change&)> callback);
   // Retries and reconnects, and a server catalog that could not be asked
   // about column types, in words (never with a password). Called from the
   // trigger's I/O thread or from the thread running start(), never from both

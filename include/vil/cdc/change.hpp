@@ -5,6 +5,7 @@
 // in. The views live until the callback returns; copy what you keep.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -90,6 +91,18 @@ class ChangeSink {
   // Make everything delivered so far durable (write and flush a file, say);
   // the trigger confirms an LSN to the server only after this returns.
   virtual void flush() {}
+};
+
+// A ChangeSink that calls a function for each change: for owners with
+// nothing to flush.
+class FunctionSink final : public ChangeSink {
+ public:
+  explicit FunctionSink(std::function<void(const Change&)> on_change)
+      : on_change_(std::move(on_change)) {}
+  void on_change(const Change& change) override { on_change_(change); }
+
+ private:
+  std::function<void(const Change&)> on_change_;
 };
 
 }  // namespace vil::cdc

@@ -76,8 +76,8 @@ bool CatalogConnection::ensure_connected() {
   if (std::chrono::steady_clock::now() < next_attempt_) return false;
   // The user's string (dbname expanded), never in replication mode, with a
   // time limit of ours unless the string sets its own, and UTF-8 names.
-  const char* keywords[] = {"connect_timeout", "dbname",          "replication",
-                            "client_encoding", "fallback_application_name", nullptr};
+  const char* keywords[] = {"connect_timeout",           "dbname", "replication", "client_encoding",
+                            "fallback_application_name", nullptr};
   const char* values[] = {kConnectTimeout, conn_string_.c_str(), "false",
                           "UTF8",          "vil-cdc catalog",    nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);

@@ -111,9 +111,9 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   // An eventfd or a thread the system refuses is a fault too, not an
   // exception out of start().
   auto out_of_resources = [&](const std::exception& e) {
-    return CdcFault(
-        StreamClosed{log::register_str(impl_->config_.slot_name)},
-        fmt::format("could not start streaming from slot \"{}\": {}", impl_->config_.slot_name, e.what()));
+    return CdcFault(StreamClosed{log::register_str(impl_->config_.slot_name)},
+                    fmt::format("could not start streaming from slot \"{}\": {}",
+                                impl_->config_.slot_name, e.what()));
   };
   std::unique_ptr<Run> owned;
   try {
@@ -126,8 +126,8 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   // Notices come from the I/O thread (reconnects) and from the delivery
   // thread (the catalog): the owner's callback is never entered twice at once.
   if (impl_->notice_) {
-    run.shared.on_notice = [notice = impl_->notice_, mutex = std::make_shared<std::mutex>()](
-                               const std::string& text) {
+    run.shared.on_notice = [notice = impl_->notice_,
+                            mutex = std::make_shared<std::mutex>()](const std::string& text) {
       std::lock_guard lock(*mutex);
       notice(text);
     };
@@ -160,7 +160,8 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   {
     ChangeDelivery delivery(
         run.shared, sink, callback,
-        DeliveryCounters{impl_->sequence_, impl_->rows_changed_, impl_->last_event_ns_, impl_->events_fired_, impl_->transactions_});
+        DeliveryCounters{impl_->sequence_, impl_->rows_changed_, impl_->last_event_ns_,
+                         impl_->events_fired_, impl_->transactions_});
     fault = delivery.run();  // never throws
   }
 
@@ -250,11 +251,13 @@ CdcTriggerState CdcTrigger::cdc_state() const {
     updates += impl_->run_->shared.status_updates_sent.load();
     errors += impl_->run_->shared.stream_errors.load();
   }
-  return CdcTriggerState{impl_->rows_changed_.load(), updates, errors, impl_->last_event_ns_.load()};
+  return CdcTriggerState{impl_->rows_changed_.load(), updates, errors,
+                         impl_->last_event_ns_.load()};
 }
 
 core::TriggerState CdcTrigger::state() const {
-  return core::TriggerState{impl_->events_fired_.load(), impl_->trigger_errors_.load(), 0, impl_->last_event_ns_.load()};
+  return core::TriggerState{impl_->events_fired_.load(), impl_->trigger_errors_.load(), 0,
+                            impl_->last_event_ns_.load()};
 }
 
 bool CdcTrigger::paused() const {

@@ -166,7 +166,8 @@ void ChangeDelivery::describe_columns(const pgoutput::RelationSchema& relation,
   const auto types_of = [this](const pgoutput::RelationSchema& r) {
     std::vector<values::TypeInfo> types;
     types.reserve(r.columns.size());
-    for (const pgoutput::ColumnSchema& column : r.columns) types.push_back(types_.find(column.type_oid));
+    for (const pgoutput::ColumnSchema& column : r.columns)
+      types.push_back(types_.find(column.type_oid));
     return types;
   };
   state.column_types = types_of(relation);

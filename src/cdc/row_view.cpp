@@ -54,9 +54,9 @@ pgoutput::ColumnValue RowView::raw(std::size_t column) const noexcept {
 
 std::expected<values::Value, values::ValueError> RowView::value(std::size_t column) const {
   if (column >= size()) {
-    return std::unexpected(error(values::ValueErrorCode::kNoSuchColumn, 0,
-                                 fmt::format("the row has {} columns; there is no column {}",
-                                             size(), column)));
+    return std::unexpected(
+        error(values::ValueErrorCode::kNoSuchColumn, 0,
+              fmt::format("the row has {} columns; there is no column {}", size(), column)));
   }
   const values::TypeInfo t = type(column);
   const pgoutput::ColumnValue v = raw(column);

@@ -84,7 +84,8 @@ void ChangeEncoder::State::debezium_source(const Change& change, std::string_vie
 
 void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) {
   const detail::RelationLayout* layout =
-      change.relation != nullptr ? &layouts.get(*change.relation, change.types, change.column_types) : nullptr;
+      change.relation != nullptr ? &layouts.get(*change.relation, change.types, change.column_types)
+                                 : nullptr;
   out.append(R"({"before":)");
   if (layout != nullptr && change.kind != ChangeKind::Insert &&
       change.old_kind != pgoutput::OldTuple::none) {

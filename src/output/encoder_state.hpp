@@ -2,8 +2,8 @@
 // ChangeEncoder's insides, shared by the two formats' source files.
 
 #include <charconv>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 

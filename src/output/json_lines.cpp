@@ -71,7 +71,9 @@ void ChangeEncoder::State::encode_json_lines(const Change& change, std::string& 
     case ChangeKind::Update:
     case ChangeKind::Delete: {
       const detail::RelationLayout* layout =
-          change.relation != nullptr ? &layouts.get(*change.relation, change.types, change.column_types) : nullptr;
+          change.relation != nullptr
+              ? &layouts.get(*change.relation, change.types, change.column_types)
+              : nullptr;
       if (layout != nullptr) {
         out.append(layout->location);
       } else {

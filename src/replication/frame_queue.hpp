@@ -5,13 +5,13 @@
 // server sees TCP backpressure; memory stays flat whatever the transaction's
 // size. Frames move in batches: one lock per batch, not per frame.
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <algorithm>
-#include <array>
 #include <string_view>
 #include <variant>
 #include <vector>

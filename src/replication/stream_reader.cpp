@@ -215,8 +215,8 @@ StreamReader::SessionResult StreamReader::run_session() {
   coalescing_ = false;  // a new socket
   transaction_open_ = false;
   std::vector<QueueItem> begin;
-  begin.emplace_back(SessionStarted{info->protocol_version,
-                                    SessionStarted::encoding_name(info->server_encoding)});
+  begin.emplace_back(
+      SessionStarted{info->protocol_version, SessionStarted::encoding_name(info->server_encoding)});
   shared_.queue.push(begin, 0);
   return stream(**conn, *info);
 }

@@ -154,7 +154,7 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, char delimiter, Handl
       return bad_array(i, "has an unexpected \"}\"");
     }
     if (c == delimiter) {
-      return bad_array(i, delimiter == ',' ? "has an unexpected \",\""
+      return bad_array(i, delimiter == ','   ? "has an unexpected \",\""
                           : delimiter == ';' ? "has an unexpected \";\""
                                              : "has an unexpected delimiter");
     }

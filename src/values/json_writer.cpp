@@ -173,7 +173,7 @@ struct ArrayWriter {
 }  // namespace
 
 std::expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
-                                            std::string_view text) {
+                                                 std::string_view text) {
   const std::size_t start = out.size();
   std::optional<ValueError> error;
   if (type.kind == TypeKind::kArray) {
@@ -200,7 +200,7 @@ std::expected<void, ValueError> write_json_value(std::string& out, const TypeInf
 }
 
 std::expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
-                                            std::string_view text) {
+                                                 std::string_view text) {
   return write_json_value(out, builtin_type(type_oid), text);
 }
 

@@ -130,8 +130,8 @@ TypeInfo builtin_type(uint32_t type_oid) noexcept {
   }
   // An element type of a built-in array without a kind of its own: text, with its name.
   for (const BuiltinArray& a : kBuiltinArrays) {
-    if (a.element_oid == type_oid) return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0,
-                                           a.element_name};
+    if (a.element_oid == type_oid)
+      return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, a.element_name};
   }
   return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, {}};
 }

@@ -23,12 +23,9 @@ class RowViewTest : public ::testing::Test {
   void SetUp() override {
     Wire relation('R');
     relation.u32(16390).str("public").str("orders").ch('d').u16(6);
-    const std::pair<const char*, uint32_t> columns[] = {{"id", oid::kInt4},
-                                                        {"total", oid::kNumeric},
-                                                        {"tags", oid::kTextArray},
-                                                        {"note", oid::kText},
-                                                        {"doc", oid::kJsonb},
-                                                        {"d", 20000}};
+    const std::pair<const char*, uint32_t> columns[] = {
+        {"id", oid::kInt4},   {"total", oid::kNumeric}, {"tags", oid::kTextArray},
+        {"note", oid::kText}, {"doc", oid::kJsonb},     {"d", 20000}};
     for (const auto& [name, type] : columns) {
       relation.u8(name == std::string_view("id") ? 1 : 0).str(name).u32(type).i32(-1);
     }
@@ -89,8 +86,16 @@ TEST_F(RowViewTest, ValuesByIndexAndByNameInTheirTypes) {
 }
 
 TEST_F(RowViewTest, WhatCannotBeConvertedIsAnErrorThatSaysWhy) {
-  const Wire w = std::move(
-      Wire('I').u32(16390).ch('N').columns(6).text("x7").toast().binary("\x01").null().null().null());
+  const Wire w = std::move(Wire('I')
+                               .u32(16390)
+                               .ch('N')
+                               .columns(6)
+                               .text("x7")
+                               .toast()
+                               .binary("\x01")
+                               .null()
+                               .null()
+                               .null());
   const RowView row = insert(w).new_row();
   const auto bad = row.value("id");
   ASSERT_FALSE(bad);
@@ -108,9 +113,8 @@ TEST_F(RowViewTest, WhatCannotBeConvertedIsAnErrorThatSaysWhy) {
 }
 
 TEST_F(RowViewTest, WithoutResolvedTypesBuiltInsAreStillTyped) {
-  const Wire w =
-      std::move(Wire('I').u32(16390).ch('N').columns(6).text("7").null().null().null().null().text(
-          "42"));
+  const Wire w = std::move(
+      Wire('I').u32(16390).ch('N').columns(6).text("7").null().null().null().null().text("42"));
   Change change = insert(w);
   change.column_types = {};  // a Change built by hand
   const RowView row = change.new_row();

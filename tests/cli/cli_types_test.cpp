@@ -46,7 +46,8 @@ constexpr ArrayCase kArrays[] = {
     {"xml", R"v({<a>x</a>,"<b c=\"d\"/>"})v", R"v(["<a>x</a>","<b c=\"d\"/>"])v"},
     {"point", R"v({"(1,2)","(-1.5,0)"})v", R"v(["(1,2)","(-1.5,0)"])v"},
     {"lseg", R"v({"[(1,2),(3,4)]"})v", R"v(["[(1,2),(3,4)]"])v"},
-    {"path", R"v({"((0,0),(1,1),(2,0))","[(0,0),(1,1)]"})v", R"v(["((0,0),(1,1),(2,0))","[(0,0),(1,1)]"])v"},
+    {"path", R"v({"((0,0),(1,1),(2,0))","[(0,0),(1,1)]"})v",
+     R"v(["((0,0),(1,1),(2,0))","[(0,0),(1,1)]"])v"},
     {"box", R"v({(1,1),(0,0);(3,3),(2,2)})v", R"v(["(1,1),(0,0)","(3,3),(2,2)"])v"},
     {"polygon", R"v({"((0,0),(1,1),(1,0))"})v", R"v(["((0,0),(1,1),(1,0))"])v"},
     {"line", R"v({"{1,-1,0}"})v", R"v(["{1,-1,0}"])v"},
@@ -58,25 +59,30 @@ constexpr ArrayCase kArrays[] = {
     {"money", R"v({1.50,-0.01})v", R"v(["$1.50","-$0.01"])v"},
     {"macaddr", R"v({08:00:2b:01:02:03})v", R"v(["08:00:2b:01:02:03"])v"},
     {"inet", R"v({10.0.0.1,::1/128})v", R"v(["10.0.0.1","::1"])v"},
-    {"aclitem", R"v({pg_monitor=r/pg_monitor,=arw/pg_monitor})v", R"v(["pg_monitor=r/pg_monitor","=arw/pg_monitor"])v"},
+    {"aclitem", R"v({pg_monitor=r/pg_monitor,=arw/pg_monitor})v",
+     R"v(["pg_monitor=r/pg_monitor","=arw/pg_monitor"])v"},
     {"bpchar", R"v({"ab ","c"})v", R"v(["ab ","c"])v"},
     {"varchar", R"v({x,"y z"})v", R"v(["x","y z"])v"},
     {"date", R"v({2024-02-29,infinity})v", R"v(["2024-02-29","infinity"])v"},
     {"time", R"v({23:59:59.999999,00:00:00})v", R"v(["23:59:59.999999","00:00:00"])v"},
-    {"timestamp", R"v({"2024-01-02 03:04:05.123456",-infinity})v", R"v(["2024-01-02 03:04:05.123456","-infinity"])v"},
-    {"timestamptz", R"v({"2024-01-02 03:04:05.123456+02"})v", R"v(["2024-01-02 01:04:05.123456+00"])v"},
+    {"timestamp", R"v({"2024-01-02 03:04:05.123456",-infinity})v",
+     R"v(["2024-01-02 03:04:05.123456","-infinity"])v"},
+    {"timestamptz", R"v({"2024-01-02 03:04:05.123456+02"})v",
+     R"v(["2024-01-02 01:04:05.123456+00"])v"},
     {"interval", R"v({"1 year 2 mons","-00:00:01"})v", R"v(["1 year 2 mons","-00:00:01"])v"},
     {"timetz", R"v({12:34:56.789+05:30})v", R"v(["12:34:56.789+05:30"])v"},
     {"bit", R"v({101,0})v", R"v(["101","0"])v"},
     {"varbit", R"v({1,""})v", R"v(["1",""])v"},
-    {"numeric", R"v({12345678901234567890.123456789,NaN})v", R"v(["12345678901234567890.123456789","NaN"])v"},
+    {"numeric", R"v({12345678901234567890.123456789,NaN})v",
+     R"v(["12345678901234567890.123456789","NaN"])v"},
     {"refcursor", R"v({c1,"my cursor"})v", R"v(["c1","my cursor"])v"},
     {"regprocedure", R"v({"sum(integer)"})v", R"v(["sum(integer)"])v"},
     {"regoper", R"v({pg_catalog.||/})v", R"v(["||/"])v"},
     {"regoperator", R"v({"+(integer,integer)"})v", R"v(["+(integer,integer)"])v"},
     {"regclass", R"v({pg_class,pg_type})v", R"v(["pg_class","pg_type"])v"},
     {"regtype", R"v({int4,"character varying"})v", R"v(["integer","character varying"])v"},
-    {"uuid", R"v({a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11})v", R"v(["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"])v"},
+    {"uuid", R"v({a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11})v",
+     R"v(["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"])v"},
     {"txid_snapshot", R"v({"10:20:10,14,15"})v", R"v(["10:20:10,14,15"])v"},
     {"pg_lsn", R"v({0/16B3748,FFFFFFFF/FFFFFFFF})v", R"v(["0/16B3748","FFFFFFFF/FFFFFFFF"])v"},
     {"tsvector", R"v({"a fat:2 cat"})v", R"v(["'a' 'cat' 'fat':2"])v"},
@@ -87,7 +93,8 @@ constexpr ArrayCase kArrays[] = {
     {"jsonb", R"v({"{\"b\": 1, \"a\": null}",[]})v", R"v([{"a":null,"b":1},[]])v"},
     {"int4range", R"v({"[1,3)",empty})v", R"v(["[1,3)","empty"])v"},
     {"numrange", R"v({"[1.5,2.5]"})v", R"v(["[1.5,2.5]"])v"},
-    {"tsrange", R"v({"[2024-01-01 00:00,2024-01-02 00:00)"})v", R"v(["[\"2024-01-01 00:00:00\",\"2024-01-02 00:00:00\")"])v"},
+    {"tsrange", R"v({"[2024-01-01 00:00,2024-01-02 00:00)"})v",
+     R"v(["[\"2024-01-01 00:00:00\",\"2024-01-02 00:00:00\")"])v"},
     {"tstzrange", R"v({"[2024-01-01 00:00+00,)"})v", R"v(["[\"2024-01-01 00:00:00+00\",)"])v"},
     {"daterange", R"v({"[2024-01-01,2024-01-03]"})v", R"v(["[2024-01-01,2024-01-04)"])v"},
     {"int8range", R"v({"[1,3)","[10,21)"})v", R"v(["[1,3)","[10,21)"])v"},
@@ -97,8 +104,10 @@ constexpr ArrayCase kArrays[] = {
     {"regcollation", R"v({"\"C\"","\"POSIX\""})v", R"v(["\"C\"","\"POSIX\""])v"},
     {"int4multirange", R"v({"{[1,3),[5,7)}","{}"})v", R"v(["{[1,3),[5,7)}","{}"])v"},
     {"nummultirange", R"v({"{[1,2]}"})v", R"v(["{[1,2]}"])v"},
-    {"tsmultirange", R"v({"{[2024-01-01 00:00,2024-01-02 00:00)}"})v", R"v(["{[\"2024-01-01 00:00:00\",\"2024-01-02 00:00:00\")}"])v"},
-    {"tstzmultirange", R"v({"{[2024-01-01 00:00+00,2024-01-02 00:00+00)}"})v", R"v(["{[\"2024-01-01 00:00:00+00\",\"2024-01-02 00:00:00+00\")}"])v"},
+    {"tsmultirange", R"v({"{[2024-01-01 00:00,2024-01-02 00:00)}"})v",
+     R"v(["{[\"2024-01-01 00:00:00\",\"2024-01-02 00:00:00\")}"])v"},
+    {"tstzmultirange", R"v({"{[2024-01-01 00:00+00,2024-01-02 00:00+00)}"})v",
+     R"v(["{[\"2024-01-01 00:00:00+00\",\"2024-01-02 00:00:00+00\")}"])v"},
     {"datemultirange", R"v({"{[2024-01-01,2024-01-03)}"})v", R"v(["{[2024-01-01,2024-01-03)}"])v"},
     {"int8multirange", R"v({"{[1,3)}"})v", R"v(["{[1,3)}"])v"},
     {"pg_snapshot", R"v({"10:20:10,14,15","5:5:"})v", R"v(["10:20:10,14,15","5:5:"])v"},
@@ -177,13 +186,12 @@ TEST_F(CliTypes, DomainsFollowTheirBaseType) {
       " b flag, j doc, n amount, t tags, pa posint[], spa small_posint[], l label);"
       "ALTER TABLE domains REPLICA IDENTITY FULL;");
   make_stream();
-  execute(
-      R"(INSERT INTO domains VALUES (1, 7, 8, 1.5, true, '{"k": 1}', 12.5, '{a,"b c"}',)"
-      R"( '{1,NULL,3}', '{}', 'x');)"
-      "INSERT INTO domains VALUES (2, NULL, NULL, 'NaN', false, 'null', NULL, '{}', NULL,"
-      " '{{5,6},{7,8}}', NULL);"
-      "UPDATE domains SET d = 9 WHERE id = 1;"
-      "DELETE FROM domains WHERE id = 2;");
+  execute(R"(INSERT INTO domains VALUES (1, 7, 8, 1.5, true, '{"k": 1}', 12.5, '{a,"b c"}',)"
+          R"( '{1,NULL,3}', '{}', 'x');)"
+          "INSERT INTO domains VALUES (2, NULL, NULL, 'NaN', false, 'null', NULL, '{}', NULL,"
+          " '{{5,6},{7,8}}', NULL);"
+          "UPDATE domains SET d = 9 WHERE id = 1;"
+          "DELETE FROM domains WHERE id = 2;");
 
   const std::vector<Json> lines = run_to_end();
   ASSERT_EQ(lines.size(), 4u);
@@ -219,9 +227,9 @@ TEST_F(CliTypes, ACatalogThatCannotBeAskedLeavesDomainsAsTextAndSaysSo) {
       "REVOKE SELECT ON pg_catalog.pg_type FROM PUBLIC;");
   make_stream();
   execute("INSERT INTO d VALUES (1, 7)");
-  const ProcessResult r = run_vil_cdc({"stream", "--conn", conninfo(role) + " password=s3cret-pw",
-                                       "--slot", slot_, "--publication", publication_,
-                                       "--end-lsn", current_wal_lsn(), "--no-quiet"});
+  const ProcessResult r =
+      run_vil_cdc({"stream", "--conn", conninfo(role) + " password=s3cret-pw", "--slot", slot_,
+                   "--publication", publication_, "--end-lsn", current_wal_lsn(), "--no-quiet"});
   execute("DROP ROLE " + role);
   ASSERT_TRUE(r.exited(0)) << r.describe();
   const std::vector<Json> lines = parse_lines(r.out);
@@ -276,8 +284,9 @@ class OtherEncoding {
 
   void execute(std::string_view sql) const { cluster_.execute(sql, name_); }
   std::vector<std::string> stream_args(std::initializer_list<std::string> more = {}) const {
-    std::vector<std::string> args{"stream", "--conn", cluster_.conninfo(name_), "--slot", name_,
-                                  "--publication", "pub", "--quiet"};
+    std::vector<std::string> args{"stream", "--conn", cluster_.conninfo(name_),
+                                  "--slot", name_,    "--publication",
+                                  "pub",    "--quiet"};
     args.insert(args.end(), more.begin(), more.end());
     return args;
   }
@@ -286,8 +295,8 @@ class OtherEncoding {
   }
   std::string confirmed_flush_lsn() const {
     return cluster_
-        .query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" +
-                   name_ + "'",
+        .query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + name_ +
+                   "'",
                name_)
         .at(0)
         .at(0)

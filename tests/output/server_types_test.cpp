@@ -46,19 +46,19 @@ class FakeCatalog final : public values::ServerCatalog {
   }
 };
 
-constexpr uint32_t kPosint = 16500, kPosint2 = 16501, kJdoc = 16502, kFlag = 16503,
-                   kRatio = 16504, kMoney = 16505, kTags = 16506, kPosintArray = 16507,
-                   kSemi = 16508, kSemiArray = 16509, kGone = 16600;
+constexpr uint32_t kPosint = 16500, kPosint2 = 16501, kJdoc = 16502, kFlag = 16503, kRatio = 16504,
+                   kMoney = 16505, kTags = 16506, kPosintArray = 16507, kSemi = 16508,
+                   kSemiArray = 16509, kGone = 16600;
 
 std::shared_ptr<FakeCatalog> catalog() {
   auto c = std::make_shared<FakeCatalog>();
-  c->domain(kPosint, "posint", 23);          // int4
-  c->domain(kPosint2, "posint2", kPosint);   // a domain over a domain
-  c->domain(kJdoc, "jdoc", 3802);            // jsonb
-  c->domain(kFlag, "flag", 16);              // bool
-  c->domain(kRatio, "ratio", 701);           // float8
-  c->domain(kMoney, "amount", 1700);         // numeric
-  c->domain(kTags, "tags", 1009);            // text[]
+  c->domain(kPosint, "posint", 23);         // int4
+  c->domain(kPosint2, "posint2", kPosint);  // a domain over a domain
+  c->domain(kJdoc, "jdoc", 3802);           // jsonb
+  c->domain(kFlag, "flag", 16);             // bool
+  c->domain(kRatio, "ratio", 701);          // float8
+  c->domain(kMoney, "amount", 1700);        // numeric
+  c->domain(kTags, "tags", 1009);           // text[]
   c->array(kPosintArray, "_posint", kPosint);
   c->types[kSemi] = values::TypeDescription{kSemi, "public", "semi", 0, 0, ';'};
   c->array(kSemiArray, "_semi", kSemi, ';');
@@ -127,10 +127,9 @@ TEST(ServerTypes, DomainsAndArraysTakeTheirBaseAndElementKinds) {
   // row count; the base of posint2 and the element of _posint and _semi were
   // known by then.
   (void)s.encode(typed_row(), 0x1A2B3C8);
-  const std::map<uint32_t, int> once = {{kPosint, 1}, {kPosint2, 1}, {kJdoc, 1},
-                                        {kFlag, 1},   {kRatio, 1},   {kMoney, 1},
-                                        {kTags, 1},   {kPosintArray, 1}, {kSemiArray, 1},
-                                        {kSemi, 1},   {kGone, 1}};
+  const std::map<uint32_t, int> once = {
+      {kPosint, 1}, {kPosint2, 1},     {kJdoc, 1},      {kFlag, 1}, {kRatio, 1}, {kMoney, 1},
+      {kTags, 1},   {kPosintArray, 1}, {kSemiArray, 1}, {kSemi, 1}, {kGone, 1}};
   EXPECT_EQ(server->asked, once);
 }
 
@@ -191,9 +190,9 @@ TEST(ServerTypes, UnknownEncodingKeepsContentThatIsNotAsciiAsBase64) {
   ChangeEncoderOptions options = jsonl_options();
   options.server_catalog = server;
   Session s(options);
-  EXPECT_NE(s.encode(message(false, 0x3000030, "p", "\xc3\xa9"), 0)
-                .find(R"("content_base64":"w6k=")"),
-            std::string::npos);
+  EXPECT_NE(
+      s.encode(message(false, 0x3000030, "p", "\xc3\xa9"), 0).find(R"("content_base64":"w6k=")"),
+      std::string::npos);
   server->down = false;  // asked again at the next message
   EXPECT_NE(s.encode(message(false, 0x3000038, "p", "\xe9"), 0).find("\"content\":\"\xC3\xA9\""),
             std::string::npos);

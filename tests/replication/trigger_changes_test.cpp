@@ -410,9 +410,9 @@ TEST_F(TriggerChanges, RowsAreTypedByNameWithDomainsResolved) {
   auto result = trigger.run();
   ASSERT_TRUE(result) << result.error().message();
   ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].types, (std::vector<std::string>{"small_posint:int4", "numeric:numeric",
-                                                     "_posint:array", "jsonb:jsonb",
-                                                     "timestamptz:timestamptz"}));
+  EXPECT_EQ(seen[0].types,
+            (std::vector<std::string>{"small_posint:int4", "numeric:numeric", "_posint:array",
+                                      "jsonb:jsonb", "timestamptz:timestamptz"}));
   EXPECT_EQ(seen[0].id, 7);
   EXPECT_EQ(seen[0].total, "12.50");
   EXPECT_EQ(seen[0].tags, (std::vector<int64_t>{1, 2}));

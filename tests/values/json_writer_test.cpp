@@ -120,18 +120,17 @@ TEST(JsonWriter, Arrays) {
 
 // One rule whatever the element type: every built-in array is a JSON array.
 TEST(JsonWriter, ArraysOfTypesKeptAsTextAreArraysOfStrings) {
-  EXPECT_EQ(json(3927, R"x({"[1,3)","[10,21)"})x"), R"x(["[1,3)","[10,21)"])x");  // int8range[]
+  EXPECT_EQ(json(3927, R"x({"[1,3)","[10,21)"})x"), R"x(["[1,3)","[10,21)"])x");     // int8range[]
   EXPECT_EQ(json(1041, "{10.0.0.1/32,::1,NULL}"), R"(["10.0.0.1/32","::1",null])");  // inet[]
-  EXPECT_EQ(json(791, R"({"$1.50","-$0.01"})"), R"(["$1.50","-$0.01"])");             // money[]
-  EXPECT_EQ(json(1561, "{101,0}"), R"(["101","0"])");                                 // bit[]
+  EXPECT_EQ(json(791, R"({"$1.50","-$0.01"})"), R"(["$1.50","-$0.01"])");            // money[]
+  EXPECT_EQ(json(1561, "{101,0}"), R"(["101","0"])");                                // bit[]
   EXPECT_EQ(json(3221, "{0/16B3748,FFFFFFFF/FFFFFFFF}"),
-            R"(["0/16B3748","FFFFFFFF/FFFFFFFF"])");  // pg_lsn[]
-  EXPECT_EQ(json(1011, "{}"), "[]");                  // xid[]
+            R"(["0/16B3748","FFFFFFFF/FFFFFFFF"])");                          // pg_lsn[]
+  EXPECT_EQ(json(1011, "{}"), "[]");                                          // xid[]
   EXPECT_EQ(json(6150, R"x({"{[1,3),[5,7)}"})x"), R"x(["{[1,3),[5,7)}"])x");  // int4multirange[]
   // box's elements are separated by ';' (its points hold commas).
   EXPECT_EQ(json(1020, "{(1,1),(0,0);(3,3),(2,2)}"), R"x(["(1,1),(0,0)","(3,3),(2,2)"])x");
-  EXPECT_EQ(json(1020, "{{(1,1),(0,0)};{(3,3),(2,2)}}"),
-            R"x([["(1,1),(0,0)"],["(3,3),(2,2)"]])x");
+  EXPECT_EQ(json(1020, "{{(1,1),(0,0)};{(3,3),(2,2)}}"), R"x([["(1,1),(0,0)"],["(3,3),(2,2)"]])x");
   // Lower bounds other than 1 have no place in a JSON array: the elements remain, in order.
   EXPECT_EQ(json(oid::kTextArray, "[-2:0]={a,b,c}"), R"(["a","b","c"])");
   EXPECT_EQ(json(oid::kInt4Array, "[0:1][5:6]={{1,2},{3,4}}"), "[[1,2],[3,4]]");

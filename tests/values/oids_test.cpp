@@ -129,7 +129,7 @@ TEST(Oids, MatchTheInstalledPostgresCatalog) {
   // "insert ( oid typname typnamespace typowner typlen typbyval typtype typcategory
   //   typispreferred typisdefined typdelim typrelid typsubscript typelem typarray ..."
   std::map<std::string, std::pair<uint32_t, uint32_t>> catalog;  // name -> (oid, typelem)
-  std::map<std::string, char> delimiters;                         // name -> typdelim
+  std::map<std::string, char> delimiters;                        // name -> typdelim
   std::string line;
   bool in_pg_type = false;
   while (std::getline(bki, line)) {
@@ -247,12 +247,11 @@ class FakeServer final : public ServerCatalog {
 
 TEST(TypeCatalog, ResolveFollowsChainsAndAsksOncePerType) {
   FakeServer server;
-  server.known = {{30000, "public", "d3", 30001, 0, ','},  // d3 -> d2 -> d1 -> int8
-                  {30001, "public", "d2", 30002, 0, ','},
-                  {30002, "public", "d1", oid::kInt8, 0, ','},
-                  {30010, "s", "_d3", 0, 30000, ','},
-                  {30020, "public", "semi", 0, 0, ';'},
-                  {30021, "public", "_semi", 0, 30020, ';'}};
+  server.known = {
+      {30000, "public", "d3", 30001, 0, ','},  // d3 -> d2 -> d1 -> int8
+      {30001, "public", "d2", 30002, 0, ','},   {30002, "public", "d1", oid::kInt8, 0, ','},
+      {30010, "s", "_d3", 0, 30000, ','},       {30020, "public", "semi", 0, 0, ';'},
+      {30021, "public", "_semi", 0, 30020, ';'}};
   TypeCatalog c;
   const std::vector<uint32_t> columns = {30010, oid::kInt4, 30021, 30099, 30010};
   EXPECT_EQ(c.resolve(columns, server), 6u);

@@ -45,7 +45,7 @@ TEST(Utf8Transcoder, SingleByteEncodingsAreConverted) {
 
 TEST(Utf8Transcoder, MultiByteEncodingsAreConvertedOrRefused) {
   EXPECT_EQ(utf8("EUC_JP", "\xC6\xFC\xCB\xDC"), "\xE6\x97\xA5\xE6\x9C\xAC");  // 日本
-  EXPECT_EQ(utf8("EUC_JP", "\xC6"), "<not text>");  // cut short
+  EXPECT_EQ(utf8("EUC_JP", "\xC6"), "<not text>");                            // cut short
 }
 
 TEST(Utf8Transcoder, WhatCannotBeConvertedIsNotText) {

@@ -28,9 +28,9 @@ namespace vil::values {
 // has its line breaks (outside strings, the only place JSON allows them) turned into
 // spaces so one change stays on one line.
 std::expected<void, ValueError> write_json_value(std::string& out, const TypeInfo& type,
-                                            std::string_view text);
+                                                 std::string_view text);
 std::expected<void, ValueError> write_json_value(std::string& out, uint32_t type_oid,
-                                            std::string_view text);
+                                                 std::string_view text);
 
 inline void write_json_null(std::string& out) {
   out.append("null", 4);

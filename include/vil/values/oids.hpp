@@ -61,10 +61,10 @@ inline constexpr uint32_t kJsonbArray = 3807;
 
 namespace vil::values {
 
-// A built-in array type: its OID, its element type's OID and name, its own name, and the delimiter that
-// separates elements in its text form (the element type's typdelim: ';' for box, ',' for
-// every other built-in type). Every base, range and multirange type of PostgreSQL 15's
-// pg_type that has an array type, in element OID order.
+// A built-in array type: its OID, its element type's OID and name, its own name, and the delimiter
+// that separates elements in its text form (the element type's typdelim: ';' for box, ',' for every
+// other built-in type). Every base, range and multirange type of PostgreSQL 15's pg_type that has
+// an array type, in element OID order.
 struct BuiltinArray {
   uint32_t array_oid;
   uint32_t element_oid;

@@ -140,7 +140,7 @@ class TypeCatalog {
 
   std::unordered_map<uint32_t, Entry> extra_;
   std::unordered_map<std::string, uint32_t> by_qualified_name_;  // "schema.name" -> OID
-  std::unordered_set<uint32_t> asked_;  // OIDs the server was asked about
+  std::unordered_set<uint32_t> asked_;                           // OIDs the server was asked about
 };
 
 }  // namespace vil::values

@@ -191,11 +191,11 @@ inline const Value& Array::operator[](std::size_t i) const noexcept {
 }
 
 enum class ValueErrorCode : uint8_t {
-  kSyntax = 1,      // not a valid text form of the type
-  kOutOfRange = 2,  // well formed but outside the type's range
-  kArray = 3,       // malformed array literal (braces, quotes, dimensions)
-  kEncoding = 4,    // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
-  kNotSent = 5,      // an unchanged TOASTed value: the server did not send it (cdc::RowView)
+  kSyntax = 1,        // not a valid text form of the type
+  kOutOfRange = 2,    // well formed but outside the type's range
+  kArray = 3,         // malformed array literal (braces, quotes, dimensions)
+  kEncoding = 4,      // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
+  kNotSent = 5,       // an unchanged TOASTed value: the server did not send it (cdc::RowView)
   kNoSuchColumn = 6,  // a column index or name the row does not have (cdc::RowView)
 };
 

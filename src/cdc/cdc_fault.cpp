@@ -22,7 +22,15 @@ std::string CdcFault::to_string() const {
   return fmt::format("{}(code={})", kind(), code());
 }
 
+bool is_retryable_sqlstate(std::string_view sqlstate) {
+  return sqlstate.empty() || sqlstate.starts_with("08") || sqlstate == "57P01" ||
+         sqlstate == "57P02" || sqlstate == "57P03" || sqlstate == "55006";
+}
+
 bool CdcFault::is_retryable() const {
+  if (const auto* start = get<ReplicationStartFailed>()) {
+    return is_retryable_sqlstate(unpack_sqlstate(start->pg_error_code));
+  }
   if (const auto* c = get<ConnectionFailed>()) {
     auto reason = static_cast<ConnectionFailure>(c->reason_code);
     return reason == ConnectionFailure::Unreachable ||

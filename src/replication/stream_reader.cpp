@@ -43,12 +43,6 @@ constexpr std::chrono::microseconds kBulkMaxWait{2000};
 // this long after the previous one.
 constexpr milliseconds kEarlyStatusGap{1000};
 
-// Server errors after which a new session may well succeed.
-bool retryable_sqlstate(std::string_view state) {
-  return state.empty() || state.starts_with("08") || state == "57P01" || state == "57P02" ||
-         state == "57P03" || state == "55006";
-}
-
 }  // namespace
 
 bool StreamReader::notice(const std::string& text) {
@@ -186,10 +180,7 @@ StreamReader::SessionResult StreamReader::run_session() {
     // A server going down under a set-up command (57P01 "terminating
     // connection due to administrator command", 08xxx) is as retryable as
     // a lost stream; so is a slot still held by our previous walsender.
-    const auto* start = info.error().get<cdc::ReplicationStartFailed>();
-    bool retry = ever_streamed_ &&
-                 (info.error().is_retryable() ||
-                  (start && retryable_sqlstate(cdc::unpack_sqlstate(start->pg_error_code))));
+    bool retry = ever_streamed_ && info.error().is_retryable();
     return {retry ? End::Lost : End::Fatal, info.error()};
   }
   const uint64_t start_lsn = shared_.ack.confirmable();
@@ -202,7 +193,7 @@ StreamReader::SessionResult StreamReader::run_session() {
   auto started = (*conn)->start_copy_both(*command);
   if (!started && (*conn)->interrupted()) return {End::Stopped, std::nullopt};
   if (!started) {
-    bool retry = ever_streamed_ && retryable_sqlstate(started.error().sqlstate);
+    bool retry = ever_streamed_ && cdc::is_retryable_sqlstate(started.error().sqlstate);
     return {retry ? End::Lost : End::Fatal, start_fault(started.error())};
   }
   if (ever_streamed_ &&
@@ -246,7 +237,7 @@ StreamReader::SessionResult StreamReader::stream_ended(const ServerError& e,
                         remedy))};
   }
   cdc::CdcFault fault = start_fault(e);
-  if (retryable_sqlstate(e.sqlstate)) {
+  if (cdc::is_retryable_sqlstate(e.sqlstate)) {
     return {End::Lost, cdc::CdcFault(cdc::StreamClosed{log::register_str(shared_.config.slot_name)},
                                      fault.message())};
   }

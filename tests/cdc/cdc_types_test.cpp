@@ -28,6 +28,18 @@ TEST(CdcFault, CodesKindsAndStrings) {
       {{ReplicationStartFailed{2, pack_sqlstate("55006")}, "x"},
        2,
        "ReplicationStartFailed(code=2)",
+       true},
+      {{ReplicationStartFailed{2, pack_sqlstate("57P01")}, "x"},
+       2,
+       "ReplicationStartFailed(code=2)",
+       true},
+      {{ReplicationStartFailed{2, pack_sqlstate("08006")}, "x"},
+       2,
+       "ReplicationStartFailed(code=2)",
+       true},
+      {{ReplicationStartFailed{2, pack_sqlstate("42501")}, "x"},
+       2,
+       "ReplicationStartFailed(code=2)",
        false},
       {{UnknownMessage{'Z'}, "x"}, 3, "UnknownMessage(code=3)", false},
       {{SlotNotFound{4}, "x"}, 4, "SlotNotFound(code=4)", false},
@@ -43,6 +55,15 @@ TEST(CdcFault, CodesKindsAndStrings) {
     EXPECT_EQ(c.fault.code(), c.code);
     EXPECT_EQ(c.fault.to_string(), c.text);
     EXPECT_EQ(c.fault.is_retryable(), c.retryable) << c.text;
+  }
+}
+
+TEST(CdcFault, RetryableSqlstates) {
+  for (const char* state : {"", "08000", "08006", "08P01", "57P01", "57P02", "57P03", "55006"}) {
+    EXPECT_TRUE(is_retryable_sqlstate(state)) << state;
+  }
+  for (const char* state : {"42704", "42501", "55000", "0A000", "22021", "57014", "28P01"}) {
+    EXPECT_FALSE(is_retryable_sqlstate(state)) << state;
   }
 }
 

@@ -82,9 +82,7 @@ std::string one_line(const std::string& text) {
 // retryable fault only when it gave up reconnecting. A fault no retry cures
 // (the password changed, the slot was dropped) keeps its own code.
 bool gave_up_reconnecting(const cdc::CdcFault& fault, const cdc::CdcTrigger& trigger) {
-  if (trigger.cdc_state().stream_errors == 0) return false;
-  const auto* start = fault.get<cdc::ReplicationStartFailed>();
-  return fault.is_retryable() || (start && start->pg_error_code == cdc::pack_sqlstate("55006"));
+  return trigger.cdc_state().stream_errors != 0 && fault.is_retryable();
 }
 
 void print_line(const std::string& text) {

@@ -79,7 +79,10 @@ class CdcFault {
   // "Kind(code=N)".
   std::string to_string() const;
   // True for faults that a reconnect can cure (a lost connection, a server
-  // restart); false for those no retry can (bad password, no such slot).
+  // restart, a command the server refused with a retryable SQLSTATE, a slot
+  // still held by the walsender of a lost connection); false for those no
+  // retry can (bad password, no such slot). The trigger retries them only
+  // after it has streamed: a first connection that fails is the owner's to fix.
   bool is_retryable() const;
 
   const Detail& detail() const { return detail_; }
@@ -95,6 +98,11 @@ class CdcFault {
   Detail detail_;
   std::string message_;
 };
+
+// Server errors after which a new session may well succeed: the connection
+// broke (no SQLSTATE, class 08), the server is shutting down or restarting
+// (57P01-57P03), or the slot is still in use (55006).
+[[nodiscard]] bool is_retryable_sqlstate(std::string_view sqlstate);
 
 // PostgreSQL's MAKE_SQLSTATE packing of a five-character SQLSTATE ("42704").
 uint32_t pack_sqlstate(std::string_view sqlstate);

@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   while (first_bad < text.size()) {
     std::size_t bad = 0;
     const std::size_t n =
-        p[first_bad] < 0x80 ? 1 : vil::pgoutput::detail::utf8_sequence(p + first_bad, end, &bad);
+        p[first_bad] < 0x80 ? 1 : vil::pgoutput::utf8_sequence(p + first_bad, end, &bad);
     if (n == 0) break;
     first_bad += n;
   }

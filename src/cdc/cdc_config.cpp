@@ -6,6 +6,8 @@
 #include <libpq-fe.h>
 #include <yaml-cpp/yaml.h>
 
+#include "vil/replication/stream_settings.hpp"
+
 namespace vil::cdc {
 
 namespace {
@@ -269,19 +271,7 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
 }
 
 std::string redact_conn_string(std::string_view conn_string) {
-  PQconninfoOption* options = PQconninfoParse(std::string(conn_string).c_str(), nullptr);
-  if (options == nullptr) return "<connection string that libpq cannot parse>";
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || o->val[0] == '\0') continue;
-    if (!out.empty()) out += ' ';
-    std::string_view key = o->keyword;
-    // libpq marks secret options with '*' in dispchar (password, sslpassword...).
-    bool secret = o->dispchar != nullptr && o->dispchar[0] == '*';
-    out += fmt::format("{}={}", key, secret ? "********" : o->val);
-  }
-  PQconninfoFree(options);
-  return out;
+  return replication::redact_conn_string(conn_string);
 }
 
 }  // namespace vil::cdc

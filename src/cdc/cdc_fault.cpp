@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "vil/replication/stream_error.hpp"
+
 namespace vil::cdc {
 
 namespace {
@@ -23,8 +25,7 @@ std::string CdcFault::to_string() const {
 }
 
 bool is_retryable_sqlstate(std::string_view sqlstate) {
-  return sqlstate.empty() || sqlstate.starts_with("08") || sqlstate == "57P01" ||
-         sqlstate == "57P02" || sqlstate == "57P03" || sqlstate == "55006";
+  return replication::is_retryable_sqlstate(sqlstate);
 }
 
 bool CdcFault::is_retryable() const {

@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 
-#include "cdc/change_delivery.hpp"
-#include "cdc/delivery_fault.hpp"
-#include "core/unix_time.hpp"
-#include "replication/stream_reader.hpp"
-#include "replication/stream_shared.hpp"
+#include "change_delivery.hpp"
+#include "run_control.hpp"
+#include "stream_mapping.hpp"
+#include "trigger_events.hpp"
 #include "vil/log/dictionary.hpp"
+#include "vil/replication/stream_reader.hpp"
 
 namespace vil::cdc {
 
@@ -43,11 +43,16 @@ std::string_view to_string(ChangeKind kind) noexcept {
   return "unknown";
 }
 
-// One run of start(): the state the two threads share.
+// Frames waiting for delivery, at most: enough to keep the owner busy while
+// the socket refills, small enough that memory stays flat.
+constexpr size_t kQueueBytes = 8u << 20;
+
+// One run of start(): the I/O thread's reader and the queue it fills.
 struct CdcTrigger::Run {
-  Run(const CdcConfig& config, uint64_t start_lsn) : shared(config, start_lsn) {}
-  replication::StreamShared shared;
-  bool stop_requested = false;  // stop() during this run; under impl_->run_mutex_
+  Run(replication::StreamSettings settings, replication::StreamReader::NoticeCallback notice)
+      : reader(std::move(settings), queue, std::move(notice)) {}
+  replication::FrameQueue queue{kQueueBytes};  // first: the reader fills it
+  replication::StreamReader reader;
 };
 
 struct CdcTrigger::Impl {
@@ -56,12 +61,13 @@ struct CdcTrigger::Impl {
   ChangeSink* sink_ = nullptr;
   std::function<void(const std::string&)> notice_;
   pgoutput::Lsn end_lsn_{};
+  RunControl control_;
 
-  std::atomic<bool> paused_{false};  // written under run_mutex_
   mutable std::mutex run_mutex_;
-  Run* run_ = nullptr;  // while start() runs
-  // A run streamed from the slot: later runs never create it again (a new
-  // slot would silently skip what was written in between).
+  Run* run_ = nullptr;  // while start() runs, for the counters
+  // A run streamed from the slot, up to server_wal_end_: later runs never
+  // create it again (a new slot would silently skip what was written in
+  // between).
   bool slot_streamed_ = false;  // under run_mutex_
 
   // Kept across runs: sequence numbers are never reset or reused.
@@ -101,7 +107,8 @@ std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback ca
 }
 
 std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
-  if (auto valid = validate(impl_->config_); !valid) {
+  const CdcConfig& config = impl_->config_;
+  if (auto valid = validate(config); !valid) {
     return std::unexpected(
         CdcFault(ConfigInvalid{log::register_str(valid.error().field)}, valid.error().message));
   }
@@ -111,94 +118,88 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   // An eventfd or a thread the system refuses is a fault too, not an
   // exception out of start().
   auto out_of_resources = [&](const std::exception& e) {
-    return CdcFault(StreamClosed{log::register_str(impl_->config_.slot_name)},
-                    fmt::format("could not start streaming from slot \"{}\": {}",
-                                impl_->config_.slot_name, e.what()));
+    return CdcFault(
+        StreamClosed{log::register_str(config.slot_name)},
+        fmt::format("could not start streaming from slot \"{}\": {}", config.slot_name, e.what()));
   };
-  std::unique_ptr<Run> owned;
-  try {
-    owned = std::make_unique<Run>(impl_->config_, 0);
-  } catch (const std::exception& e) {
-    return std::unexpected(out_of_resources(e));
-  }
-  Run& run = *owned;
-  run.shared.end_lsn = impl_->end_lsn_.value;
   // Notices come from the I/O thread (reconnects) and from the delivery
   // thread (the catalog): the owner's callback is never entered twice at once.
+  replication::StreamReader::NoticeCallback notice;
   if (impl_->notice_) {
-    run.shared.on_notice = [notice = impl_->notice_,
-                            mutex = std::make_shared<std::mutex>()](const std::string& text) {
+    notice = [notice = impl_->notice_,
+              mutex = std::make_shared<std::mutex>()](const std::string& text) {
       std::lock_guard lock(*mutex);
       notice(text);
     };
   }
+  replication::StreamSettings settings = stream_settings(config);
   {
     std::lock_guard lock(impl_->run_mutex_);
-    if (impl_->run_ != nullptr) {
-      return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
-                                      "start() is already running on this trigger"));
-    }
-    // Under the lock that pause() and resume() take: none is lost between
-    // reading the flag and publishing the run.
-    run.shared.paused.store(impl_->paused_.load());
-    run.shared.slot_streamed_before = impl_->slot_streamed_;
-    run.shared.server_wal_end.store(impl_->server_wal_end_.load());
+    settings.slot_streamed_before = impl_->slot_streamed_;
+    settings.streamed_up_to = impl_->server_wal_end_.load();
+  }
+  std::unique_ptr<Run> owned;
+  try {
+    owned = std::make_unique<Run>(std::move(settings), notice);
+  } catch (const std::exception& e) {
+    return std::unexpected(out_of_resources(e));
+  }
+  Run& run = *owned;
+  if (!impl_->control_.attach(run.reader, run.queue)) {
+    return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
+                                    "start() is already running on this trigger"));
+  }
+  {
+    std::lock_guard lock(impl_->run_mutex_);
     impl_->run_ = &run;
   }
-
-  replication::StreamReader reader(run.shared);
-  std::thread io;
-  try {
-    io = std::thread([&] { reader.run(); });  // run() never throws
-  } catch (const std::system_error& e) {
+  const auto detach = [&] {
     std::lock_guard lock(impl_->run_mutex_);
     impl_->run_ = nullptr;
+    return impl_->control_.detach();
+  };
+
+  std::thread io;
+  try {
+    io = std::thread([&] { run.reader.run(); });  // run() never throws
+  } catch (const std::system_error& e) {
+    detach();
     return std::unexpected(out_of_resources(e));
   }
 
+  TriggerEvents events(callback, impl_->sequence_, config.slot_name);
   std::optional<CdcFault> fault;
   {
-    ChangeDelivery delivery(
-        run.shared, sink, callback,
-        DeliveryCounters{impl_->sequence_, impl_->rows_changed_, impl_->last_event_ns_,
-                         impl_->events_fired_, impl_->transactions_});
-    fault = delivery.run();  // never throws
+    ChangeDelivery delivery(config, run.queue, run.reader, impl_->control_, events, sink,
+                            DeliveryCounters{impl_->rows_changed_, impl_->last_event_ns_,
+                                             impl_->events_fired_, impl_->transactions_},
+                            notice);
+    fault = delivery.run(impl_->end_lsn_.value);  // never throws
   }
 
   // Whatever ended delivery, the I/O thread sends the final status update
-  // with what was flushed, then closes.
-  run.shared.stop.store(true);
-  run.shared.delivery_done.store(true);
-  run.shared.io_wake.notify();
+  // with what was confirmed, then closes.
+  run.reader.finish();
   io.join();
-  if (!fault) fault = run.shared.fault();
+  if (!fault && run.reader.error()) fault = to_cdc_fault(*run.reader.error(), config);
 
-  bool stop_acknowledged = false;
+  const replication::StreamStats stats = run.reader.stats();
+  bool stop_requested = false;
   {
     std::lock_guard lock(impl_->run_mutex_);
-    impl_->run_ = nullptr;
-    if (reader.ever_streamed()) impl_->slot_streamed_ = true;
-    impl_->status_updates_ += run.shared.status_updates_sent.load();
-    impl_->stream_errors_ += run.shared.stream_errors.load();
-    impl_->bytes_received_ += run.shared.bytes_received.load();
-    impl_->confirmed_lsn_.store(run.shared.confirmed_lsn.load());
-    impl_->server_wal_end_.store(run.shared.server_wal_end.load());
-    stop_acknowledged = run.stop_requested && callback;
+    if (run.reader.ever_streamed()) impl_->slot_streamed_ = true;
+    impl_->status_updates_ += stats.status_updates_sent;
+    impl_->stream_errors_ += stats.stream_errors;
+    impl_->bytes_received_ += stats.bytes_received;
+    impl_->confirmed_lsn_.store(stats.confirmed_lsn);
+    impl_->server_wal_end_.store(stats.server_wal_end);
   }
-  // Outside the lock: the callback may call stop(), pause() or cdc_state().
-  if (stop_acknowledged) {
-    core::TriggerEvent event{};
-    event.kind_hash = log::register_str("cdc");
-    event.source_hash = log::register_str(impl_->config_.slot_name);
-    event.sequence = impl_->sequence_.fetch_add(1) + 1;
-    event.timestamp_ns = core::unix_now_ns();
-    event.op = core::TriggerOp::StopAck;
-    try {
-      callback(event);
-    } catch (...) {
-      if (!fault) {
-        fault = caught_as_delivery_fault(event.sequence, "the event callback on stop_ack failed");
-      }
+  stop_requested = detach();
+  // After the I/O thread ended; outside every lock: the callback may call
+  // stop(), pause() or cdc_state().
+  if (stop_requested) {
+    if (auto failed = events.acknowledge(core::TriggerOp::StopAck); failed && !fault) {
+      fault = std::move(failed);
     }
   }
   if (fault) {
@@ -209,37 +210,17 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::pause() {
-  std::lock_guard lock(impl_->run_mutex_);
-  impl_->paused_.store(true);
-  if (impl_->run_) {
-    impl_->run_->shared.paused.store(true);
-    impl_->run_->shared.io_wake.notify();
-    // An idle delivery thread waits for frames: it acknowledges the pause now.
-    impl_->run_->shared.wake_delivery();
-  }
+  impl_->control_.pause();
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::resume() {
-  std::lock_guard lock(impl_->run_mutex_);
-  impl_->paused_.store(false);
-  if (impl_->run_) {
-    impl_->run_->shared.paused.store(false);
-    impl_->run_->shared.wake_delivery();
-    impl_->run_->shared.io_wake.notify();
-  }
+  impl_->control_.resume();
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::stop() {
-  std::lock_guard lock(impl_->run_mutex_);
-  // With no run, nothing to stop: the next start() runs as usual.
-  if (impl_->run_) {
-    impl_->run_->stop_requested = true;
-    impl_->run_->shared.stop.store(true);
-    impl_->run_->shared.wake_delivery();
-    impl_->run_->shared.io_wake.notify();
-  }
+  impl_->control_.stop();
   return {};
 }
 
@@ -248,8 +229,9 @@ CdcTriggerState CdcTrigger::cdc_state() const {
   uint64_t updates = impl_->status_updates_.load();
   uint64_t errors = impl_->stream_errors_.load();
   if (impl_->run_) {
-    updates += impl_->run_->shared.status_updates_sent.load();
-    errors += impl_->run_->shared.stream_errors.load();
+    const replication::StreamStats stats = impl_->run_->reader.stats();
+    updates += stats.status_updates_sent;
+    errors += stats.stream_errors;
   }
   return CdcTriggerState{impl_->rows_changed_.load(), updates, errors,
                          impl_->last_event_ns_.load()};
@@ -261,25 +243,25 @@ core::TriggerState CdcTrigger::state() const {
 }
 
 bool CdcTrigger::paused() const {
-  return impl_->paused_.load();
+  return impl_->control_.paused();
 }
 
 pgoutput::Lsn CdcTrigger::confirmed_lsn() const {
   std::lock_guard lock(impl_->run_mutex_);
-  if (impl_->run_) return pgoutput::Lsn{impl_->run_->shared.confirmed_lsn.load()};
+  if (impl_->run_) return pgoutput::Lsn{impl_->run_->reader.stats().confirmed_lsn};
   return pgoutput::Lsn{impl_->confirmed_lsn_.load()};
 }
 
 pgoutput::Lsn CdcTrigger::server_wal_end() const {
   std::lock_guard lock(impl_->run_mutex_);
-  if (impl_->run_) return pgoutput::Lsn{impl_->run_->shared.server_wal_end.load()};
+  if (impl_->run_) return pgoutput::Lsn{impl_->run_->reader.stats().server_wal_end};
   return pgoutput::Lsn{impl_->server_wal_end_.load()};
 }
 
 uint64_t CdcTrigger::bytes_received() const {
   std::lock_guard lock(impl_->run_mutex_);
   uint64_t bytes = impl_->bytes_received_.load();
-  if (impl_->run_) bytes += impl_->run_->shared.bytes_received.load();
+  if (impl_->run_) bytes += impl_->run_->reader.stats().bytes_received;
   return bytes;
 }
 

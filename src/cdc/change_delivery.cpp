@@ -1,11 +1,12 @@
-#include "cdc/change_delivery.hpp"
+#include "change_delivery.hpp"
 
 #include <chrono>
 
 #include <fmt/format.h>
 
-#include "cdc/delivery_fault.hpp"
-#include "core/unix_time.hpp"
+#include "delivery_fault.hpp"
+#include "stream_mapping.hpp"
+#include "vil/core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
 #include "vil/pgoutput/frames.hpp"
@@ -33,21 +34,27 @@ RowOperation row_operation(ChangeKind kind) {
 
 }  // namespace
 
-ChangeDelivery::ChangeDelivery(replication::StreamShared& shared, ChangeSink& sink,
-                               const core::EventCallback& events, DeliveryCounters counters)
-    : shared_(shared),
-      sink_(sink),
+ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue& queue,
+                               replication::StreamReader& reader, RunControl& control,
+                               TriggerEvents& events, ChangeSink& sink, DeliveryCounters counters,
+                               NoticeCallback on_notice)
+    : config_(config),
+      queue_(queue),
+      reader_(reader),
+      control_(control),
       events_(events),
+      sink_(sink),
       counters_(counters),
-      kind_hash_(log::register_str("cdc")),
-      slot_hash_(log::register_str(shared.config.slot_name)),
-      publication_hash_(log::register_str(shared.config.publication)) {}
+      on_notice_(std::move(on_notice)),
+      slot_hash_(log::register_str(config.slot_name)),
+      publication_hash_(log::register_str(config.publication)) {}
 
-std::optional<CdcFault> ChangeDelivery::run() {
+std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
+  ledger_ = DeliveryLedger(end_lsn);
   try {
     deliver_queued();
   } catch (...) {
-    fail(caught_as_delivery_fault(counters_.sequence.load(), "delivering changes failed"));
+    fail(caught_as_delivery_fault(events_.last_sequence(), "delivering changes failed"));
   }
   return fault_;
 }
@@ -58,14 +65,16 @@ void ChangeDelivery::deliver_queued() {
   size_t pending_bytes = 0;
   bool finished = false;
   while (!finished && !fault_) {
-    if (shared_.stop.load()) break;
-    if (shared_.paused.load()) {
+    const RunControl::Ask ask = control_.ask();
+    if (ask == RunControl::Ask::Stop) break;
+    if (ask == RunControl::Ask::Pause) {
       if (!wait_while_paused()) break;
       continue;
     }
     if (pending.empty()) {
-      if (shared_.queue.empty()) flush_and_publish();
-      if (!shared_.queue.pop_all(taken, std::chrono::milliseconds(1000))) continue;
+      if (queue_.empty()) flush_and_publish();
+      // Woken by frames, by the control lane, or by the I/O thread's end.
+      if (!queue_.pop_all(taken)) continue;
       for (auto& item : taken) {
         if (auto* frame = std::get_if<replication::WalFrame>(&item))
           pending_bytes += frame->frame_bytes;
@@ -77,7 +86,7 @@ void ChangeDelivery::deliver_queued() {
     // about room, not about every frame.
     size_t released = 0;
     while (!pending.empty()) {
-      if (shared_.stop.load() || shared_.paused.load()) break;
+      if (control_.ask() != RunControl::Ask::Deliver) break;
       QueueItem item = std::move(pending.front());
       pending.pop_front();
       size_t size = 0;
@@ -90,15 +99,16 @@ void ChangeDelivery::deliver_queued() {
         break;
       }
     }
-    if (!fault_ && pending.empty() && shared_.queue.empty()) flush_and_publish();
-    if (shared_.queue.release(released)) shared_.io_wake.notify();
+    if (!fault_ && pending.empty() && queue_.empty()) flush_and_publish();
+    // Wakes the I/O thread when that made room, or drained what it waits for.
+    queue_.release(released);
   }
   // What stays queued was never delivered, so it is never confirmed: the
   // server sends it again to the next session. After a failed callback what
   // came before it is still flushed and confirmed (a failed frame is not
   // done, so nothing after it is); after a failed flush, nothing more.
   flush_and_publish();
-  shared_.queue.release(pending_bytes);
+  queue_.release(pending_bytes);
 }
 
 ChangeDelivery::Step ChangeDelivery::fail(CdcFault fault) {
@@ -111,32 +121,27 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   if (const auto* frame = std::get_if<replication::WalFrame>(&item)) {
     // Every frame of the block before this one was delivered.
     if (frame->block != current_block_) {
-      if (current_block_ != nullptr) shared_.arena.release(current_block_);
+      if (current_block_ != nullptr) queue_.arena().release(current_block_);
       current_block_ = frame->block;
     }
-    Step step = deliver_frame(*frame);
-    // A frame is done only once its callbacks returned: the acknowledgement
-    // confirms a keepalive's position only after every frame before it was
-    // done, so a failed one holds back everything after it.
-    if (step != Step::Fault) ++frames_done_;
-    return step;
+    // A failed frame ends the run: nothing after it is delivered, so no
+    // later position becomes confirmable.
+    return deliver_frame(*frame);
+  }
+  if (const auto* position = std::get_if<replication::ServerPosition>(&item)) {
+    return ledger_.server_position(position->lsn) ? Step::End : Step::Next;
   }
   if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
     // The server starts again from the slot: a transaction cut short by the
     // lost connection comes again whole.
     decoder_ = pgoutput::Decoder(pgoutput::DecoderOptions{session->protocol_version});
-    in_transaction_ = false;
+    ledger_.session_started(session->flushed_at_start);
     relations_.clear();  // described again by the new session
     database_encoding_ = std::string(session->encoding());
     return Step::Next;
   }
-  if (std::holds_alternative<replication::ServerCaughtUp>(item)) {
-    // The I/O thread queues it only once the server passed the end
-    // (replication/end_lsn.hpp).
-    return in_transaction_ ? Step::Next : Step::End;
-  }
-  // IoFinished: the I/O thread recorded its fault, if any.
-  if (auto fault = shared_.fault()) return fail(std::move(*fault));
+  // IoFinished: the I/O thread recorded its error, if any.
+  if (const auto& error = reader_.error()) return fail(to_cdc_fault(*error, config_));
   return Step::End;
 }
 
@@ -154,10 +159,10 @@ void ChangeDelivery::describe_columns(const pgoutput::RelationSchema& relation,
   bool replaced = !others.empty();  // add_type may have replaced entries others point into
   if (!others.empty()) {
     if (!catalog_) {
-      catalog_ = std::make_unique<CatalogConnection>(
-          shared_.config.conn_string, [this](const std::string& why) {
-            if (shared_.on_notice) {
-              shared_.on_notice(why + " (until it answers, such column values keep their text)");
+      catalog_ =
+          std::make_unique<CatalogConnection>(config_.conn_string, [this](const std::string& why) {
+            if (on_notice_) {
+              on_notice_(why + " (until it answers, such column values keep their text)");
             }
           });
     }
@@ -189,11 +194,11 @@ ChangeDelivery::Step ChangeDelivery::deliver_frame(const replication::WalFrame& 
     if (e.code == pgoutput::DecodeErrc::unknown_message_type) {
       return fail(CdcFault(UnknownMessage{e.message_type},
                            fmt::format("slot \"{}\" sent a message vil-cdc does not know: {}",
-                                       shared_.config.slot_name, e.message)));
+                                       config_.slot_name, e.message)));
     }
-    return fail(CdcFault(MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
-                         fmt::format("slot \"{}\" sent a malformed message: {}",
-                                     shared_.config.slot_name, e.message)));
+    return fail(CdcFault(
+        MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
+        fmt::format("slot \"{}\" sent a malformed message: {}", config_.slot_name, e.message)));
   }
   return deliver_message(*decoded, pgoutput::Lsn{frame.wal_start}, frame.payload.size());
 }
@@ -213,8 +218,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
         if constexpr (std::is_same_v<M, Begin>) {
           // Begin carries the commit LSN: a transaction past the end is not
           // delivered at all.
-          if (shared_.end_lsn != 0 && m.final_lsn.value > shared_.end_lsn) return Step::End;
-          in_transaction_ = true;
+          if (!ledger_.begin(m.final_lsn.value)) return Step::End;
           xid_ = m.xid;
           commit_lsn_ = m.final_lsn;
           commit_time_ns_ = m.commit_time.unix_ns();
@@ -226,14 +230,12 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
             sink_.on_commit(end);
           } catch (...) {
             return fail(caught_as_delivery_fault(
-                counters_.sequence.load(),
+                events_.last_sequence(),
                 fmt::format("the commit callback failed on transaction {}", xid_)));
           }
-          in_transaction_ = false;
-          delivered_lsn_ = m.end_lsn.value;
+          unflushed_ = true;
           counters_.transactions.fetch_add(1, std::memory_order_relaxed);
-          if (shared_.end_lsn != 0 && m.commit_lsn.value >= shared_.end_lsn) return Step::End;
-          return Step::Next;
+          return ledger_.commit(m.commit_lsn.value, m.end_lsn.value) ? Step::End : Step::Next;
         } else if constexpr (std::is_same_v<M, Relation>) {
           RelationState& state = relations_[m.id];
           state.table_hash = log::register_str(decoded.relation->qualified_name);
@@ -282,11 +284,10 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           return Step::Next;
         } else {
           // Streamed and two-phase transactions are not requested here.
-          return fail(
-              CdcFault(MalformedMessage{0, 0},
-                       fmt::format("slot \"{}\" sent a {} message, which this session did "
-                                   "not ask for",
-                                   shared_.config.slot_name, message_name(decoded.message))));
+          return fail(CdcFault(MalformedMessage{0, 0},
+                               fmt::format("slot \"{}\" sent a {} message, which this session did "
+                                           "not ask for",
+                                           config_.slot_name, message_name(decoded.message))));
         }
       },
       decoded.message);
@@ -303,7 +304,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
   } else {
     change.commit_time_ns = static_cast<int64_t>(now);
   }
-  change.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
+  change.sequence = events_.next_sequence();
   const bool row = change.relation != nullptr;
   try {
     if (row) {
@@ -316,23 +317,15 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
                                   slot_hash_,
                                   static_cast<uint32_t>(change.lsn.value),
                                   static_cast<uint64_t>(change.commit_time_ns)};
-      if (events_) {
-        core::TriggerEvent event{};
-        event.kind_hash = kind_hash_;
-        event.source_hash = slot_hash_;
-        event.sequence = change.sequence;
-        event.timestamp_ns = now;
-        event.payload_bytes = static_cast<uint32_t>(change.row_bytes);
-        event.op = core::TriggerOp::Fire;
-        events_(event);
-      }
+      events_.fire(change.sequence, now, static_cast<uint32_t>(change.row_bytes));
     }
     sink_.on_change(change);
   } catch (...) {
     return fail(caught_as_delivery_fault(
         change.sequence, fmt::format("the change callback failed on change {}", change.sequence)));
   }
-  if (row && shared_.config.log_changes) {
+  unflushed_ = true;
+  if (row && config_.log_changes) {
     log::MqPayload record{};
     record.broker_hash = slot_hash_;
     record.topic_hash = change.summary.table_hash;
@@ -351,7 +344,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     counters_.last_event_ns.store(now, std::memory_order_relaxed);
   }
   bytes_since_flush_ += change.row_bytes;
-  if (!in_transaction_ || bytes_since_flush_ >= kFlushEveryBytes) {
+  if (!ledger_.in_transaction() || bytes_since_flush_ >= kFlushEveryBytes) {
     // Between transactions (a non-transactional message) or in a big one:
     // the sink flushes, but only whole transactions become confirmable.
     flush_and_publish();
@@ -362,62 +355,48 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
 
 void ChangeDelivery::flush_and_publish() {
   if (flush_failed_) return;
-  if (published_lsn_ == delivered_lsn_ && published_frames_ == frames_done_ &&
-      bytes_since_flush_ == 0) {
-    return;
+  if (unflushed_) {
+    try {
+      sink_.flush();
+    } catch (...) {
+      flush_failed_ = true;
+      fail(caught_as_delivery_fault(events_.last_sequence(), "flushing the output failed"));
+      return;
+    }
+    unflushed_ = false;
+    bytes_since_flush_ = 0;
   }
-  try {
-    sink_.flush();
-  } catch (...) {
-    flush_failed_ = true;
-    fail(caught_as_delivery_fault(counters_.sequence.load(), "flushing the output failed"));
-    return;
+  const uint64_t lsn = ledger_.confirmable();
+  if (lsn != published_lsn_) {
+    reader_.confirm(lsn);
+    published_lsn_ = lsn;
   }
-  bytes_since_flush_ = 0;
-  shared_.ack.publish_delivered(delivered_lsn_, frames_done_);
-  if (delivered_lsn_ != published_lsn_ && shared_.ack_wake_wanted.exchange(false)) {
-    shared_.io_wake.notify();
-  }
-  published_lsn_ = delivered_lsn_;
-  published_frames_ = frames_done_;
-}
-
-bool ChangeDelivery::emit_control_event(core::TriggerOp op) {
-  if (!events_) return true;
-  core::TriggerEvent event{};
-  event.kind_hash = kind_hash_;
-  event.source_hash = slot_hash_;
-  event.sequence = counters_.sequence.fetch_add(1, std::memory_order_relaxed) + 1;
-  event.timestamp_ns = core::unix_now_ns();
-  event.op = op;
-  try {
-    events_(event);
-    return true;
-  } catch (...) {
-    fail(caught_as_delivery_fault(
-        event.sequence, fmt::format("the event callback failed on {}", core::to_string(op))));
-  }
-  return false;
 }
 
 bool ChangeDelivery::wait_while_paused() {
   // What was delivered before the pause is confirmed during it.
   flush_and_publish();
-  if (fault_ || !emit_control_event(core::TriggerOp::PauseAck)) return false;
-  {
-    std::unique_lock lock(shared_.control_mutex);
-    shared_.control_changed.wait(lock, [&] {
-      return !shared_.paused.load() || shared_.stop.load() || shared_.io_finished.load();
-    });
-  }
-  if (shared_.stop.load()) return true;  // the loop sees it
-  if (shared_.paused.load()) {
-    // Still paused, but the I/O thread is gone: its fault (a bad password,
-    // no such slot) ends start() now, not at resume().
-    if (auto fault = shared_.fault()) fail(std::move(*fault));
+  if (fault_) return false;
+  if (auto fault = events_.acknowledge(core::TriggerOp::PauseAck)) {
+    fail(std::move(*fault));
     return false;
   }
-  return emit_control_event(core::TriggerOp::ResumeAck);
+  for (;;) {
+    const RunControl::Ask ask = control_.ask();
+    if (ask == RunControl::Ask::Stop) return true;  // the loop sees it
+    if (ask == RunControl::Ask::Deliver) break;
+    if (queue_.wait_for_wake_or_end() && control_.ask() == RunControl::Ask::Pause) {
+      // Still paused, but the I/O thread is gone: its error (a bad password,
+      // no such slot) ends start() now, not at resume().
+      if (const auto& error = reader_.error()) fail(to_cdc_fault(*error, config_));
+      return false;
+    }
+  }
+  if (auto fault = events_.acknowledge(core::TriggerOp::ResumeAck)) {
+    fail(std::move(*fault));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace vil::cdc

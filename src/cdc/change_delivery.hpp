@@ -1,11 +1,13 @@
 #pragma once
 // The delivery thread's work: decode each queued frame, follow transactions,
-// hand every change to the owner (Trigger lane event, Data lane change, one
-// mq_log record), count, and make delivered transactions confirmable after
-// the sink flushed them.
+// hand every change to the owner (Trigger lane event, Data lane change, an
+// mq_log record when asked for), count, and confirm delivered transactions
+// to the I/O thread once the sink flushed them. Where a run ends and what may
+// be confirmed are DeliveryLedger's decisions; pause and stop are RunControl's.
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,20 +15,23 @@
 #include <unordered_map>
 #include <vector>
 
-#include "replication/frame_queue.hpp"
-#include "replication/stream_shared.hpp"
+#include "delivery_ledger.hpp"
+#include "run_control.hpp"
+#include "trigger_events.hpp"
 #include "vil/cdc/catalog_connection.hpp"
+#include "vil/cdc/cdc_config.hpp"
 #include "vil/cdc/cdc_fault.hpp"
 #include "vil/cdc/change.hpp"
 #include "vil/core/trigger_event.hpp"
 #include "vil/core/trigger_source.hpp"
 #include "vil/pgoutput/decoder.hpp"
+#include "vil/replication/frame_queue.hpp"
+#include "vil/replication/stream_reader.hpp"
 
 namespace vil::cdc {
 
 // Counters that outlive one run of the trigger.
 struct DeliveryCounters {
-  std::atomic<uint64_t>& sequence;
   std::atomic<uint64_t>& rows_changed;
   std::atomic<uint64_t>& last_event_ns;
   std::atomic<uint64_t>& events_fired;
@@ -35,14 +40,17 @@ struct DeliveryCounters {
 
 class ChangeDelivery {
  public:
-  ChangeDelivery(replication::StreamShared& shared, ChangeSink& sink,
-                 const core::EventCallback& events, DeliveryCounters counters);
+  using NoticeCallback = std::function<void(const std::string&)>;
+
+  ChangeDelivery(const CdcConfig& config, replication::FrameQueue& queue,
+                 replication::StreamReader& reader, RunControl& control, TriggerEvents& events,
+                 ChangeSink& sink, DeliveryCounters counters, NoticeCallback on_notice);
 
   // Runs until the I/O thread finished, a stop, the end LSN, or a delivery
-  // fault. Flushes and publishes what was delivered before returning (unless
+  // fault. Flushes and confirms what was delivered before returning (unless
   // the flush itself failed); nothing past a failed delivery is ever
   // confirmable. Never throws: whatever escapes becomes the fault.
-  std::optional<CdcFault> run();
+  [[nodiscard]] std::optional<CdcFault> run(uint64_t end_lsn);
 
  private:
   enum class Step { Next, End, Fault };
@@ -53,21 +61,25 @@ class ChangeDelivery {
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
-  // False when the owner's callback threw (the fault is recorded).
-  bool emit_control_event(core::TriggerOp op);
+  // Flushes the sink if anything was delivered since it last did, then
+  // confirms the ledger's LSN to the I/O thread if it moved.
   void flush_and_publish();
   // False when delivery must end (the I/O thread finished while paused, or a
   // callback failed).
   bool wait_while_paused();
   Step fail(CdcFault fault);
 
-  replication::StreamShared& shared_;
+  const CdcConfig& config_;
+  replication::FrameQueue& queue_;
+  replication::StreamReader& reader_;
+  RunControl& control_;
+  TriggerEvents& events_;
   ChangeSink& sink_;
-  const core::EventCallback& events_;
   DeliveryCounters counters_;
+  NoticeCallback on_notice_;
+  DeliveryLedger ledger_;
 
   pgoutput::Decoder decoder_;
-  uint32_t kind_hash_;
   uint32_t slot_hash_;
   uint32_t publication_hash_;
   // What is derived once per relation description: the hash of its name and
@@ -86,17 +98,14 @@ class ChangeDelivery {
   std::vector<const pgoutput::RelationSchema*> truncated_;
 
   // The transaction being delivered.
-  bool in_transaction_ = false;
   uint32_t xid_ = 0;
   pgoutput::Lsn commit_lsn_;
   int64_t commit_time_ns_ = 0;
   uint32_t ordinal_ = 0;
 
   replication::FrameArena::Block* current_block_ = nullptr;  // of the frame last delivered
-  uint64_t frames_done_ = 0;    // frames delivered whole (a failed one is not done)
-  uint64_t delivered_lsn_ = 0;  // end of the last whole transaction delivered
-  uint64_t published_lsn_ = 0;
-  uint64_t published_frames_ = 0;
+  uint64_t published_lsn_ = 0;  // the last LSN confirmed to the I/O thread
+  bool unflushed_ = false;      // the sink was called since it last flushed
   size_t bytes_since_flush_ = 0;
   std::optional<CdcFault> fault_;
   bool flush_failed_ = false;  // the sink is not flushed again

@@ -1,4 +1,4 @@
-#include "cdc/delivery_fault.hpp"
+#include "delivery_fault.hpp"
 
 #include <exception>
 #include <string>

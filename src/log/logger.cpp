@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/unix_time.hpp"
-#include "log/slot_ring.hpp"
+#include "vil/core/unix_time.hpp"
+#include "slot_ring.hpp"
 
 namespace vil::log {
 namespace {

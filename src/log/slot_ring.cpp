@@ -1,4 +1,4 @@
-#include "log/slot_ring.hpp"
+#include "slot_ring.hpp"
 
 #include <cassert>
 

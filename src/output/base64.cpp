@@ -1,4 +1,4 @@
-#include "output/base64.hpp"
+#include "base64.hpp"
 
 #include <cstdint>
 

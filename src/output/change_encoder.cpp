@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "output/base64.hpp"
-#include "output/encoder_state.hpp"
+#include "base64.hpp"
+#include "encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
 
 #ifndef VIL_OUTPUT_VERSION

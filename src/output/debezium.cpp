@@ -1,8 +1,8 @@
 // Format::Debezium: the value Debezium's PostgreSQL connector writes with
 // schemas disabled (the layout and the differences are in change_encoder.hpp).
-#include "core/unix_time.hpp"
-#include "output/base64.hpp"
-#include "output/encoder_state.hpp"
+#include "vil/core/unix_time.hpp"
+#include "base64.hpp"
+#include "encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::output {

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "output/relation_layout.hpp"
-#include "output/row_writer.hpp"
-#include "output/utc_time.hpp"
+#include "relation_layout.hpp"
+#include "row_writer.hpp"
+#include "utc_time.hpp"
 #include "vil/output/change_encoder.hpp"
 #include "vil/values/text_encoding.hpp"
 

@@ -1,7 +1,7 @@
 // Format::JsonLines (docs/DESIGN.md §4.1; the layout is described in change_encoder.hpp).
 #include <cstring>
 
-#include "output/encoder_state.hpp"
+#include "encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::output {

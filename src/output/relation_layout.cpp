@@ -1,4 +1,4 @@
-#include "output/relation_layout.hpp"
+#include "relation_layout.hpp"
 
 #include "vil/values/json_writer.hpp"
 

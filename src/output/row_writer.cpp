@@ -1,4 +1,4 @@
-#include "output/row_writer.hpp"
+#include "row_writer.hpp"
 
 #include "vil/values/json_writer.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "output/relation_layout.hpp"
+#include "relation_layout.hpp"
 #include "vil/pgoutput/messages.hpp"
 
 namespace vil::output::detail {

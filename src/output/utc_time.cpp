@@ -1,4 +1,4 @@
-#include "output/utc_time.hpp"
+#include "utc_time.hpp"
 
 namespace vil::output::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "pgoutput/byte_reader.hpp"
+#include "byte_reader.hpp"
 
 #include <fmt/format.h>
 

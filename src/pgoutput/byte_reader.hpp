@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "vil/pgoutput/detail/big_endian.hpp"
+#include "vil/pgoutput/byte_order.hpp"
 #include "vil/pgoutput/error.hpp"
 #include "vil/pgoutput/lsn.hpp"
 #include "vil/pgoutput/timestamp.hpp"

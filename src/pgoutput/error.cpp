@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
-#include "pgoutput/message_types.hpp"
-#include "pgoutput/utf8_sequence.hpp"
+#include "message_types.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
 
 namespace vil::pgoutput {
@@ -56,7 +56,7 @@ void append_printable(std::string& out, std::string_view text) {
     // Keep a whole valid UTF-8 sequence, unless it is a C1 control.
     const auto* const at = reinterpret_cast<const unsigned char*>(text.data()) + i;
     std::size_t bad = 0;
-    const std::size_t length = detail::utf8_sequence(at, at + (text.size() - i), &bad);
+    const std::size_t length = utf8_sequence(at, at + (text.size() - i), &bad);
     const bool c1_control = c == 0xC2 && length == 2 && at[1] < 0xA0;
     if (length != 0 && !c1_control) {
       out += text.substr(i, length);

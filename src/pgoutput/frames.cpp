@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "pgoutput/byte_reader.hpp"
+#include "byte_reader.hpp"
 #include "vil/pgoutput/frames.hpp"
 
 namespace vil::pgoutput {
@@ -72,10 +72,10 @@ std::array<std::byte, standby_status_update_size> encode_standby_status_update(
     Lsn written, Lsn flushed, Lsn applied, PgTimestamp now, bool reply_requested) noexcept {
   std::array<std::byte, standby_status_update_size> out{};
   out[0] = std::byte{'r'};
-  detail::store_be(out.data() + 1, written.value);
-  detail::store_be(out.data() + 9, flushed.value);
-  detail::store_be(out.data() + 17, applied.value);
-  detail::store_be(out.data() + 25, now.micros);
+  store_be(out.data() + 1, written.value);
+  store_be(out.data() + 9, flushed.value);
+  store_be(out.data() + 17, applied.value);
+  store_be(out.data() + 25, now.micros);
   out[33] = std::byte{reply_requested ? std::uint8_t{1} : std::uint8_t{0}};
   return out;
 }

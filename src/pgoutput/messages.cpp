@@ -9,8 +9,8 @@
 #include <utility>
 #include <variant>
 
-#include "pgoutput/byte_reader.hpp"
-#include "pgoutput/message_types.hpp"
+#include "byte_reader.hpp"
+#include "message_types.hpp"
 #include "vil/pgoutput/messages.hpp"
 
 namespace vil::pgoutput {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "pgoutput/utf8_sequence.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
 
 namespace vil::pgoutput {
 namespace {
@@ -40,7 +40,7 @@ std::size_t find_invalid_utf8(std::span<const std::byte> bytes) noexcept {
     }
     // A bad sequence, or one cut short by the end, is reported at its lead byte.
     std::size_t bad = 0;
-    const std::size_t length = detail::utf8_sequence(p, end, &bad);
+    const std::size_t length = utf8_sequence(p, end, &bad);
     if (length == 0) return here();
     p += length;
   }

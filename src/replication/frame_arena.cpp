@@ -1,4 +1,4 @@
-#include "replication/frame_arena.hpp"
+#include "vil/replication/frame_arena.hpp"
 
 #include <algorithm>
 #include <cstring>

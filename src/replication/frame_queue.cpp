@@ -1,4 +1,4 @@
-#include "replication/frame_queue.hpp"
+#include "vil/replication/frame_queue.hpp"
 
 namespace vil::replication {
 
@@ -17,6 +17,7 @@ void FrameQueue::push(std::vector<QueueItem>& batch, size_t batch_bytes) {
       for (auto& item : batch) items_.push_back(std::move(item));
     }
     bytes_ += batch_bytes;
+    if (std::holds_alternative<IoFinished>(items_.back())) ended_ = true;
   }
   batch.clear();
   ready_.notify_one();
@@ -32,11 +33,44 @@ bool FrameQueue::pop_all(std::vector<QueueItem>& out, std::chrono::milliseconds 
   return true;
 }
 
-bool FrameQueue::release(size_t bytes) {
+bool FrameQueue::drained_or_notify() {
   std::lock_guard lock(mutex_);
-  const bool was_full = bytes_ >= max_bytes_;
-  bytes_ -= bytes;
-  return was_full && bytes_ < max_bytes_;
+  const bool drained = items_.empty() && bytes_ == 0;
+  drain_wanted_ = !drained;
+  return drained;
+}
+
+bool FrameQueue::pop_all(std::vector<QueueItem>& out) {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [&] { return !items_.empty() || woken_; });
+  woken_ = false;
+  if (items_.empty()) return false;
+  out.swap(items_);
+  items_.clear();
+  return true;
+}
+
+bool FrameQueue::wait_for_wake_or_end() {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [&] { return woken_ || ended_; });
+  woken_ = false;
+  return ended_;
+}
+
+bool FrameQueue::release(size_t bytes) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    const bool was_full = bytes_ >= max_bytes_;
+    bytes_ -= bytes;
+    wake = was_full && bytes_ < max_bytes_;
+    if (drain_wanted_ && items_.empty() && bytes_ == 0) {
+      drain_wanted_ = false;
+      wake = true;
+    }
+  }
+  if (wake && producer_wake_ != nullptr) producer_wake_->notify();
+  return wake;
 }
 
 void FrameQueue::wake_consumer() {

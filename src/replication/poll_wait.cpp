@@ -1,4 +1,4 @@
-#include "replication/poll_wait.hpp"
+#include "poll_wait.hpp"
 
 #include <poll.h>
 

@@ -4,7 +4,7 @@
 #include <atomic>
 #include <chrono>
 
-#include "replication/wake_fd.hpp"
+#include "vil/replication/wake_fd.hpp"
 
 namespace vil::replication {
 

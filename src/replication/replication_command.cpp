@@ -1,4 +1,4 @@
-#include "replication/replication_command.hpp"
+#include "replication_command.hpp"
 
 #include <fmt/format.h>
 
@@ -31,14 +31,14 @@ std::optional<std::string> quote_replication_identifier(std::string_view name) {
   return quote_doubling(name, '"');
 }
 
-std::optional<std::string> create_slot_command(const cdc::CdcConfig& config) {
+std::optional<std::string> create_slot_command(const StreamSettings& config) {
   auto slot = quote_replication_identifier(config.slot_name);
   if (!slot) return std::nullopt;
   return fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT", *slot,
                      config.temporary_slot ? "TEMPORARY " : "");
 }
 
-std::optional<std::string> start_replication_command(const cdc::CdcConfig& config,
+std::optional<std::string> start_replication_command(const StreamSettings& config,
                                                      int server_version, uint32_t protocol_version,
                                                      uint64_t start_lsn) {
   auto slot = quote_replication_identifier(config.slot_name);

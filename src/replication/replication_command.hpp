@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "vil/cdc/cdc_config.hpp"
+#include "vil/replication/stream_settings.hpp"
 
 namespace vil::replication {
 
@@ -26,12 +26,12 @@ inline constexpr int kFirstPgoutputVersion = 100000;
 inline constexpr int kFirstMessagesVersion = 140000;
 
 // CREATE_REPLICATION_SLOT "slot" [TEMPORARY] LOGICAL pgoutput NOEXPORT_SNAPSHOT
-std::optional<std::string> create_slot_command(const cdc::CdcConfig& config);
+std::optional<std::string> create_slot_command(const StreamSettings& config);
 
 // START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n',
 // publication_names '"pub"'[, messages 'true']); messages only where the
 // server's pgoutput knows the option. nullopt for a name with a NUL.
-std::optional<std::string> start_replication_command(const cdc::CdcConfig& config,
+std::optional<std::string> start_replication_command(const StreamSettings& config,
                                                      int server_version, uint32_t protocol_version,
                                                      uint64_t start_lsn);
 

@@ -1,4 +1,4 @@
-#include "replication/replication_connection.hpp"
+#include "replication_connection.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "replication/poll_wait.hpp"
+#include "poll_wait.hpp"
 
 namespace vil::replication {
 
@@ -95,40 +95,39 @@ CopyFrame::~CopyFrame() {
   if (data_) PQfreemem(data_);
 }
 
-cdc::ConnectionFailure classify_connect_error(std::string_view message, bool needs_password) {
-  using cdc::ConnectionFailure;
+ConnectFailure classify_connect_error(std::string_view message, bool needs_password) {
   auto has = [&](std::string_view part) { return message.find(part) != std::string_view::npos; };
   if (needs_password || has("password authentication failed") || has("no pg_hba.conf entry") ||
       has("authentication failed") || (has("role \"") && has("does not exist")) ||
       has("no password supplied") || has("password is required")) {
-    return ConnectionFailure::AuthFailed;
+    return ConnectFailure::AuthFailed;
   }
   if (has("must be superuser or replication role") ||
       has("permission denied to start WAL sender") || has("must have the REPLICATION attribute")) {
-    return ConnectionFailure::NotReplication;
+    return ConnectFailure::NotReplication;
   }
-  if (has("database \"") && has("does not exist")) return ConnectionFailure::BadConnString;
+  if (has("database \"") && has("does not exist")) return ConnectFailure::BadConnString;
   // A name server that fails for now (EAI_AGAIN) is not a wrong host name:
   // while a server restarts, its name may not resolve for a moment.
   if (has("could not translate host name") &&
       (has("Temporary failure in name resolution") || has("try again"))) {
-    return ConnectionFailure::Unreachable;
+    return ConnectFailure::Unreachable;
   }
   if (has("invalid connection option") || has("missing \"=\"") || has("invalid URI") ||
       has("unterminated quoted string") || has("could not translate host name")) {
-    return ConnectionFailure::BadConnString;
+    return ConnectFailure::BadConnString;
   }
   if (has("shutting down") || has("starting up") || has("in recovery mode") ||
       has("not yet accepting connections") || has("terminating connection") ||
       has("server closed the connection")) {
-    return ConnectionFailure::ServerShutdown;
+    return ConnectFailure::ServerShutdown;
   }
   if (has("Connection refused") || has("timeout expired") || has("could not connect") ||
       has("No route to host") || has("Network is unreachable") || has("Connection timed out") ||
       (has("on socket") && has("No such file or directory"))) {
-    return ConnectionFailure::Unreachable;
+    return ConnectFailure::Unreachable;
   }
-  return ConnectionFailure::Other;
+  return ConnectFailure::Other;
 }
 
 std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationConnection::connect(
@@ -140,7 +139,7 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
                           options.application_name.c_str(), "UTF8",     nullptr};
   PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
-    return std::unexpected(ConnectError{cdc::ConnectionFailure::Other, "out of memory", false});
+    return std::unexpected(ConnectError{ConnectFailure::Other, "out of memory", false});
   }
   auto fail = [&](std::string message, bool interrupted = false) {
     bool needs_password = PQconnectionNeedsPassword(conn) != 0;

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "replication/poll_wait.hpp"
-#include "replication/server_error.hpp"
-#include "vil/cdc/cdc_fault.hpp"
+#include "poll_wait.hpp"
+#include "server_error.hpp"
+#include "vil/replication/stream_error.hpp"
 
 typedef struct pg_conn PGconn;
 
@@ -29,7 +29,7 @@ struct ConnectOptions {
 };
 
 struct ConnectError {
-  cdc::ConnectionFailure reason;
+  ConnectFailure reason;
   std::string message;       // libpq's words, with no password in them
   bool interrupted = false;  // stop came before the connection was up
 };
@@ -124,6 +124,6 @@ class ReplicationConnection {
 
 // How a failed connection attempt is classified from libpq's words: only
 // some are worth a retry.
-cdc::ConnectionFailure classify_connect_error(std::string_view message, bool needs_password);
+ConnectFailure classify_connect_error(std::string_view message, bool needs_password);
 
 }  // namespace vil::replication

@@ -1,4 +1,4 @@
-#include "replication/server_error.hpp"
+#include "server_error.hpp"
 
 #include <fmt/format.h>
 

@@ -1,70 +1,66 @@
-#include "replication/session_setup.hpp"
+#include "session_setup.hpp"
 
 #include <charconv>
 
 #include <fmt/format.h>
 
-#include "replication/replication_command.hpp"
-#include "vil/log/dictionary.hpp"
+#include "replication_command.hpp"
 #include "vil/pgoutput/lsn.hpp"
 
 namespace vil::replication {
 
 namespace {
 
-using cdc::CdcFault;
-
-CdcFault server_fault(const cdc::CdcConfig& config, const ServerError& e, std::string_view doing) {
-  return CdcFault(cdc::ReplicationStartFailed{log::register_str(config.slot_name),
-                                              cdc::pack_sqlstate(e.sqlstate)},
-                  fmt::format("{}: {}", doing, e.text()));
+StreamError refused(StreamErrc code, std::string message, std::string_view sqlstate = {}) {
+  return StreamError(code, std::move(message)).with_sqlstate(std::string(sqlstate));
 }
 
-CdcFault lost_connection(const cdc::CdcConfig& config, const ServerError& e,
-                         std::string_view doing) {
+StreamError server_error(const ServerError& e, std::string_view doing) {
+  return refused(StreamErrc::ServerRefused, fmt::format("{}: {}", doing, e.text()), e.sqlstate);
+}
+
+StreamError lost_connection(const ServerError& e, std::string_view doing) {
   if (e.sqlstate.empty()) {
-    return CdcFault(cdc::StreamClosed{log::register_str(config.slot_name)},
-                    fmt::format("{}: {}", doing, e.text()));
+    return refused(StreamErrc::ConnectionLost, fmt::format("{}: {}", doing, e.text()));
   }
-  return server_fault(config, e, doing);
+  return server_error(e, doing);
 }
 
-std::expected<void, CdcFault> check_wal_level(ReplicationConnection& conn,
-                                              const cdc::CdcConfig& config) {
+std::expected<void, StreamError> check_wal_level(ReplicationConnection& conn) {
   auto rows = conn.execute("SHOW wal_level");
-  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "reading wal_level"));
+  if (!rows) return std::unexpected(lost_connection(rows.error(), "reading wal_level"));
   std::string level = rows->empty() || !(*rows)[0][0] ? "" : *(*rows)[0][0];
   if (level != "logical") {
-    return std::unexpected(CdcFault(
-        cdc::ConnectionFailed{log::register_str(cdc::redact_conn_string(config.conn_string)),
-                              static_cast<uint32_t>(cdc::ConnectionFailure::WalLevel)},
-        fmt::format("the server has wal_level = '{}'; logical replication needs wal_level = "
-                    "logical (set it in postgresql.conf and restart the server)",
-                    level)));
+    return std::unexpected(
+        StreamError(
+            StreamErrc::ConnectFailed,
+            fmt::format("the server has wal_level = '{}'; logical replication needs wal_level = "
+                        "logical (set it in postgresql.conf and restart the server)",
+                        level))
+            .with_connect_failure(ConnectFailure::WalLevel));
   }
   return {};
 }
 
-std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
-                                                 const cdc::CdcConfig& config,
-                                                 const std::string& database) {
+std::expected<void, StreamError> ensure_publication(ReplicationConnection& conn,
+                                                    const StreamSettings& config,
+                                                    const std::string& database) {
   auto rows = conn.execute(fmt::format("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}",
                                        conn.quote_literal(config.publication)));
-  if (!rows)
-    return std::unexpected(lost_connection(config, rows.error(), "looking up the publication"));
+  if (!rows) return std::unexpected(lost_connection(rows.error(), "looking up the publication"));
   if (!rows->empty()) return {};
   if (!config.create_publication) {
-    return std::unexpected(CdcFault(
-        cdc::PublicationNotFound{log::register_str(config.publication)},
+    return std::unexpected(refused(
+        StreamErrc::PublicationNotFound,
         fmt::format("publication \"{}\" does not exist in database \"{}\"; create it (CREATE "
                     "PUBLICATION {} FOR ALL TABLES) or ask for it to be created",
                     config.publication, database, conn.quote_identifier(config.publication))));
   }
   std::string target = "ALL TABLES";
-  if (!config.publication_scope.all_tables) {
+  if (!config.publication_all_tables) {
     target = "TABLE ";
-    for (size_t i = 0; i < config.publication_scope.tables.size(); ++i) {
-      std::string_view table = config.publication_scope.tables[i];
+    for (size_t i = 0; i < config.publication_tables.size(); ++i) {
+      std::string_view table = config.publication_tables[i];
       if (i > 0) target += ", ";
       auto dot = table.find('.');
       if (dot != std::string_view::npos) {
@@ -78,27 +74,27 @@ std::expected<void, CdcFault> ensure_publication(ReplicationConnection& conn,
   auto created = conn.execute(fmt::format("CREATE PUBLICATION {} FOR {}",
                                           conn.quote_identifier(config.publication), target));
   if (!created) {
-    return std::unexpected(CdcFault(cdc::PublicationNotFound{log::register_str(config.publication)},
-                                    fmt::format("could not create publication \"{}\": {}",
-                                                config.publication, created.error().text())));
+    return std::unexpected(refused(StreamErrc::PublicationNotFound,
+                                   fmt::format("could not create publication \"{}\": {}",
+                                               config.publication, created.error().text())));
   }
   return {};
 }
 
-std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc::CdcConfig& config,
-                                          const std::string& database, const SlotRules& rules) {
-  const uint32_t slot_hash = log::register_str(config.slot_name);
+std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
+                                             const StreamSettings& config,
+                                             const std::string& database, const SlotRules& rules) {
   auto rows = conn.execute(fmt::format(
       "SELECT plugin, slot_type, database, active, active_pid FROM pg_catalog.pg_replication_slots "
       "WHERE slot_name = {}",
       conn.quote_literal(config.slot_name)));
-  if (!rows) return std::unexpected(lost_connection(config, rows.error(), "looking up the slot"));
+  if (!rows) return std::unexpected(lost_connection(rows.error(), "looking up the slot"));
   if (rows->empty()) {
     if (rules.streamed_up_to)
-      return std::unexpected(slot_lost_fault(config, *rules.streamed_up_to));
+      return std::unexpected(slot_lost_error(config, *rules.streamed_up_to));
     if (!rules.may_create) {
-      return std::unexpected(CdcFault(
-          cdc::SlotNotFound{slot_hash},
+      return std::unexpected(refused(
+          StreamErrc::SlotNotFound,
           fmt::format("replication slot \"{}\" does not exist; create it "
                       "(SELECT pg_create_logical_replication_slot('{}', 'pgoutput')) or ask for "
                       "it to be created",
@@ -106,37 +102,41 @@ std::expected<bool, CdcFault> ensure_slot(ReplicationConnection& conn, const cdc
     }
     auto command = create_slot_command(config);
     if (!command) {
-      return std::unexpected(CdcFault(cdc::ConfigInvalid{log::register_str("cdc.slot_name")},
-                                      "the slot name contains a NUL byte"));
+      return std::unexpected(
+          StreamError(StreamErrc::SettingInvalid, "the slot name contains a NUL byte")
+              .with_setting("slot_name"));
     }
     auto created = conn.execute(*command);
     if (!created) {
-      return std::unexpected(server_fault(
-          config, created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
+      return std::unexpected(server_error(
+          created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
     }
     return true;
   }
   const auto& row = (*rows)[0];
   auto text = [&](size_t i) { return row[i] ? *row[i] : std::string(); };
   if (text(1) != "logical" || text(0) != "pgoutput") {
-    return std::unexpected(CdcFault(
-        cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
+    return std::unexpected(refused(
+        StreamErrc::ServerRefused,
         fmt::format(
             "replication slot \"{}\" is a {} slot with plugin '{}'; vil-cdc needs a logical "
             "slot with plugin 'pgoutput'",
-            config.slot_name, text(1), text(0))));
+            config.slot_name, text(1), text(0)),
+        "55000"));
   }
   if (text(2) != database) {
     return std::unexpected(
-        CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55000")},
-                 fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
-                             config.slot_name, text(2), database)));
+        refused(StreamErrc::ServerRefused,
+                fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
+                            config.slot_name, text(2), database),
+                "55000"));
   }
   if (text(3) == "t") {
     return std::unexpected(
-        CdcFault(cdc::ReplicationStartFailed{slot_hash, cdc::pack_sqlstate("55006")},
-                 fmt::format("replication slot \"{}\" is in use by another process (PID {})",
-                             config.slot_name, text(4))));
+        refused(StreamErrc::ServerRefused,
+                fmt::format("replication slot \"{}\" is in use by another process (PID {})",
+                            config.slot_name, text(4)),
+                "55006"));
   }
   return false;
 }
@@ -163,19 +163,19 @@ int64_t parse_duration_ms(std::string_view text) {
   return value * 1000;
 }
 
-cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received) {
+StreamError slot_lost_error(const StreamSettings& config, uint64_t received) {
   const std::string at = pgoutput::to_string(pgoutput::Lsn{received});
   if (config.temporary_slot) {
-    return CdcFault(
-        cdc::SlotNotFound{log::register_str(config.slot_name)},
+    return refused(
+        StreamErrc::SlotNotFound,
         fmt::format("the temporary replication slot \"{}\" went with the connection that "
                     "created it; changes after {} could not be recovered (a new slot would start "
                     "at the server's current WAL position and skip them). Use a permanent slot "
                     "to survive reconnects",
                     config.slot_name, at));
   }
-  return CdcFault(
-      cdc::SlotNotFound{log::register_str(config.slot_name)},
+  return refused(
+      StreamErrc::SlotNotFound,
       fmt::format("replication slot \"{}\" no longer exists: it was dropped after this trigger "
                   "streamed from it up to {}; it is not created again, since a new slot would "
                   "start at the server's current WAL position and changes after {} would be "
@@ -183,24 +183,24 @@ cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received) {
                   config.slot_name, at, at));
 }
 
-std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
-                                                         const cdc::CdcConfig& config,
-                                                         const SlotRules& slot_rules) {
+std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& conn,
+                                                       const StreamSettings& config,
+                                                       const SlotRules& slot_rules) {
   SessionInfo info;
   info.server_version = conn.server_version();
   if (info.server_version < kFirstPgoutputVersion) {
-    return std::unexpected(CdcFault(
-        cdc::ReplicationStartFailed{log::register_str(config.slot_name),
-                                    cdc::pack_sqlstate("0A000")},
+    return std::unexpected(refused(
+        StreamErrc::ServerRefused,
         fmt::format("the server is PostgreSQL {}.{}, which has no pgoutput logical replication; "
                     "vil-cdc needs PostgreSQL 10 or later",
-                    info.server_version / 10000, info.server_version / 100 % 100)));
+                    info.server_version / 10000, info.server_version / 100 % 100),
+        "0A000"));
   }
   auto identity = conn.execute("IDENTIFY_SYSTEM");
   if (!identity || identity->empty() || (*identity)[0].size() < 4) {
     ServerError e =
         identity ? ServerError{"", "IDENTIFY_SYSTEM returned no row", "", ""} : identity.error();
-    return std::unexpected(lost_connection(config, e, "identifying the server"));
+    return std::unexpected(lost_connection(e, "identifying the server"));
   }
   const auto& id = (*identity)[0];
   info.system_id = id[0].value_or("");
@@ -210,7 +210,7 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
   info.database = id[3].value_or("");
   info.server_encoding = conn.parameter("server_encoding");
 
-  if (auto r = check_wal_level(conn, config); !r) return std::unexpected(r.error());
+  if (auto r = check_wal_level(conn); !r) return std::unexpected(r.error());
   auto timeout = conn.execute("SHOW wal_sender_timeout");
   if (timeout && !timeout->empty() && (*timeout)[0][0]) {
     info.wal_sender_timeout_ms = parse_duration_ms(*(*timeout)[0][0]);
@@ -224,12 +224,13 @@ std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& 
 
   const uint32_t highest = highest_protocol_version(info.server_version);
   if (config.protocol_version > highest) {
-    return std::unexpected(CdcFault(
-        cdc::ConfigInvalid{log::register_str("cdc.protocol_version")},
-        fmt::format("protocol_version {} is not supported by this server (PostgreSQL {}.{} "
-                    "speaks up to {})",
-                    config.protocol_version, info.server_version / 10000,
-                    info.server_version % 10000, highest)));
+    return std::unexpected(
+        StreamError(StreamErrc::SettingInvalid,
+                    fmt::format("protocol_version {} is not supported by this server (PostgreSQL "
+                                "{}.{} speaks up to {})",
+                                config.protocol_version, info.server_version / 10000,
+                                info.server_version % 10000, highest))
+            .with_setting("protocol_version"));
   }
   info.protocol_version = config.protocol_version == 0 ? highest : config.protocol_version;
   return info;

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "replication/replication_connection.hpp"
-#include "vil/cdc/cdc_config.hpp"
-#include "vil/cdc/cdc_fault.hpp"
+#include "replication_connection.hpp"
+#include "vil/replication/stream_error.hpp"
+#include "vil/replication/stream_settings.hpp"
 
 namespace vil::replication {
 
@@ -36,7 +36,7 @@ int64_t parse_duration_ms(std::string_view text);
 
 // What set-up may do when the slot is missing.
 struct SlotRules {
-  // config.create_slot, but only until the trigger first streamed from the
+  // settings.create_slot, but only until the owner first streamed from the
   // slot: a slot made again would start at the server's current WAL and
   // silently skip what was written since.
   bool may_create = false;
@@ -48,15 +48,27 @@ struct SlotRules {
 // Runs the checks and creations of docs/DESIGN.md §6.2 step 2, items 2 to 8,
 // in order, on a connection the caller made (item 1); the temporary-slot check
 // before it and START_REPLICATION after it are StreamReader::run_session()'s.
-// Every failure is a CdcFault whose message says in words what failed: the
+// Every failure is a StreamError whose message says in words what failed: the
 // slot, publication or setting, or what set-up was doing when the server
 // refused or the connection broke.
-std::expected<SessionInfo, cdc::CdcFault> set_up_session(ReplicationConnection& conn,
-                                                         const cdc::CdcConfig& config,
-                                                         const SlotRules& slot_rules);
+std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& conn,
+                                                       const StreamSettings& settings,
+                                                       const SlotRules& slot_rules);
 
-// The fault for a slot that is gone after the trigger streamed from it up to
+// The error for a slot that is gone after the owner streamed from it up to
 // `received` (a temporary slot goes with the connection that made it).
-cdc::CdcFault slot_lost_fault(const cdc::CdcConfig& config, uint64_t received);
+StreamError slot_lost_error(const StreamSettings& settings, uint64_t received);
+
+// A connection attempt that failed (ConnectFailed, naming the connection
+// string without its password).
+StreamError connect_error(const StreamSettings& settings, const ConnectError& e);
+// START_REPLICATION refused: a missing publication or slot gets its own code,
+// a broken connection is ConnectionLost, the rest ServerRefused.
+StreamError start_error(const StreamSettings& settings, const ServerError& e);
+// The server ended a running stream with `e`: ConnectionLost when a new
+// session may cure it, ServerFailed (with the remedy) when it could not turn
+// the database's text into UTF-8, otherwise as start_error().
+StreamError stream_end_error(const StreamSettings& settings, const SessionInfo& info,
+                             const ServerError& e);
 
 }  // namespace vil::replication

@@ -1,4 +1,4 @@
-#include "replication/status_interval.hpp"
+#include "status_interval.hpp"
 
 #include <algorithm>
 

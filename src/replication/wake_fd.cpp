@@ -1,4 +1,4 @@
-#include "replication/wake_fd.hpp"
+#include "vil/replication/wake_fd.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

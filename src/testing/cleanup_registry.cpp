@@ -1,4 +1,4 @@
-#include "testing/cleanup_registry.hpp"
+#include "cleanup_registry.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <string>
 
-#include "testing/stale_clusters.hpp"
+#include "stale_clusters.hpp"
 #include "vil/testing/throwaway_cluster.hpp"
 
 namespace vil::testing::detail {

@@ -1,4 +1,4 @@
-#include "testing/cluster_config.hpp"
+#include "cluster_config.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "testing/pg_session.hpp"
+#include "pg_session.hpp"
 
 #include <fmt/format.h>
 #include <libpq-fe.h>

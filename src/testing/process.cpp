@@ -1,4 +1,4 @@
-#include "testing/process.hpp"
+#include "process.hpp"
 
 #include <fcntl.h>
 #include <grp.h>

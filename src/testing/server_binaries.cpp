@@ -1,4 +1,4 @@
-#include "testing/server_binaries.hpp"
+#include "server_binaries.hpp"
 
 #include <unistd.h>
 

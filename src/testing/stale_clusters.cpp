@@ -1,4 +1,4 @@
-#include "testing/stale_clusters.hpp"
+#include "stale_clusters.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "testing/cleanup_registry.hpp"
-#include "testing/process.hpp"
+#include "cleanup_registry.hpp"
+#include "process.hpp"
 #include "vil/testing/throwaway_cluster.hpp"
 
 namespace vil::testing::detail {

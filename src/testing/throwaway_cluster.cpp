@@ -19,12 +19,12 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "testing/cleanup_registry.hpp"
-#include "testing/cluster_config.hpp"
-#include "testing/pg_session.hpp"
-#include "testing/process.hpp"
-#include "testing/server_binaries.hpp"
-#include "testing/stale_clusters.hpp"
+#include "cleanup_registry.hpp"
+#include "cluster_config.hpp"
+#include "pg_session.hpp"
+#include "process.hpp"
+#include "server_binaries.hpp"
+#include "stale_clusters.hpp"
 
 namespace vil::testing {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "values/failure.hpp"
-#include "values/scan.hpp"
+#include "failure.hpp"
+#include "scan.hpp"
 
 namespace vil::values::detail {
 

@@ -1,6 +1,6 @@
-#include "values/bytea.hpp"
+#include "bytea.hpp"
 
-#include "values/scan.hpp"
+#include "scan.hpp"
 
 namespace vil::values::detail {
 namespace {

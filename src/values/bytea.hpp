@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "values/failure.hpp"
+#include "failure.hpp"
 
 namespace vil::values::detail {
 

@@ -2,12 +2,12 @@
 
 #include <optional>
 
-#include "values/array_literal.hpp"
-#include "values/bytea.hpp"
-#include "values/datetime.hpp"
-#include "values/numbers.hpp"
-#include "values/scalar.hpp"
-#include "values/uuid.hpp"
+#include "array_literal.hpp"
+#include "bytea.hpp"
+#include "datetime.hpp"
+#include "numbers.hpp"
+#include "scalar.hpp"
+#include "uuid.hpp"
 #include "vil/pgoutput/utf8.hpp"
 #include "vil/values/json_writer.hpp"
 

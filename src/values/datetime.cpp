@@ -1,8 +1,8 @@
-#include "values/datetime.hpp"
+#include "datetime.hpp"
 
 #include <limits>
 
-#include "values/scan.hpp"
+#include "scan.hpp"
 
 namespace vil::values::detail {
 namespace {

@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
-#include "pgoutput/utf8_sequence.hpp"
-#include "values/failure.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
+#include "failure.hpp"
 
 namespace vil::values::detail {
 namespace {
@@ -19,7 +19,7 @@ std::string shown(std::string_view text) {
     std::size_t keep = u >= 0x20 && u != 0x7F ? 1 : 0;
     if (u >= 0x80) {
       std::size_t bad = 0;
-      keep = pgoutput::detail::utf8_sequence(p, end, &bad);
+      keep = pgoutput::utf8_sequence(p, end, &bad);
     }
     if (keep == 0) {
       out += fmt::format("\\x{:02x}", u);

@@ -3,9 +3,9 @@
 #include <array>
 #include <cstdint>
 
-#include "pgoutput/utf8_sequence.hpp"
-#include "values/scan.hpp"
-#include "values/swar.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
+#include "scan.hpp"
+#include "swar.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::values {
@@ -91,7 +91,7 @@ struct Reader {
         return false;
       } else if (c >= 0x80) {
         std::size_t bad;
-        const std::size_t n = pgoutput::detail::utf8_sequence(p, end, &bad);
+        const std::size_t n = pgoutput::utf8_sequence(p, end, &bad);
         if (n == 0) return false;
         p += n;
       } else {

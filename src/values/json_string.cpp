@@ -4,8 +4,8 @@
 #include <array>
 #include <cstring>
 
-#include "pgoutput/utf8_sequence.hpp"
-#include "values/swar.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
+#include "swar.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::values {
@@ -63,7 +63,7 @@ unsigned char* escape_chunk(const unsigned char*& p, const unsigned char* stop,
       continue;
     }
     std::size_t bad = 0;
-    const std::size_t n = pgoutput::detail::utf8_sequence(p, end, &bad);
+    const std::size_t n = pgoutput::utf8_sequence(p, end, &bad);
     if (n != 0) {
       std::memcpy(o, p, n);
       o += n;

@@ -4,10 +4,10 @@
 #include <cstring>
 #include <optional>
 
-#include "values/array_literal.hpp"
-#include "values/bytea.hpp"
-#include "values/numbers.hpp"
-#include "values/scan.hpp"
+#include "array_literal.hpp"
+#include "bytea.hpp"
+#include "numbers.hpp"
+#include "scan.hpp"
 
 namespace vil::values {
 namespace {

@@ -1,10 +1,10 @@
-#include "values/numbers.hpp"
+#include "numbers.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <limits>
 
-#include "values/scan.hpp"
+#include "scan.hpp"
 
 namespace vil::values::detail {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "values/failure.hpp"
+#include "failure.hpp"
 
 namespace vil::values::detail {
 

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "values/failure.hpp"
+#include "failure.hpp"
 
 namespace vil::values::detail {
 

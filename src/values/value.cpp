@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "values/bytea.hpp"
-#include "values/scan.hpp"
-#include "values/uuid.hpp"
+#include "bytea.hpp"
+#include "scan.hpp"
+#include "uuid.hpp"
 
 namespace vil::values {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "pgoutput/utf8_sequence.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
 #include "vil/pgoutput/error.hpp"
 #include "vil/pgoutput/utf8.hpp"
 
@@ -102,7 +102,7 @@ TEST(Utf8Sequence, GivesTheLengthOrTheMaximalSubpart) {
        }) {
     const auto* p = reinterpret_cast<const unsigned char*>(c.bytes.data());
     std::size_t bad = 0;
-    EXPECT_EQ(detail::utf8_sequence(p, p + c.bytes.size(), &bad), c.length)
+    EXPECT_EQ(utf8_sequence(p, p + c.bytes.size(), &bad), c.length)
         << testing::PrintToString(std::string(c.bytes));
     if (c.length == 0) {
       EXPECT_EQ(bad, c.bad) << testing::PrintToString(std::string(c.bytes));

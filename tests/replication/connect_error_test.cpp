@@ -17,22 +17,20 @@
 
 #include "replication/replication_connection.hpp"
 
-namespace vil::cdc {
+namespace vil::replication {
 // A failure shows the reason's name, not its bytes (the numbers are the
 // contract's, cdc_fault.hpp).
-void PrintTo(ConnectionFailure reason, std::ostream* os) {
+void PrintTo(ConnectFailure reason, std::ostream* os) {
   constexpr const char* kNames[] = {
       "?",        "Unreachable", "AuthFailed", "ServerShutdown", "BadConnString", "NotReplication",
       "WalLevel", "Other"};
   const auto n = static_cast<uint32_t>(reason);
   *os << (n < std::size(kNames) ? kNames[n] : "?") << " (" << n << ")";
 }
-}  // namespace vil::cdc
 
-namespace vil::replication {
 namespace {
 
-using cdc::ConnectionFailure;
+using ConnectionFailure = ConnectFailure;
 
 ConnectionFailure classify(std::string_view message) {
   return classify_connect_error(message, /*needs_password=*/false);

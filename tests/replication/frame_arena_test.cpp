@@ -5,7 +5,7 @@
 // the way ChangeDelivery does it: a block is released once delivery reaches a
 // frame of another block.
 
-#include "replication/frame_arena.hpp"
+#include "vil/replication/frame_arena.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "replication/frame_queue.hpp"
+#include "vil/replication/frame_queue.hpp"
 
 namespace vil::replication {
 namespace {

@@ -4,7 +4,7 @@
 // would stall a run, so each is checked here. The queue never blocks the I/O
 // thread: it reports has_room() and the I/O thread stops reading.
 
-#include "replication/frame_queue.hpp"
+#include "vil/replication/frame_queue.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +43,7 @@ QueueItem frame(uint64_t wal_start, size_t bytes) {
 uint64_t tag_of(const QueueItem& item) {
   if (const auto* f = std::get_if<WalFrame>(&item)) return f->wal_start;
   if (const auto* s = std::get_if<SessionStarted>(&item)) return 0xA000 + s->protocol_version;
-  if (const auto* c = std::get_if<ServerCaughtUp>(&item)) return 0xB000'0000 + c->lsn;
+  if (const auto* c = std::get_if<ServerPosition>(&item)) return 0xB000'0000 + c->lsn;
   return 0xF1F1;  // IoFinished
 }
 
@@ -55,9 +55,9 @@ std::vector<uint64_t> tags(const std::vector<QueueItem>& items) {
 
 TEST(FrameQueue, KeepsTheOrderOfItemsAcrossBatches) {
   FrameQueue queue(1000);
-  std::vector<QueueItem> batch{SessionStarted{4, {}}, frame(0x10, 50), frame(0x20, 50)};
+  std::vector<QueueItem> batch{SessionStarted{4, 0, {}}, frame(0x10, 50), frame(0x20, 50)};
   queue.push(batch, 100);
-  batch = {frame(0x30, 50), ServerCaughtUp{0x40}, IoFinished{}};
+  batch = {frame(0x30, 50), ServerPosition{0x40}, IoFinished{}};
   queue.push(batch, 50);
   std::vector<QueueItem> out;
   ASSERT_TRUE(queue.pop_all(out, 0ms));
@@ -164,7 +164,7 @@ TEST(FrameQueue, ControlItemsAreTakenWhenTheQueueIsFull) {
   std::vector<QueueItem> batch{frame(1, 100)};
   queue.push(batch, 100);
   ASSERT_FALSE(queue.has_room());
-  batch = {ServerCaughtUp{0x900}, IoFinished{}};
+  batch = {ServerPosition{0x900}, IoFinished{}};
   queue.push(batch, 0);
   EXPECT_FALSE(queue.has_room());
   std::vector<QueueItem> out;
@@ -233,7 +233,7 @@ TEST(FrameQueue, APushEndsAWaitingPopAll) {
   });
   waiting.get_future().wait();
   settle();
-  std::vector<QueueItem> batch{SessionStarted{3, {}}, frame(0x10, 10)};
+  std::vector<QueueItem> batch{SessionStarted{3, 0, {}}, frame(0x10, 10)};
   queue.push(batch, 10);
   ASSERT_EQ(popped.wait_for(kHang), std::future_status::ready) << "pop_all was not woken";
   ASSERT_TRUE(popped.get());
@@ -277,7 +277,7 @@ TEST(FrameQueue, AProducerStoppedAtTheBoundIsAlwaysWokenAgain) {
   bool producer_stalled = false;
 
   std::thread producer([&] {
-    std::vector<QueueItem> batch{SessionStarted{4, {}}};
+    std::vector<QueueItem> batch{SessionStarted{4, 0, {}}};
     uint64_t next = 1;
     while (next <= kFrames) {
       if (!queue.has_room()) {

@@ -18,14 +18,14 @@ using namespace std::chrono_literals;
 
 TEST(ReconnectBackoffEdges, NeverBelowOneMillisecond) {
   // 1 ms with jitter 0.8 would be 0.8 ms: a reconnect loop with no wait.
-  const cdc::ReconnectPolicy policy{1ms, 1000ms, 0};
+  const ReconnectPolicy policy{1ms, 1000ms, 0};
   EXPECT_EQ(backoff_delay(policy, 1, 0.8), 1ms);
   EXPECT_EQ(backoff_delay(policy, 2, 0.8), 1ms);  // 1.6 ms, whole milliseconds
   EXPECT_EQ(backoff_delay(policy, 3, 0.8), 3ms);  // 3.2 ms
 }
 
 TEST(ReconnectBackoffEdges, AnInitialEqualToTheMaximumStaysThere) {
-  const cdc::ReconnectPolicy policy{500ms, 500ms, 0};
+  const ReconnectPolicy policy{500ms, 500ms, 0};
   for (uint32_t attempt : {1u, 2u, 3u, 50u}) {
     SCOPED_TRACE(attempt);
     EXPECT_EQ(backoff_delay(policy, attempt, 1.0), 500ms);
@@ -36,7 +36,7 @@ TEST(ReconnectBackoffEdges, AnInitialEqualToTheMaximumStaysThere) {
 }
 
 TEST(ReconnectBackoffEdges, ExactPowersOfTwoUpToALargeMaximum) {
-  const cdc::ReconnectPolicy policy{1ms, 24h, 0};
+  const ReconnectPolicy policy{1ms, 24h, 0};
   EXPECT_EQ(backoff_delay(policy, 18, 1.0), 131'072ms);     // 2^17
   EXPECT_EQ(backoff_delay(policy, 27, 1.0), 67'108'864ms);  // 2^26, 18.6 h
   EXPECT_EQ(backoff_delay(policy, 28, 1.0), 24h);
@@ -44,7 +44,7 @@ TEST(ReconnectBackoffEdges, ExactPowersOfTwoUpToALargeMaximum) {
 
 TEST(ReconnectBackoffEdges, AnyAttemptCountEndsAtTheMaximum) {
   // A server away for days: the count grows without bound, the delay does not.
-  const cdc::ReconnectPolicy policy{1ms, 24h, 0};
+  const ReconnectPolicy policy{1ms, 24h, 0};
   EXPECT_EQ(backoff_delay(policy, UINT32_MAX, 1.0), 24h);
   EXPECT_EQ(backoff_delay(policy, UINT32_MAX, 1.2), 24h);
 }

@@ -89,8 +89,8 @@ constexpr StartCase kStartCases[] = {
      R"(publication_names '"vil_pub"', messages 'false'))"},
 };
 
-cdc::CdcConfig config_for(bool messages) {
-  cdc::CdcConfig config;
+StreamSettings config_for(bool messages) {
+  StreamSettings config;
   config.slot_name = "vil_slot";
   config.publication = "vil_pub";
   config.messages = messages;

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "replication/end_lsn.hpp"
 #include "replication/reconnect_backoff.hpp"
 #include "replication/replication_command.hpp"
 #include "replication/status_interval.hpp"
@@ -31,7 +30,7 @@ TEST(ReplicationCommandQuoting, IdentifiersDoubleDoubleQuotes) {
 }
 
 TEST(ReplicationCommand, StartReplicationNamesThePublicationInsideALiteral) {
-  cdc::CdcConfig config;
+  StreamSettings config;
   config.slot_name = "s1";
   config.publication = R"(p "q" 'r' \s)";
   auto command = start_replication_command(config, 150004, 3, 0x1'0000'00A0);
@@ -41,7 +40,7 @@ TEST(ReplicationCommand, StartReplicationNamesThePublicationInsideALiteral) {
 }
 
 TEST(ReplicationCommand, MessagesOnlyWhereTheServerKnowsTheOption) {
-  cdc::CdcConfig config;
+  StreamSettings config;
   config.slot_name = "s";
   config.publication = "p";
   EXPECT_EQ(start_replication_command(config, 130012, 1, 0),
@@ -54,7 +53,7 @@ TEST(ReplicationCommand, MessagesOnlyWhereTheServerKnowsTheOption) {
 }
 
 TEST(ReplicationCommand, CreateSlotPermanentOrTemporary) {
-  cdc::CdcConfig config;
+  StreamSettings config;
   config.slot_name = "s";
   EXPECT_EQ(create_slot_command(config),
             R"(CREATE_REPLICATION_SLOT "s" LOGICAL pgoutput NOEXPORT_SNAPSHOT)");
@@ -64,7 +63,7 @@ TEST(ReplicationCommand, CreateSlotPermanentOrTemporary) {
 }
 
 TEST(ReconnectBackoff, DoublesFromTheInitialValue) {
-  cdc::ReconnectPolicy policy{100ms, 1000ms, 0};
+  ReconnectPolicy policy{100ms, 1000ms, 0};
   EXPECT_EQ(backoff_delay(policy, 1, 1.0), 100ms);
   EXPECT_EQ(backoff_delay(policy, 2, 1.0), 200ms);
   EXPECT_EQ(backoff_delay(policy, 3, 1.0), 400ms);
@@ -75,7 +74,7 @@ TEST(ReconnectBackoff, DoublesFromTheInitialValue) {
 }
 
 TEST(ReconnectBackoff, JitterNeverPassesTheCap) {
-  cdc::ReconnectPolicy policy{100ms, 1000ms, 0};
+  ReconnectPolicy policy{100ms, 1000ms, 0};
   for (uint32_t attempt : {4u, 5u, 10u, 1000u}) {
     SCOPED_TRACE(attempt);
     EXPECT_LE(backoff_delay(policy, attempt, 1.2), 1000ms);
@@ -100,24 +99,6 @@ TEST(StatusInterval, FlooredWhereTheTimeoutAllows) {
   EXPECT_EQ(status_interval(1ms, 60'000), kMinStatusInterval);
   EXPECT_EQ(status_interval(1ms, 12), 6ms);                // the half wins over the floor
   EXPECT_EQ(status_interval(0ms, 0), kMinStatusInterval);  // never a busy loop
-}
-
-TEST(EndLsn, ACommitLsnIsPassedOnlyOnceTheServerIsBeyondIt) {
-  // The end is a commit LSN: flushed long before this session began.
-  const uint64_t commit = 0x5000, flushed_at_start = 0x9000;
-  EXPECT_FALSE(server_passed_end(0x4FF0, commit, flushed_at_start));
-  EXPECT_FALSE(server_passed_end(commit, commit, flushed_at_start))
-      << "the commit record that starts at the end may not have been read";
-  EXPECT_TRUE(server_passed_end(commit + 1, commit, flushed_at_start));
-}
-
-TEST(EndLsn, AnEndTheServerHadNotFlushedYetIsReachedWhenReported) {
-  // pg_current_wal_lsn() taken just before the stream: nothing at it yet.
-  const uint64_t end = 0x9000;
-  EXPECT_FALSE(server_passed_end(0x8FF8, end, 0x8000));
-  EXPECT_TRUE(server_passed_end(end, end, 0x8000));
-  EXPECT_TRUE(server_passed_end(end, end, end));
-  EXPECT_TRUE(server_passed_end(end + 8, end, 0x8000));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "vil/pgoutput/detail/big_endian.hpp"
+#include "vil/pgoutput/byte_order.hpp"
 
 namespace vil::pgoutput {
 
@@ -81,7 +81,7 @@ class TupleView {
       if (remaining_ == 0) return;
       current_.kind = static_cast<ColumnKind>(next_[0]);
       if (current_.kind == ColumnKind::text || current_.kind == ColumnKind::binary) {
-        const auto length = detail::load_be<std::uint32_t>(next_ + 1);
+        const auto length = load_be<std::uint32_t>(next_ + 1);
         current_.bytes = {next_ + 5, length};
         next_ += 5 + std::size_t{length};
       } else {
@@ -172,8 +172,8 @@ class RelationColumns {
       const char* name = reinterpret_cast<const char*>(next_ + 1);
       current_.name = std::string_view(name);  // the decoder found its NUL
       next_ += 1 + current_.name.size() + 1;
-      current_.type_oid = detail::load_be<std::uint32_t>(next_);
-      current_.type_modifier = detail::load_be<std::int32_t>(next_ + 4);
+      current_.type_oid = load_be<std::uint32_t>(next_);
+      current_.type_modifier = load_be<std::int32_t>(next_ + 4);
       next_ += 8;
     }
 
@@ -212,7 +212,7 @@ class RelationIds {
     using difference_type = std::ptrdiff_t;
 
     iterator() = default;
-    Oid operator*() const noexcept { return detail::load_be<std::uint32_t>(p_); }
+    Oid operator*() const noexcept { return load_be<std::uint32_t>(p_); }
     iterator& operator++() noexcept {
       p_ += 4;
       return *this;
@@ -235,7 +235,7 @@ class RelationIds {
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
   [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   [[nodiscard]] Oid operator[](std::size_t i) const noexcept {
-    return detail::load_be<std::uint32_t>(ids_ + 4 * i);
+    return load_be<std::uint32_t>(ids_ + 4 * i);
   }
   [[nodiscard]] iterator begin() const noexcept { return iterator{ids_}; }
   [[nodiscard]] iterator end() const noexcept { return iterator{ids_ + 4 * count_}; }

@@ -16,7 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "replication/frame_arena.hpp"
+#include "vil/replication/frame_arena.hpp"
+#include "vil/replication/wake_fd.hpp"
 
 namespace vil::replication {
 
@@ -32,6 +33,9 @@ struct WalFrame {
 // transaction in progress) starts over, as the server resends from the slot.
 struct SessionStarted {
   uint32_t protocol_version;
+  // The server's flushed WAL when the session began (IDENTIFY_SYSTEM): the
+  // end-LSN rule needs it (cdc/delivery_ledger.hpp).
+  uint64_t flushed_at_start;
   // The database's encoding as the server reported it ("UTF8"; PostgreSQL's
   // names are at most 13 characters), kept in place so that queue items stay
   // trivially copyable.
@@ -44,30 +48,48 @@ struct SessionStarted {
     return out;
   }
 };
-// The server has sent everything up to `lsn`, which is past the owner's end
-// LSN (server_passed_end), and no transaction is open (a keepalive); queued
-// only when the owner asked to stop at an LSN.
-struct ServerCaughtUp {
+// A keepalive said the server has sent everything before `lsn`. Queued in
+// stream order, so the delivery thread reaches it once every frame before it
+// was delivered: outside a transaction, the slot may then be confirmed up to
+// here (an idle slot advances), and a run with an end LSN may end.
+struct ServerPosition {
   uint64_t lsn;
 };
-// The I/O thread ended (stop, or a fault it recorded).
+// The I/O thread ended (finish, or an error it recorded): the last item.
 struct IoFinished {};
 
-using QueueItem = std::variant<WalFrame, SessionStarted, ServerCaughtUp, IoFinished>;
+using QueueItem = std::variant<WalFrame, SessionStarted, ServerPosition, IoFinished>;
 
 class FrameQueue {
  public:
   explicit FrameQueue(size_t max_bytes) : max_bytes_(max_bytes) {}
 
+  // Notified when the I/O thread must look again: room came back, or
+  // everything it waits for was delivered. Set before the threads start.
+  void set_producer_wake(const WakeFd* wake) { producer_wake_ = wake; }
+
+  // Where queued payloads live (WalFrame::payload, WalFrame::block).
+  FrameArena& arena() { return arena_; }
+
   // I/O side: true while there is room for more frames.
   bool has_room() const;
   void push(std::vector<QueueItem>& batch, size_t batch_bytes);
+  // I/O side: true when every queued frame was delivered; otherwise the
+  // producer wake fires once that is so.
+  bool drained_or_notify();
 
   // Delivery side: takes everything queued, waiting up to `timeout` for some.
   // Returns false on timeout or when woken with nothing queued.
   bool pop_all(std::vector<QueueItem>& out, std::chrono::milliseconds timeout);
-  // Returns the bytes of delivered frames; true when that made room again
-  // (the I/O thread, which stopped reading, must be woken).
+  // As above, waiting until something is queued or wake_consumer() is called.
+  bool pop_all(std::vector<QueueItem>& out);
+  // Delivery side, while it takes nothing (paused): waits for
+  // wake_consumer() or the producer's IoFinished; true once IoFinished is
+  // queued.
+  bool wait_for_wake_or_end();
+  // Returns the bytes of delivered frames. True when that woke the producer:
+  // room came back (it had stopped reading), or the queue drained while it
+  // waited for that.
   bool release(size_t bytes);
   void wake_consumer();
   bool empty() const;
@@ -75,12 +97,16 @@ class FrameQueue {
   bool drained() const;
 
  private:
+  FrameArena arena_;  // first: queued frames point into it
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::vector<QueueItem> items_;
   size_t bytes_ = 0;  // queued plus being delivered
   size_t max_bytes_;
+  const WakeFd* producer_wake_ = nullptr;
   bool woken_ = false;
+  bool ended_ = false;  // IoFinished was pushed
+  bool drain_wanted_ = false;
 };
 
 }  // namespace vil::replication

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace vil::pgoutput::detail {
+namespace vil::pgoutput {
 
 template <typename T>
 [[nodiscard]] inline T load_be(const std::byte* p) noexcept {
@@ -23,4 +23,4 @@ inline void store_be(std::byte* p, T v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
-}  // namespace vil::pgoutput::detail
+}  // namespace vil::pgoutput

@@ -8,7 +8,7 @@
 
 #include <cstddef>
 
-namespace vil::pgoutput::detail {
+namespace vil::pgoutput {
 
 // Length of the well-formed UTF-8 sequence starting at p (lead byte >= 0x80), or, when it
 // is ill-formed or cut short by `end`, 0 and *bad_len set to the length of its maximal
@@ -44,4 +44,4 @@ inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* en
   return 0;
 }
 
-}  // namespace vil::pgoutput::detail
+}  // namespace vil::pgoutput

@@ -1,0 +1,58 @@
+#include "stream_mapping.hpp"
+
+#include "vil/log/dictionary.hpp"
+
+namespace vil::cdc {
+
+replication::StreamSettings stream_settings(const CdcConfig& config) {
+  replication::StreamSettings settings;
+  settings.conn_string = config.conn_string;
+  settings.application_name = config.application_name;
+  settings.slot_name = config.slot_name;
+  settings.publication = config.publication;
+  settings.create_slot = config.create_slot;
+  settings.temporary_slot = config.temporary_slot;
+  settings.create_publication = config.create_publication;
+  settings.publication_all_tables = config.publication_scope.all_tables;
+  settings.publication_tables = config.publication_scope.tables;
+  settings.protocol_version = config.protocol_version;
+  settings.messages = config.messages;
+  settings.status_interval = config.status_interval;
+  settings.initial_backoff = config.reconnect.initial_backoff;
+  settings.max_backoff = config.reconnect.max_backoff;
+  settings.max_reconnect_attempts = config.reconnect.max_attempts;
+  return settings;
+}
+
+CdcFault to_cdc_fault(const replication::StreamError& error, const CdcConfig& config) {
+  using replication::StreamErrc;
+  const auto slot = [&] { return log::register_str(config.slot_name); };
+  switch (error.code) {
+    case StreamErrc::ConnectFailed:
+      return CdcFault(
+          ConnectionFailed{log::register_str(replication::redact_conn_string(config.conn_string)),
+                           static_cast<uint32_t>(error.connect_failure)},
+          error.message);
+    case StreamErrc::ServerRefused:
+      return CdcFault(ReplicationStartFailed{slot(), pack_sqlstate(error.sqlstate)}, error.message);
+    case StreamErrc::SlotNotFound:
+      return CdcFault(SlotNotFound{slot()}, error.message);
+    case StreamErrc::PublicationNotFound:
+      return CdcFault(PublicationNotFound{log::register_str(config.publication)}, error.message);
+    case StreamErrc::ConnectionLost:
+      return CdcFault(StreamClosed{slot()}, error.message);
+    case StreamErrc::StatusUpdateFailed:
+      return CdcFault(KeepaliveFailed{error.os_error}, error.message);
+    case StreamErrc::MalformedFrame:
+      return CdcFault(MalformedMessage{error.message_type, error.offset}, error.message);
+    case StreamErrc::SettingInvalid:
+      return CdcFault(ConfigInvalid{log::register_str("cdc." + error.setting)}, error.message);
+    case StreamErrc::NoticeFailed:
+      return CdcFault(DeliveryFailed{0}, error.message);
+    case StreamErrc::ServerFailed:
+      return CdcFault(StreamFailed{slot(), pack_sqlstate(error.sqlstate)}, error.message);
+  }
+  return CdcFault(StreamClosed{slot()}, error.message);
+}
+
+}  // namespace vil::cdc

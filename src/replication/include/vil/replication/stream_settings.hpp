@@ -1,0 +1,45 @@
+#pragma once
+// What the transport needs to know to hold one replication stream: where to
+// connect, which slot and publication, how often to report, how to
+// reconnect. The trigger layer fills it from its CdcConfig
+// (cdc/stream_mapping.cpp); the transport knows nothing of that type.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vil::replication {
+
+struct StreamSettings {
+  std::string conn_string;  // libpq key/value or URI; never printed as given
+  std::string application_name = "vil-cdc";
+  std::string slot_name;
+  std::string publication;
+
+  bool create_slot = false;
+  bool temporary_slot = false;
+  bool create_publication = false;
+  bool publication_all_tables = true;           // what a created publication covers...
+  std::vector<std::string> publication_tables;  // ...otherwise: "table" or "schema.table"
+  uint32_t protocol_version = 0;                // 0: the highest the server speaks
+  bool messages = true;                         // ask pgoutput for pg_logical_emit_message messages
+  std::chrono::milliseconds status_interval{10'000};
+
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+  uint32_t max_reconnect_attempts = 0;  // consecutive failures before giving up; 0: never
+
+  // An earlier stream of the same owner got as far as streaming from the
+  // slot, up to `streamed_up_to`: the slot is never created again, since a
+  // new one would silently skip what was written in between.
+  bool slot_streamed_before = false;
+  uint64_t streamed_up_to = 0;
+};
+
+// The connection string with every secret option (password, sslpassword, ...)
+// replaced by "********": the only form of it that messages may carry.
+std::string redact_conn_string(std::string_view conn_string);
+
+}  // namespace vil::replication

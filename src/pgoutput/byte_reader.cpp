@@ -119,6 +119,12 @@ RelationColumns ByteReader::relation_columns(std::uint16_t count, bool validate_
   return RelationColumns::from_validated(columns, count);
 }
 
+RelationIds ByteReader::relation_ids(std::uint32_t count) {
+  const std::span<const std::byte> ids = bytes(std::size_t{count} * 4, "relation ids");
+  if (failed()) return {};
+  return RelationIds::from_validated(ids.data(), count);
+}
+
 void ByteReader::trailing_bytes() {
   fail(DecodeErrc::trailing_bytes, pos_,
        fmt::format("{}: {} unexpected bytes after the last field, at offset {} of a {}-byte {}",

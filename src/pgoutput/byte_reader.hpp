@@ -74,6 +74,8 @@ class ByteReader {
   // A Relation's columns: per column Int8 flags, String name, Int32 type OID,
   // Int32 type modifier.
   [[nodiscard]] RelationColumns relation_columns(std::uint16_t count, bool validate_utf8);
+  // `count` relation OIDs (Truncate); the caller checked that they fit.
+  [[nodiscard]] RelationIds relation_ids(std::uint32_t count);
 
   // Records an error at `offset` (the first one wins) and stops reading.
   void fail(DecodeErrc code, std::size_t offset, std::string message);

@@ -161,8 +161,7 @@ Truncate read_truncate(ByteReader& r, const DecodeContext& ctx) {
                        r.offset(), std::uint64_t{count} * 4, count, r.remaining()));
     return m;
   }
-  const std::span<const std::byte> ids = r.bytes(std::size_t{count} * 4, "relation ids");
-  m.relation_ids = RelationIds::from_validated(ids.data(), count);
+  m.relation_ids = r.relation_ids(count);
   return m;
 }
 

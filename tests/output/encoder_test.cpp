@@ -73,10 +73,12 @@ TEST(ChangeEncoder, DescriptionAtTheSameAddressIsDerivedAgain) {
   schema.name = "t";
   schema.qualified_name = "public.t";
   schema.columns = {{"a", 23, -1, true}};
-  const Wire one = std::move(Wire().columns(1).text("1"));
+  const Wire insert = std::move(Wire('I').u32(5).ch('N').columns(1).text("1"));
+  auto decoded = pgoutput::decode_message(insert.span(), pgoutput::DecodeContext{});
+  ASSERT_TRUE(decoded);
   cdc::Change change;
   change.relation = &schema;
-  change.new_tuple = pgoutput::TupleView::from_validated(one.span().data() + 2, one.size() - 2, 1);
+  change.new_tuple = std::get<pgoutput::Insert>(*decoded).new_tuple;
   Session s;
   EXPECT_EQ(s.encode(change),
             R"({"op":"insert","schema":"public","table":"t","commit_lsn":"0/0","lsn":"0/0",)"

@@ -22,7 +22,8 @@ using Kind = SessionProtocol::Incoming::Kind;
 
 const Clock::time_point kStart = Clock::time_point{} + 1h;
 
-std::vector<std::byte> xlogdata(uint64_t wal_start, uint64_t wal_end, std::vector<uint8_t> payload) {
+std::vector<std::byte> xlogdata(uint64_t wal_start, uint64_t wal_end,
+                                std::vector<uint8_t> payload) {
   std::vector<std::byte> frame(25 + payload.size());
   frame[0] = std::byte{'w'};
   pgoutput::store_be<uint64_t>(frame.data() + 1, wal_start);

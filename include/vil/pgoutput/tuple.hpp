@@ -15,6 +15,10 @@
 
 namespace vil::pgoutput {
 
+namespace detail {
+class ByteReader;  // the decoder's reader (src/pgoutput), which makes these views
+}  // namespace detail
+
 using Oid = std::uint32_t;
 using Xid = std::uint32_t;
 
@@ -106,8 +110,10 @@ class TupleView {
     return columns_ == nullptr ? std::span<const std::byte>{} : std::span{columns_ - 2, size_ + 2};
   }
 
-  // For the decoder: `columns` points after the count, and the caller has
+ private:
+  // The decoder's: `columns` points after the count, and the caller has
   // checked that `count` columns fit in `size` bytes.
+  friend class detail::ByteReader;
   [[nodiscard]] static TupleView from_validated(const std::byte* columns, std::size_t size,
                                                 std::uint16_t count) noexcept {
     TupleView view;
@@ -117,7 +123,6 @@ class TupleView {
     return view;
   }
 
- private:
   const std::byte* columns_ = nullptr;
   std::size_t size_ = 0;
   std::uint16_t count_ = 0;
@@ -189,6 +194,9 @@ class RelationColumns {
   [[nodiscard]] iterator begin() const noexcept { return {columns_, count_}; }
   [[nodiscard]] iterator end() const noexcept { return {}; }
 
+ private:
+  // The decoder's: the caller checked that `count` columns are there.
+  friend class detail::ByteReader;
   [[nodiscard]] static RelationColumns from_validated(const std::byte* columns,
                                                       std::uint16_t count) noexcept {
     RelationColumns view;
@@ -197,7 +205,6 @@ class RelationColumns {
     return view;
   }
 
- private:
   const std::byte* columns_ = nullptr;
   std::uint16_t count_ = 0;
 };
@@ -240,6 +247,9 @@ class RelationIds {
   [[nodiscard]] iterator begin() const noexcept { return iterator{ids_}; }
   [[nodiscard]] iterator end() const noexcept { return iterator{ids_ + 4 * count_}; }
 
+ private:
+  // The decoder's: the caller checked that `count` ids are there.
+  friend class detail::ByteReader;
   [[nodiscard]] static RelationIds from_validated(const std::byte* ids,
                                                   std::size_t count) noexcept {
     RelationIds view;
@@ -248,7 +258,6 @@ class RelationIds {
     return view;
   }
 
- private:
   const std::byte* ids_ = nullptr;
   std::size_t count_ = 0;
 };

@@ -1,4 +1,4 @@
-// backoff_delay()'s edges (docs/DESIGN.md §6.6 step 4). Doubling, jitter and
+// backoff_delay()'s edges (docs/DESIGN.md §6.6 step 3). Doubling, jitter and
 // the cap in the usual range are tested in trigger_stream_rules_test.cpp;
 // these are the ends: the smallest delay, a policy with no room to grow, and
 // an attempt count that keeps growing while a server stays away (0: never

@@ -278,6 +278,10 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
           queue_.push(batch, batch_bytes);
           return {End::Fatal, std::move(incoming.error())};
         }
+        // Kept as it moves: a lost temporary slot's message says how far.
+        if (protocol.server_wal_end() > server_wal_end_.load(std::memory_order_relaxed)) {
+          server_wal_end_.store(protocol.server_wal_end(), std::memory_order_relaxed);
+        }
         using Kind = SessionProtocol::Incoming::Kind;
         if (incoming->kind == Kind::WalData) {
           batch_bytes += frame.size();
@@ -288,9 +292,6 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
           batch.emplace_back(ServerPosition{incoming->lsn});
         }
       }
-      server_wal_end_.store(
-          std::max(server_wal_end_.load(std::memory_order_relaxed), protocol.server_wal_end()),
-          std::memory_order_relaxed);
       bytes_received_.fetch_add(batch_bytes, std::memory_order_relaxed);
       queue_.push(batch, batch_bytes);
       if (auto low_water = protocol.paced(Clock::now(), batch_bytes, woke_for_data)) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs every test (README's second command).
 #
-#   scripts/test.sh            a short fuzzing run (when clang is there), then every test
+#   scripts/test.sh            a short fuzzing run (when clang is there), clang-tidy
+#                              (scripts/tidy.sh), then every test
 #   scripts/test.sh --tsan     the same tests built with ThreadSanitizer (build-tsan/)
+#   scripts/test.sh --no-tidy  without clang-tidy
 #   scripts/test.sh -R regex   only the tests whose names match
 set -euo pipefail
 
@@ -11,20 +13,25 @@ build_dir="$root/build"
 setup_args=()
 ctest_args=()
 fuzz=1
+tidy=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --tsan) build_dir="$root/build-tsan"; setup_args+=(--sanitize thread); fuzz=0; shift ;;
-    --asan) build_dir="$root/build-asan"; setup_args+=(--sanitize address,undefined); fuzz=0; shift ;;
+    --tsan) build_dir="$root/build-tsan"; setup_args+=(--sanitize thread); fuzz=0; tidy=0; shift ;;
+    --asan) build_dir="$root/build-asan"; setup_args+=(--sanitize address,undefined); fuzz=0; tidy=0; shift ;;
     --no-fuzz) fuzz=0; shift ;;
+    --no-tidy) tidy=0; shift ;;
     *) ctest_args+=("$1"); shift ;;
   esac
 done
 
 "$root/scripts/setup.sh" --build-dir "$build_dir" "${setup_args[@]}"
 status=0
-# The fuzzers first, so that ctest's summary is the run's last word.
+# The fuzzers and clang-tidy first, so that ctest's summary is the run's last word.
 if [ "$fuzz" = 1 ] && [ ${#ctest_args[@]} -eq 0 ]; then
   "$root/scripts/fuzz.sh" --seconds 20 || status=$?
+fi
+if [ "$tidy" = 1 ] && [ ${#ctest_args[@]} -eq 0 ]; then
+  "$root/scripts/tidy.sh" --build-dir "$build_dir" || status=$?
 fi
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "${ctest_args[@]}" || status=$?
 exit $status

@@ -80,7 +80,7 @@ void walk(const Message& message, const Bounds& bounds) {
   } else if (const auto* update = std::get_if<Update>(&message)) {
     walk(update->old_tuple, bounds);
     walk(update->new_tuple, bounds);
-    require(update->old_kind != OldTuple::none || update->old_tuple.empty(),
+    require(update->old_kind != OldTuple::None || update->old_tuple.empty(),
             "no old tuple without a tag");
   } else if (const auto* del = std::get_if<Delete>(&message)) {
     walk(del->old_tuple, bounds);
@@ -110,7 +110,7 @@ void convert_columns(const TupleView& tuple, const RelationSchema& relation,
   std::string json;
   for (const ColumnValue& value : tuple) {
     const ColumnSchema& column = relation.columns[i++];
-    if (value.kind != ColumnKind::text) continue;
+    if (value.kind != ColumnKind::Text) continue;
     const vil::values::TypeInfo type = types.find(column.type_oid);
     const auto typed = vil::values::convert(type, value.text());
     if (typed) {
@@ -223,7 +223,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         continue;
       }
       if (const auto* xlog = std::get_if<XLogData>(&*frame)) {
-        require(xlog->payload.data() == record.data() + xlogdata_header_size,
+        require(xlog->payload.data() == record.data() + kXLogDataHeaderSize,
                 "payload follows the XLogData header");
         decode_payload(decoder, types, xlog->payload);
       }

@@ -117,8 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (j.size() != 1) fail("not one JSON value", type, text, out);
   } catch (const nlohmann::json::out_of_range&) {
     // Numbers beyond double's range inside embedded json: valid JSON, refused by nlohmann.
-    const TypeKind k = type.kind == TypeKind::kArray ? type.element_kind : type.kind;
-    if (k != TypeKind::kJson && k != TypeKind::kJsonb) fail("number overflow", type, text, out);
+    const TypeKind k = type.kind == TypeKind::Array ? type.element_kind : type.kind;
+    if (k != TypeKind::Json && k != TypeKind::Jsonb) fail("number overflow", type, text, out);
   } catch (const nlohmann::json::exception& e) {
     fail(e.what(), type, text, out);
   }

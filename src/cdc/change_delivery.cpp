@@ -191,7 +191,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_frame(const replication::WalFrame& 
   auto decoded = decoder_.decode(frame.payload);
   if (!decoded) {
     const auto& e = decoded.error();
-    if (e.code == pgoutput::DecodeErrc::unknown_message_type) {
+    if (e.code == pgoutput::DecodeErrc::UnknownMessageType) {
       return fail(CdcFault(UnknownMessage{e.message_type},
                            fmt::format("slot \"{}\" sent a message vil-cdc does not know: {}",
                                        config_.slot_name, e.message)));

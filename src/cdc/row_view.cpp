@@ -55,25 +55,25 @@ pgoutput::ColumnValue RowView::raw(std::size_t column) const noexcept {
 std::expected<values::Value, values::ValueError> RowView::value(std::size_t column) const {
   if (column >= size()) {
     return std::unexpected(
-        error(values::ValueErrorCode::kNoSuchColumn, 0,
+        error(values::ValueErrorCode::NoSuchColumn, 0,
               fmt::format("the row has {} columns; there is no column {}", size(), column)));
   }
   const values::TypeInfo t = type(column);
   const pgoutput::ColumnValue v = raw(column);
   switch (v.kind) {
-    case pgoutput::ColumnKind::null:
+    case pgoutput::ColumnKind::Null:
       return values::Value{values::Null{}};
-    case pgoutput::ColumnKind::unchanged_toast:
+    case pgoutput::ColumnKind::UnchangedToast:
       return std::unexpected(
-          error(values::ValueErrorCode::kNotSent, t.oid,
+          error(values::ValueErrorCode::NotSent, t.oid,
                 fmt::format("column \"{}\": an unchanged TOASTed value the server did not send",
                             name(column))));
-    case pgoutput::ColumnKind::binary:
+    case pgoutput::ColumnKind::Binary:
       return std::unexpected(
-          error(values::ValueErrorCode::kSyntax, t.oid,
+          error(values::ValueErrorCode::Syntax, t.oid,
                 fmt::format("column \"{}\" was sent in binary format, which is not converted",
                             name(column))));
-    case pgoutput::ColumnKind::text:
+    case pgoutput::ColumnKind::Text:
       break;
   }
   return values::convert(t, v.text());
@@ -82,7 +82,7 @@ std::expected<values::Value, values::ValueError> RowView::value(std::size_t colu
 std::expected<values::Value, values::ValueError> RowView::value(std::string_view name) const {
   const auto column = find(name);
   if (!column) {
-    return std::unexpected(error(values::ValueErrorCode::kNoSuchColumn, 0,
+    return std::unexpected(error(values::ValueErrorCode::NoSuchColumn, 0,
                                  fmt::format("the row has no column \"{}\"", name)));
   }
   return value(*column);
@@ -94,7 +94,7 @@ RowView Change::new_row() const noexcept {
 }
 
 RowView Change::old_row() const noexcept {
-  if (relation == nullptr || old_kind == pgoutput::OldTuple::none) return {};
+  if (relation == nullptr || old_kind == pgoutput::OldTuple::None) return {};
   return {*relation, old_tuple, column_types};
 }
 

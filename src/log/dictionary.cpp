@@ -145,8 +145,8 @@ std::expected<std::size_t, std::string> Dictionary::load(const std::filesystem::
 
 Dictionary& dictionary() {
   // Never destroyed: drains and late writers may still use it during exit.
-  static Dictionary* const instance = new Dictionary();
-  return *instance;
+  static Dictionary* const kInstance = new Dictionary();
+  return *kInstance;
 }
 
 std::uint32_t register_str(std::string_view text) {

@@ -88,20 +88,20 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
                                  : nullptr;
   out.append(R"({"before":)");
   if (layout != nullptr && change.kind != ChangeKind::Insert &&
-      change.old_kind != pgoutput::OldTuple::none) {
+      change.old_kind != pgoutput::OldTuple::None) {
     // Debezium's `before` has the table's every column: for an old key
     // (REPLICA IDENTITY DEFAULT or USING INDEX) the key columns hold their
     // values and the others are null, which is what the server's key tuple
     // says too.
     rows.write_old(out, *layout, change.old_tuple, /*key_only=*/false,
-                   detail::UnsentToast::placeholder);
+                   detail::UnsentToast::Placeholder);
   } else {
     values::write_json_null(out);
   }
   out.append(R"(,"after":)");
   if (layout != nullptr && change.kind != ChangeKind::Delete) {
     rows.write_new(out, *layout, change.new_tuple, change.old_kind, change.old_tuple,
-                   detail::UnsentToast::placeholder);
+                   detail::UnsentToast::Placeholder);
   } else {
     values::write_json_null(out);
   }

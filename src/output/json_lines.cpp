@@ -82,16 +82,16 @@ void ChangeEncoder::State::encode_json_lines(const Change& change, std::string& 
       transaction_fields(change, times, out);
       out.append(R"(,"before":)");
       if (layout != nullptr && change.kind != ChangeKind::Insert &&
-          change.old_kind != pgoutput::OldTuple::none) {
-        rows.write_old(out, *layout, change.old_tuple, change.old_kind == pgoutput::OldTuple::key,
-                       detail::UnsentToast::omit);
+          change.old_kind != pgoutput::OldTuple::None) {
+        rows.write_old(out, *layout, change.old_tuple, change.old_kind == pgoutput::OldTuple::Key,
+                       detail::UnsentToast::Omit);
       } else {
         values::write_json_null(out);
       }
       out.append(R"(,"after":)");
       if (layout != nullptr && change.kind != ChangeKind::Delete) {
         rows.write_new(out, *layout, change.new_tuple, change.old_kind, change.old_tuple,
-                       detail::UnsentToast::omit);
+                       detail::UnsentToast::Omit);
         if (const auto omitted = rows.omitted(); !omitted.empty()) {
           out.append(R"(,"unchanged_toast":[)");
           for (std::size_t i = 0; i < omitted.size(); ++i) {

@@ -7,7 +7,7 @@ namespace vil::output::detail {
 void RowWriter::write_value(std::string& out, const ColumnLayout& column,
                             const pgoutput::ColumnValue& value) {
   switch (value.kind) {
-    case pgoutput::ColumnKind::text:
+    case pgoutput::ColumnKind::Text:
       if (auto written = values::write_json_value(out, column.type, value.text()); !written) {
         if (value_errors_++ == 0) {
           const std::string_view type =
@@ -26,11 +26,11 @@ void RowWriter::write_value(std::string& out, const ColumnLayout& column,
         last_value_error_ = std::move(written.error().message);
       }
       return;
-    case pgoutput::ColumnKind::binary:
+    case pgoutput::ColumnKind::Binary:
       values::write_json_hex_string(out, value.bytes);
       return;
-    case pgoutput::ColumnKind::null:
-    case pgoutput::ColumnKind::unchanged_toast:
+    case pgoutput::ColumnKind::Null:
+    case pgoutput::ColumnKind::UnchangedToast:
       break;
   }
   values::write_json_null(out);
@@ -46,11 +46,11 @@ void RowWriter::write_old(std::string& out, const RelationLayout& layout,
     if (i == layout.columns.size()) break;
     const ColumnLayout& column = layout.columns[i++];
     if (key_only && !column.is_key) continue;
-    if (value.is_unchanged_toast() && unsent == UnsentToast::omit) continue;
+    if (value.is_unchanged_toast() && unsent == UnsentToast::Omit) continue;
     out.append(column.key_after(first));
     first = false;
     if (value.is_unchanged_toast()) {
-      out.append(debezium_unavailable);
+      out.append(kDebeziumUnavailable);
     } else {
       write_value(out, column, value);
     }
@@ -65,7 +65,7 @@ void RowWriter::write_new(std::string& out, const RelationLayout& layout,
   omitted_.clear();
   // The old row is walked in step with the new one, to find unchanged TOASTed
   // values in it.
-  const bool has_old = old_kind != pgoutput::OldTuple::none && old_tuple.size() == new_tuple.size();
+  const bool has_old = old_kind != pgoutput::OldTuple::None && old_tuple.size() == new_tuple.size();
   auto old = has_old ? old_tuple.begin() : pgoutput::TupleView::iterator{};
   out.push_back('{');
   bool first = true;
@@ -78,9 +78,9 @@ void RowWriter::write_new(std::string& out, const RelationLayout& layout,
       // A FULL old row has every column (NULL is a value too); a key tuple only
       // its key columns, the others being null placeholders.
       if (has_old && !old->is_unchanged_toast() &&
-          (old_kind == pgoutput::OldTuple::full || old->has_value())) {
+          (old_kind == pgoutput::OldTuple::Full || old->has_value())) {
         source = &*old;
-      } else if (unsent == UnsentToast::omit) {
+      } else if (unsent == UnsentToast::Omit) {
         omitted_.push_back(static_cast<std::uint16_t>(i));
         source = nullptr;
       }
@@ -89,7 +89,7 @@ void RowWriter::write_new(std::string& out, const RelationLayout& layout,
       out.append(column.key_after(first));
       first = false;
       if (source->is_unchanged_toast()) {
-        out.append(debezium_unavailable);
+        out.append(kDebeziumUnavailable);
       } else {
         write_value(out, column, *source);
       }

@@ -14,11 +14,11 @@
 namespace vil::output::detail {
 
 enum class UnsentToast : std::uint8_t {
-  omit,         // JSON lines: left out, and named in "unchanged_toast"
-  placeholder,  // Debezium: "__debezium_unavailable_value"
+  Omit,         // JSON lines: left out, and named in "unchanged_toast"
+  Placeholder,  // Debezium: "__debezium_unavailable_value"
 };
 
-inline constexpr std::string_view debezium_unavailable = "\"__debezium_unavailable_value\"";
+inline constexpr std::string_view kDebeziumUnavailable = "\"__debezium_unavailable_value\"";
 
 class RowWriter {
  public:

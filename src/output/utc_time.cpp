@@ -49,10 +49,10 @@ void put_digits(char* out, std::uint64_t value, int width) noexcept {
 }  // namespace
 
 void format_utc_micros(std::int64_t unix_ns, char* out) noexcept {
-  constexpr std::int64_t micros_per_day = 86'400'000'000;
+  constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
   const std::int64_t micros = floor_div(unix_ns, 1000);
-  const std::int64_t days = floor_div(micros, micros_per_day);
-  auto of_day = static_cast<std::uint64_t>(micros - days * micros_per_day);
+  const std::int64_t days = floor_div(micros, kMicrosPerDay);
+  auto of_day = static_cast<std::uint64_t>(micros - days * kMicrosPerDay);
   const CivilDate date = civil_from_days(days);
   const std::uint64_t fraction = of_day % 1'000'000;
   of_day /= 1'000'000;

@@ -9,7 +9,7 @@
 
 namespace vil::output::detail {
 
-inline constexpr std::size_t utc_micros_size = 27;
+inline constexpr std::size_t kUtcMicrosSize = 27;
 
 void format_utc_micros(std::int64_t unix_ns, char* out) noexcept;
 
@@ -28,7 +28,7 @@ class UtcMicrosCache {
  private:
   std::int64_t ns_ = 0;
   bool valid_ = false;
-  std::array<char, utc_micros_size> chars_{};
+  std::array<char, kUtcMicrosSize> chars_{};
 };
 
 }  // namespace vil::output::detail

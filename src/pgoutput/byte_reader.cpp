@@ -15,7 +15,7 @@ void ByteReader::fail(DecodeErrc code, std::size_t offset, std::string message) 
 
 void ByteReader::truncated(std::string_view field, std::size_t needed) {
   if (error_) return;
-  fail(DecodeErrc::truncated, pos_,
+  fail(DecodeErrc::Truncated, pos_,
        fmt::format("{}: {} truncated at offset {}: need {} bytes for {}, {} left", what_, unit_,
                    pos_, needed, field, remaining()));
 }
@@ -41,7 +41,7 @@ std::string_view ByteReader::cstring(std::string_view field, bool validate_utf8)
   const std::size_t start = pos_;
   const void* nul = std::memchr(here(), 0, remaining());
   if (nul == nullptr) {
-    fail(DecodeErrc::unterminated_string, start,
+    fail(DecodeErrc::UnterminatedString, start,
          fmt::format("{}: {} at offset {} has no NUL terminator before the end of the {} ({} "
                      "bytes left)",
                      what_, field, start, unit_, remaining()));
@@ -54,7 +54,7 @@ std::string_view ByteReader::cstring(std::string_view field, bool validate_utf8)
         fmt::format("{}: {} at offset {} is not valid UTF-8: \"", what_, field, start);
     append_printable(message, text.substr(0, 64));
     message += text.size() > 64 ? "\"..." : "\"";
-    fail(DecodeErrc::invalid_utf8, start, std::move(message));
+    fail(DecodeErrc::InvalidUtf8, start, std::move(message));
     return {};
   }
   pos_ += length + 1;
@@ -99,7 +99,7 @@ TupleView ByteReader::tuple(std::string_view field) {
       if (kind >= 0x20 && kind < 0x7f) message += fmt::format("'{}' ", kind);
       message +=
           fmt::format("0x{:02X}; expected 'n', 'u', 't' or 'b'", static_cast<std::uint8_t>(kind));
-      fail(DecodeErrc::invalid_value, offset, std::move(message));
+      fail(DecodeErrc::InvalidValue, offset, std::move(message));
       return {};
     }
   }
@@ -126,14 +126,14 @@ RelationIds ByteReader::relation_ids(std::uint32_t count) {
 }
 
 void ByteReader::trailing_bytes() {
-  fail(DecodeErrc::trailing_bytes, pos_,
+  fail(DecodeErrc::TrailingBytes, pos_,
        fmt::format("{}: {} unexpected bytes after the last field, at offset {} of a {}-byte {}",
                    what_, remaining(), pos_, size_, unit_));
 }
 
 void ByteReader::check_flags(std::uint8_t flags, std::uint8_t known, std::size_t offset) {
   if (failed() || (flags & ~known) == 0) return;
-  fail(DecodeErrc::invalid_value, offset,
+  fail(DecodeErrc::InvalidValue, offset,
        fmt::format("{}: flags 0x{:02X} at offset {} have bits the protocol does not define "
                    "(known: 0x{:02X})",
                    what_, flags, offset, known));

@@ -19,7 +19,7 @@ std::size_t relation_id_offset(const std::optional<Xid>& xid) {
 }
 
 DecodeError unknown_relation(std::string_view what, std::uint8_t type, std::size_t offset, Oid id) {
-  return DecodeError{DecodeErrc::unknown_relation, type, offset,
+  return DecodeError{DecodeErrc::UnknownRelation, type, offset,
                      fmt::format("{}: relation id {} at offset {} was never described by a "
                                  "Relation message",
                                  what, id, offset)};
@@ -66,7 +66,7 @@ std::expected<const RelationSchema*, DecodeError> Decoder::check_change(
     }
     const auto offset = static_cast<std::size_t>(tuple.tuple->wire_bytes().data() - payload.data());
     return std::unexpected(DecodeError{
-        DecodeErrc::column_count_mismatch, type, offset,
+        DecodeErrc::ColumnCountMismatch, type, offset,
         fmt::format("{}: {} at offset {} has {} columns but relation {} has {}", what, tuple.label,
                     offset, tuple.tuple->size(), describe(*relation), relation->columns.size())});
   }
@@ -86,19 +86,19 @@ std::expected<DecodedMessage, DecodeError> Decoder::decode(std::span<const std::
     relation = check_change(payload, "Insert", insert->xid, insert->relation_id,
                             {{&insert->new_tuple, "tuple"}});
   } else if (const auto* update = std::get_if<Update>(&message)) {
-    if (update->old_kind == OldTuple::none) {
+    if (update->old_kind == OldTuple::None) {
       relation = check_change(payload, "Update", update->xid, update->relation_id,
                               {{&update->new_tuple, "new tuple"}});
     } else {
       relation = check_change(
           payload, "Update", update->xid, update->relation_id,
-          {{&update->old_tuple, update->old_kind == OldTuple::key ? "old key" : "old tuple"},
+          {{&update->old_tuple, update->old_kind == OldTuple::Key ? "old key" : "old tuple"},
            {&update->new_tuple, "new tuple"}});
     }
   } else if (const auto* del = std::get_if<Delete>(&message)) {
     relation =
         check_change(payload, "Delete", del->xid, del->relation_id,
-                     {{&del->old_tuple, del->old_kind == OldTuple::key ? "old key" : "old tuple"}});
+                     {{&del->old_tuple, del->old_kind == OldTuple::Key ? "old key" : "old tuple"}});
   } else if (const auto* described = std::get_if<Relation>(&message)) {
     relation = &relations_.store(*described);
     last_id_ = described->id;

@@ -8,25 +8,25 @@ namespace vil::pgoutput {
 
 std::string_view to_string(DecodeErrc code) noexcept {
   switch (code) {
-    case DecodeErrc::truncated:
+    case DecodeErrc::Truncated:
       return "truncated";
-    case DecodeErrc::trailing_bytes:
+    case DecodeErrc::TrailingBytes:
       return "trailing bytes";
-    case DecodeErrc::unknown_frame_type:
+    case DecodeErrc::UnknownFrameType:
       return "unknown frame type";
-    case DecodeErrc::unknown_message_type:
+    case DecodeErrc::UnknownMessageType:
       return "unknown message type";
-    case DecodeErrc::unexpected_message:
+    case DecodeErrc::UnexpectedMessage:
       return "unexpected message";
-    case DecodeErrc::invalid_value:
+    case DecodeErrc::InvalidValue:
       return "invalid value";
-    case DecodeErrc::unterminated_string:
+    case DecodeErrc::UnterminatedString:
       return "unterminated string";
-    case DecodeErrc::invalid_utf8:
+    case DecodeErrc::InvalidUtf8:
       return "invalid UTF-8";
-    case DecodeErrc::unknown_relation:
+    case DecodeErrc::UnknownRelation:
       return "unknown relation";
-    case DecodeErrc::column_count_mismatch:
+    case DecodeErrc::ColumnCountMismatch:
       return "column count mismatch";
   }
   return "unknown error";

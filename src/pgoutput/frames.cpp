@@ -29,7 +29,7 @@ PrimaryKeepalive read_keepalive(ByteReader& r) {
   const std::size_t at = r.offset();
   const std::uint8_t reply = r.u8("reply requested flag");
   if (!r.failed() && reply > 1) {
-    r.fail(DecodeErrc::invalid_value, at,
+    r.fail(DecodeErrc::InvalidValue, at,
            fmt::format("Primary keepalive: reply requested flag at offset {} is {}; expected 0 "
                        "or 1",
                        at, reply));
@@ -43,7 +43,7 @@ PrimaryKeepalive read_keepalive(ByteReader& r) {
 std::expected<Frame, DecodeError> decode_copy_data(std::span<const std::byte> frame) {
   if (frame.empty()) {
     return std::unexpected(
-        DecodeError{DecodeErrc::truncated, 0, 0, "CopyData: empty frame: no type byte"});
+        DecodeError{DecodeErrc::Truncated, 0, 0, "CopyData: empty frame: no type byte"});
   }
   const auto type = static_cast<std::uint8_t>(frame[0]);
   if (type == 'w') {
@@ -65,12 +65,12 @@ std::expected<Frame, DecodeError> decode_copy_data(std::span<const std::byte> fr
   if (type >= 0x20 && type < 0x7f) message += fmt::format("'{}' ", static_cast<char>(type));
   message +=
       fmt::format("(0x{:02X}) at offset 0: expected XLogData 'w' or primary keepalive 'k'", type);
-  return std::unexpected(DecodeError{DecodeErrc::unknown_frame_type, type, 0, std::move(message)});
+  return std::unexpected(DecodeError{DecodeErrc::UnknownFrameType, type, 0, std::move(message)});
 }
 
-std::array<std::byte, standby_status_update_size> encode_standby_status_update(
+std::array<std::byte, kStandbyStatusUpdateSize> encode_standby_status_update(
     Lsn written, Lsn flushed, Lsn applied, PgTimestamp now, bool reply_requested) noexcept {
-  std::array<std::byte, standby_status_update_size> out{};
+  std::array<std::byte, kStandbyStatusUpdateSize> out{};
   out[0] = std::byte{'r'};
   store_be(out.data() + 1, written.value);
   store_be(out.data() + 9, flushed.value);

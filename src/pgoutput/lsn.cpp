@@ -5,10 +5,10 @@ namespace {
 
 // Upper-case hex without leading zeros ("0" for zero).
 char* put_hex(char* out, std::uint32_t v) noexcept {
-  static constexpr char digits[] = "0123456789ABCDEF";
+  static constexpr char kDigits[] = "0123456789ABCDEF";
   int shift = 28;
   while (shift > 0 && ((v >> shift) & 0xFU) == 0) shift -= 4;
-  for (; shift >= 0; shift -= 4) *out++ = digits[(v >> shift) & 0xFU];
+  for (; shift >= 0; shift -= 4) *out++ = kDigits[(v >> shift) & 0xFU];
   return out;
 }
 

@@ -70,7 +70,7 @@ Relation read_relation(ByteReader& r, const DecodeContext& ctx) {
   const std::size_t at = r.offset();
   const char identity = static_cast<char>(r.u8("replica identity"));
   if (!r.failed() && identity != 'd' && identity != 'n' && identity != 'f' && identity != 'i') {
-    r.fail(DecodeErrc::invalid_value, at,
+    r.fail(DecodeErrc::InvalidValue, at,
            fmt::format("Relation: replica identity 0x{:02X} at offset {}; expected 'd', 'n', "
                        "'f' or 'i'",
                        static_cast<std::uint8_t>(identity), at));
@@ -102,7 +102,7 @@ char read_tuple_tag(ByteReader& r, std::string_view allowed, std::string_view ex
     std::string message = fmt::format("{}: tuple tag at offset {} is ", r.what(), at);
     if (tag >= 0x20 && tag < 0x7f) message += fmt::format("'{}' ", tag);
     message += fmt::format("0x{:02X}; expected {}", static_cast<std::uint8_t>(tag), expected);
-    r.fail(DecodeErrc::invalid_value, at, std::move(message));
+    r.fail(DecodeErrc::InvalidValue, at, std::move(message));
   }
   return tag;
 }
@@ -139,7 +139,7 @@ Delete read_delete(ByteReader& r, const DecodeContext& ctx) {
   m.xid = read_stream_xid(r, ctx);
   m.relation_id = r.u32("relation id");
   const char tag = read_tuple_tag(r, "KO", "'K' or 'O'");
-  m.old_kind = tag == 'O' ? OldTuple::full : OldTuple::key;
+  m.old_kind = tag == 'O' ? OldTuple::Full : OldTuple::Key;
   m.old_tuple = r.tuple(tag == 'O' ? "old tuple" : "old key");
   return m;
 }
@@ -152,10 +152,10 @@ Truncate read_truncate(ByteReader& r, const DecodeContext& ctx) {
   const std::uint32_t count = r.u32("relation count");
   const std::size_t at = r.offset();
   m.options = r.u8("options");
-  r.check_flags(m.options, Truncate::cascade_bit | Truncate::restart_identity_bit, at);
+  r.check_flags(m.options, Truncate::kCascadeBit | Truncate::kRestartIdentityBit, at);
   if (r.failed()) return m;
   if (r.remaining() / 4 < count) {
-    r.fail(DecodeErrc::truncated, r.offset(),
+    r.fail(DecodeErrc::Truncated, r.offset(),
            fmt::format("Truncate: message truncated at offset {}: need {} bytes for {} relation "
                        "ids, {} left",
                        r.offset(), std::uint64_t{count} * 4, count, r.remaining()));
@@ -186,7 +186,7 @@ StreamStart read_stream_start(ByteReader& r) {
   const std::size_t at = r.offset();
   const std::uint8_t first = r.u8("first segment flag");
   if (!r.failed() && first > 1) {
-    r.fail(DecodeErrc::invalid_value, at,
+    r.fail(DecodeErrc::InvalidValue, at,
            fmt::format("Stream Start: first segment flag at offset {} is {}; expected 0 or 1", at,
                        first));
   }
@@ -358,7 +358,7 @@ std::string_view message_name(const Message& message) noexcept {
 std::expected<Message, DecodeError> decode_message(std::span<const std::byte> payload,
                                                    const DecodeContext& ctx) {
   if (payload.empty()) {
-    return unexpected_here(0, "empty message: no type byte", DecodeErrc::truncated);
+    return unexpected_here(0, "empty message: no type byte", DecodeErrc::Truncated);
   }
   const auto type_byte = static_cast<std::uint8_t>(payload[0]);
   const char type = static_cast<char>(type_byte);
@@ -367,7 +367,7 @@ std::expected<Message, DecodeError> decode_message(std::span<const std::byte> pa
     std::string message = "unknown message type ";
     if (type_byte >= 0x20 && type_byte < 0x7f) message += fmt::format("'{}' ", type);
     message += fmt::format("(0x{:02X}) at offset 0", type_byte);
-    return unexpected_here(type_byte, std::move(message), DecodeErrc::unknown_message_type);
+    return unexpected_here(type_byte, std::move(message), DecodeErrc::UnknownMessageType);
   }
   // The type byte itself is what is out of place: offset 0.
   const detail::MessageType& rule = detail::kMessageTypes[row];
@@ -377,21 +377,21 @@ std::expected<Message, DecodeError> decode_message(std::span<const std::byte> pa
                            fmt::format("{}: message type '{}' at offset 0 needs protocol version "
                                        "{}, but version {} is in use",
                                        name, type, rule.min_version, ctx.protocol_version),
-                           DecodeErrc::unexpected_message);
+                           DecodeErrc::UnexpectedMessage);
   }
   if (ctx.in_stream && !rule.in_stream) {
     return unexpected_here(type_byte,
                            fmt::format("{}: message type '{}' at offset 0 inside a streamed block "
                                        "(after Stream Start, before Stream Stop)",
                                        name, type),
-                           DecodeErrc::unexpected_message);
+                           DecodeErrc::UnexpectedMessage);
   }
   if (!ctx.in_stream && !rule.out_of_stream) {
     return unexpected_here(type_byte,
                            fmt::format("{}: message type '{}' at offset 0 outside a streamed "
                                        "block (no Stream Start before it)",
                                        name, type),
-                           DecodeErrc::unexpected_message);
+                           DecodeErrc::UnexpectedMessage);
   }
 
   ByteReader r(payload, name, "message");

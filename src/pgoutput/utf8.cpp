@@ -8,7 +8,7 @@
 namespace vil::pgoutput {
 namespace {
 
-constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 
 std::uint64_t load8(const std::uint8_t* p) noexcept {
   std::uint64_t word = 0;
@@ -26,14 +26,14 @@ std::size_t find_invalid_utf8(std::span<const std::byte> bytes) noexcept {
   while (p < end) {
     // Names and most text are ASCII: skip 16 bytes at a time while they are.
     while (end - p >= 16) {
-      if (((load8(p) | load8(p + 8)) & high_bits) != 0) break;
+      if (((load8(p) | load8(p + 8)) & kHighBits) != 0) break;
       p += 16;
     }
     // Column values are short, so mostly such tails: 8 bytes more, then the
     // last 8 (overlapping what was checked) when fewer are left.
-    if (end - p >= 8 && (load8(p) & high_bits) == 0) p += 8;
+    if (end - p >= 8 && (load8(p) & kHighBits) == 0) p += 8;
     if (p == end) break;
-    if (end - p < 8 && end - begin >= 8 && (load8(end - 8) & high_bits) == 0) break;
+    if (end - p < 8 && end - begin >= 8 && (load8(end - 8) & kHighBits) == 0) break;
     if (*p < 0x80) {
       ++p;
       continue;

@@ -107,16 +107,16 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, char delimiter, Handl
   std::array<int64_t, kMaxArrayDims + 1> length;
   length.fill(-1);
   int depth = 0;
-  enum class Expect { kFirstItem, kItem, kSeparator } expect = Expect::kFirstItem;
+  enum class Expect { FirstItem, Item, Separator } expect = Expect::FirstItem;
   for (;;) {
     skip_ws();
     if (i >= n) return bad_array(i, "ends before its closing \"}\"");
     const char c = s[i];
-    if (expect == Expect::kSeparator) {
+    if (expect == Expect::Separator) {
       if (c == delimiter) {
         ++i;
         h.separator();
-        expect = Expect::kItem;
+        expect = Expect::Item;
         continue;
       }
       if (c != '}') return bad_array(i, "has an unexpected character after an element");
@@ -140,12 +140,12 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, char delimiter, Handl
       ++depth;
       count[static_cast<std::size_t>(depth)] = 0;
       h.open();
-      expect = Expect::kFirstItem;
+      expect = Expect::FirstItem;
       continue;
     }
     if (c == '}') {
       // "{}" is the empty array; "{{}}" and "{1,}" are errors, as in PostgreSQL.
-      if (expect == Expect::kFirstItem && depth == 1 && shape.ndim == 0) {
+      if (expect == Expect::FirstItem && depth == 1 && shape.ndim == 0) {
         ++i;
         h.close();
         depth = 0;
@@ -201,9 +201,9 @@ Parsed<ArrayShape> parse_array_literal(std::string_view s, char delimiter, Handl
       e.offset = static_cast<uint32_t>(start);
       e.null = !e.escaped && iequals(e.raw, "null");
     }
-    if (!h.element(e)) return std::unexpected(Failure{ValueErrorCode::kSyntax, e.offset, {}});
+    if (!h.element(e)) return std::unexpected(Failure{ValueErrorCode::Syntax, e.offset, {}});
     ++count[static_cast<std::size_t>(depth)];
-    expect = Expect::kSeparator;
+    expect = Expect::Separator;
   }
   skip_ws();
   if (i != n) return bad_array(i, "has text after its closing \"}\"");

@@ -23,88 +23,88 @@ std::optional<Failure> check_utf8(std::string_view text) noexcept {
   if (bad == text.size()) [[likely]] {
     return std::nullopt;
   }
-  return Failure{ValueErrorCode::kEncoding, static_cast<uint32_t>(bad), "is not valid UTF-8"};
+  return Failure{ValueErrorCode::Encoding, static_cast<uint32_t>(bad), "is not valid UTF-8"};
 }
 
 }  // namespace
 
 Parsed<Value> convert_scalar(TypeKind kind, std::string_view text) noexcept {
   switch (kind) {
-    case TypeKind::kBool: {
+    case TypeKind::Bool: {
       const auto b = parse_bool(text);
       if (!b) return std::unexpected(b.error());
       return Value{*b};
     }
-    case TypeKind::kInt2:
-    case TypeKind::kInt4:
-    case TypeKind::kInt8:
-    case TypeKind::kOid: {
+    case TypeKind::Int2:
+    case TypeKind::Int4:
+    case TypeKind::Int8:
+    case TypeKind::Oid: {
       const auto v = parse_int(kind, text);
       if (!v) return std::unexpected(v.error());
       return Value{v->value};
     }
-    case TypeKind::kFloat4:
-    case TypeKind::kFloat8: {
+    case TypeKind::Float4:
+    case TypeKind::Float8: {
       const auto v = parse_float(kind, text);
       if (!v) return std::unexpected(v.error());
       return Value{v->value};
     }
-    case TypeKind::kNumeric: {
+    case TypeKind::Numeric: {
       const auto v = parse_numeric(text);
       if (!v) return std::unexpected(v.error());
       return Value{Numeric{*v}};
     }
-    case TypeKind::kText:
+    case TypeKind::Text:
       if (auto bad = check_utf8(text)) [[unlikely]] {
         return std::unexpected(*bad);
       }
       return Value{Text{text}};
-    case TypeKind::kBytea: {
+    case TypeKind::Bytea: {
       const auto v = scan_bytea(text);
       if (!v) return std::unexpected(v.error());
       return Value{Bytea{text}};
     }
-    case TypeKind::kUuid: {
+    case TypeKind::Uuid: {
       const auto v = parse_uuid(text);
       if (!v) return std::unexpected(v.error());
       return Value{*v};
     }
-    case TypeKind::kJson:
-    case TypeKind::kJsonb:
+    case TypeKind::Json:
+    case TypeKind::Jsonb:
       if (!is_valid_json(text)) return syntax(0, "is not valid JSON");
       return Value{Json{text}};
-    case TypeKind::kDate: {
+    case TypeKind::Date: {
       const auto v = parse_date(text);
       if (!v) return std::unexpected(v.error());
       return Value{Date{*v, text}};
     }
-    case TypeKind::kTime: {
+    case TypeKind::Time: {
       const auto v = parse_time(text);
       if (!v) return std::unexpected(v.error());
       return Value{Time{*v, text}};
     }
-    case TypeKind::kTimeTz: {
+    case TypeKind::TimeTz: {
       const auto v = parse_timetz(text);
       if (!v) return std::unexpected(v.error());
       return Value{TimeTz{v->micros, v->offset_seconds, text}};
     }
-    case TypeKind::kTimestamp: {
+    case TypeKind::Timestamp: {
       const auto v = parse_timestamp(text, false);
       if (!v) return std::unexpected(v.error());
       return Value{Timestamp{*v, text}};
     }
-    case TypeKind::kTimestampTz: {
+    case TypeKind::TimestampTz: {
       const auto v = parse_timestamp(text, true);
       if (!v) return std::unexpected(v.error());
       return Value{TimestampTz{*v, text}};
     }
-    case TypeKind::kInterval: {
+    case TypeKind::Interval: {
       const auto v = parse_interval(text);
       if (!v) return std::unexpected(v.error());
       return Value{Interval{v->months, v->days, v->micros, text}};
     }
-    case TypeKind::kArray:  // arrays of arrays do not exist; a registration said so wrongly
-    case TypeKind::kUnknown:
+    case TypeKind::Array:  // arrays of arrays do not exist; a registration said so wrongly
+    case TypeKind::Unknown:
       break;
   }
   // Kept as text too (an enum label, a range, ...), so the same rule applies.
@@ -151,7 +151,7 @@ struct ArrayBuilder {
     if (!v) {
       detail::Failure f = v.error();
       f.offset = e.escaped ? e.offset : e.offset + f.offset;
-      const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::kUnknown, 0,
+      const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::Unknown, 0,
                                   kind_name(type.element_kind)};
       error = detail::make_element_error(type, data.elements.size(), element_type, t, f);
       return false;
@@ -182,7 +182,7 @@ std::expected<Value, ValueError> convert_array(const TypeInfo& type, std::string
 }  // namespace
 
 std::expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text) {
-  if (type.kind == TypeKind::kArray) return convert_array(type, text);
+  if (type.kind == TypeKind::Array) return convert_array(type, text);
   auto v = detail::convert_scalar(type.kind, text);
   if (!v) return std::unexpected(detail::make_error(type, text, v.error()));
   return std::move(*v);

@@ -156,14 +156,14 @@ Parsed<int64_t> civil_days(const Ymd& d, bool bc) noexcept {
   return days_from_civil(year, d.month, d.day);
 }
 
-enum class Special { kNone, kInfinity, kMinusInfinity };
+enum class Special { None, Infinity, MinusInfinity };
 Special special_word(std::string_view s) noexcept {
   if (s.empty() || !(s[0] == 'i' || s[0] == 'I' || s[0] == '+' || s[0] == '-')) {
-    return Special::kNone;
+    return Special::None;
   }
-  if (iequals(s, "infinity") || iequals(s, "+infinity")) return Special::kInfinity;
-  if (iequals(s, "-infinity")) return Special::kMinusInfinity;
-  return Special::kNone;
+  if (iequals(s, "infinity") || iequals(s, "+infinity")) return Special::Infinity;
+  if (iequals(s, "-infinity")) return Special::MinusInfinity;
+  return Special::None;
 }
 
 }  // namespace
@@ -173,11 +173,11 @@ Parsed<int32_t> parse_date(std::string_view text) noexcept {
   const Trimmed t = trim(text);
   Cursor c{text.substr(0, t.end), t.begin};
   switch (special_word(c.s.substr(c.i))) {
-    case Special::kInfinity:
+    case Special::Infinity:
       return Date::kInfinity;
-    case Special::kMinusInfinity:
+    case Special::MinusInfinity:
       return Date::kMinusInfinity;
-    case Special::kNone:
+    case Special::None:
       break;
   }
   auto ymd = read_date(c, kWhat);
@@ -223,11 +223,11 @@ Parsed<int64_t> parse_timestamp(std::string_view text, bool with_zone) noexcept 
   const Trimmed t = trim(text);
   Cursor c{text.substr(0, t.end), t.begin};
   switch (special_word(c.s.substr(c.i))) {
-    case Special::kInfinity:
+    case Special::Infinity:
       return std::numeric_limits<int64_t>::max();
-    case Special::kMinusInfinity:
+    case Special::MinusInfinity:
       return std::numeric_limits<int64_t>::min();
-    case Special::kNone:
+    case Special::None:
       break;
   }
   auto ymd = read_date(c, what);

@@ -44,7 +44,7 @@ ValueError make_error(const TypeInfo& type, std::string_view text, const Failure
   e.code = failure.code;
   e.type_oid = type.oid;
   e.offset = failure.offset;
-  if (failure.code == ValueErrorCode::kArray) {
+  if (failure.code == ValueErrorCode::Array) {
     e.message = fmt::format("{}: array '{}' {} (offset {})", name_of(type), shown(text),
                             failure.what, failure.offset);
   } else {

@@ -12,7 +12,7 @@
 namespace vil::values::detail {
 
 struct Failure {
-  ValueErrorCode code = ValueErrorCode::kSyntax;
+  ValueErrorCode code = ValueErrorCode::Syntax;
   uint32_t offset = 0;
   std::string_view what;  // a static phrase: "is not an integer", "unterminated quoted element"
 };
@@ -21,14 +21,16 @@ template <class T>
 using Parsed = std::expected<T, Failure>;
 
 inline std::unexpected<Failure> syntax(std::size_t offset, std::string_view what) {
-  return std::unexpected<Failure>(Failure{ValueErrorCode::kSyntax, static_cast<uint32_t>(offset), what});
+  return std::unexpected<Failure>(
+      Failure{ValueErrorCode::Syntax, static_cast<uint32_t>(offset), what});
 }
 inline std::unexpected<Failure> out_of_range(std::size_t offset, std::string_view what) {
   return std::unexpected<Failure>(
-      Failure{ValueErrorCode::kOutOfRange, static_cast<uint32_t>(offset), what});
+      Failure{ValueErrorCode::OutOfRange, static_cast<uint32_t>(offset), what});
 }
 inline std::unexpected<Failure> bad_array(std::size_t offset, std::string_view what) {
-  return std::unexpected<Failure>(Failure{ValueErrorCode::kArray, static_cast<uint32_t>(offset), what});
+  return std::unexpected<Failure>(
+      Failure{ValueErrorCode::Array, static_cast<uint32_t>(offset), what});
 }
 
 // "int4: '12a' is not an integer (offset 2)" or, for arrays,

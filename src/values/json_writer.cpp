@@ -63,7 +63,7 @@ Parsed<void> write_bytea(std::string& out, std::string_view text) {
 
 Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text) {
   switch (kind) {
-    case TypeKind::kBool: {
+    case TypeKind::Bool: {
       const auto b = detail::parse_bool(text);
       if (!b) return std::unexpected(b.error());
       if (*b) {
@@ -73,10 +73,10 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
       }
       return {};
     }
-    case TypeKind::kInt2:
-    case TypeKind::kInt4:
-    case TypeKind::kInt8:
-    case TypeKind::kOid: {
+    case TypeKind::Int2:
+    case TypeKind::Int4:
+    case TypeKind::Int8:
+    case TypeKind::Oid: {
       const auto v = detail::parse_int(kind, text);
       if (!v) return std::unexpected(v.error());
       if (v->canonical) {
@@ -86,24 +86,24 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
       }
       return {};
     }
-    case TypeKind::kFloat4:
-    case TypeKind::kFloat8: {
+    case TypeKind::Float4:
+    case TypeKind::Float8: {
       const auto v = detail::parse_float(kind, text);
       if (!v) return std::unexpected(v.error());
       switch (v->cls) {
-        case detail::FloatClass::kNaN:
+        case detail::FloatClass::NaN:
           out.append("\"NaN\"", 5);
           break;
-        case detail::FloatClass::kInfinity:
+        case detail::FloatClass::Infinity:
           out.append("\"Infinity\"", 10);
           break;
-        case detail::FloatClass::kMinusInfinity:
+        case detail::FloatClass::MinusInfinity:
           out.append("\"-Infinity\"", 11);
           break;
-        case detail::FloatClass::kFinite:
+        case detail::FloatClass::Finite:
           if (v->json_ready) {
             append(out, text);
-          } else if (kind == TypeKind::kFloat4) {
+          } else if (kind == TypeKind::Float4) {
             append_number(out, static_cast<float>(v->value));
           } else {
             append_number(out, v->value);
@@ -112,7 +112,7 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
       }
       return {};
     }
-    case TypeKind::kNumeric: {
+    case TypeKind::Numeric: {
       const auto v = detail::parse_numeric(text);
       if (!v) return std::unexpected(v.error());
       out.push_back('"');
@@ -120,12 +120,12 @@ Parsed<void> write_scalar(std::string& out, TypeKind kind, std::string_view text
       out.push_back('"');
       return {};
     }
-    case TypeKind::kJson:
-    case TypeKind::kJsonb:
+    case TypeKind::Json:
+    case TypeKind::Jsonb:
       if (!is_valid_json(text)) return detail::syntax(0, "is not valid JSON");
       embed_json(out, text);
       return {};
-    case TypeKind::kBytea:
+    case TypeKind::Bytea:
       return write_bytea(out, text);
     default:
       write_json_string(out, text);
@@ -176,12 +176,12 @@ std::expected<void, ValueError> write_json_value(std::string& out, const TypeInf
                                                  std::string_view text) {
   const std::size_t start = out.size();
   std::optional<ValueError> error;
-  if (type.kind == TypeKind::kArray) {
+  if (type.kind == TypeKind::Array) {
     ArrayWriter writer{out, type.element_kind, {}, 0, std::nullopt, {}};
     const auto shape = detail::parse_array_literal(text, type.delimiter, writer);
     if (shape) return {};
     if (writer.failure) {
-      const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::kUnknown, 0,
+      const TypeInfo element_type{type.element_oid, type.element_kind, TypeKind::Unknown, 0,
                                   kind_name(type.element_kind)};
       error = detail::make_element_error(type, writer.index, element_type, writer.failed_text,
                                          *writer.failure);

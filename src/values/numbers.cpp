@@ -58,11 +58,11 @@ struct IntRange {
 
 constexpr IntRange range_of(TypeKind kind) noexcept {
   switch (kind) {
-    case TypeKind::kInt2:
+    case TypeKind::Int2:
       return {-32768, 32767, "is out of range [-32768, 32767]"};
-    case TypeKind::kInt4:
+    case TypeKind::Int4:
       return {INT32_MIN, INT32_MAX, "is out of range [-2147483648, 2147483647]"};
-    case TypeKind::kOid:
+    case TypeKind::Oid:
       return {INT32_MIN, UINT32_MAX, "is out of range [0, 4294967295]"};
     default:
       return {INT64_MIN, INT64_MAX, "is out of range [-9223372036854775808, 9223372036854775807]"};
@@ -110,7 +110,7 @@ Parsed<ParsedInt> parse_int(TypeKind kind, std::string_view s) noexcept {
     }
     value = static_cast<int64_t>(magnitude);
   }
-  if (kind == TypeKind::kOid && value < 0) {
+  if (kind == TypeKind::Oid && value < 0) {
     value += int64_t{1} << 32;
     canonical = false;
   }
@@ -149,16 +149,16 @@ namespace {
 
 // NaN, Infinity, -Infinity as float8in()/numeric_in() accept them (any case, "inf" too).
 FloatClass special_class(std::string_view s) noexcept {
-  if (iequals(s, "nan")) return FloatClass::kNaN;
+  if (iequals(s, "nan")) return FloatClass::NaN;
   bool negative = false;
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
   if (iequals(s, "infinity") || iequals(s, "inf")) {
-    return negative ? FloatClass::kMinusInfinity : FloatClass::kInfinity;
+    return negative ? FloatClass::MinusInfinity : FloatClass::Infinity;
   }
-  return FloatClass::kFinite;
+  return FloatClass::Finite;
 }
 
 }  // namespace
@@ -167,14 +167,14 @@ Parsed<ParsedFloat> parse_float(TypeKind kind, std::string_view text) noexcept {
   const Trimmed t = trim(text);
   std::string_view s = text.substr(t.begin, t.end - t.begin);
   switch (special_class(s)) {
-    case FloatClass::kNaN:
-      return ParsedFloat{std::numeric_limits<double>::quiet_NaN(), FloatClass::kNaN, false};
-    case FloatClass::kInfinity:
-      return ParsedFloat{std::numeric_limits<double>::infinity(), FloatClass::kInfinity, false};
-    case FloatClass::kMinusInfinity:
-      return ParsedFloat{-std::numeric_limits<double>::infinity(), FloatClass::kMinusInfinity,
+    case FloatClass::NaN:
+      return ParsedFloat{std::numeric_limits<double>::quiet_NaN(), FloatClass::NaN, false};
+    case FloatClass::Infinity:
+      return ParsedFloat{std::numeric_limits<double>::infinity(), FloatClass::Infinity, false};
+    case FloatClass::MinusInfinity:
+      return ParsedFloat{-std::numeric_limits<double>::infinity(), FloatClass::MinusInfinity,
                          false};
-    case FloatClass::kFinite:
+    case FloatClass::Finite:
       break;
   }
   std::size_t start = t.begin;
@@ -194,7 +194,7 @@ Parsed<ParsedFloat> parse_float(TypeKind kind, std::string_view text) noexcept {
   const char* last = s.data() + s.size();
   double value;
   std::from_chars_result r;
-  if (kind == TypeKind::kFloat4) {
+  if (kind == TypeKind::Float4) {
     float f;
     r = std::from_chars(first, last, f);
     value = f;
@@ -207,13 +207,13 @@ Parsed<ParsedFloat> parse_float(TypeKind kind, std::string_view text) noexcept {
                   "is not a floating-point number");
   }
   json_ready = json_ready && is_json_number(s);
-  return ParsedFloat{value, FloatClass::kFinite, json_ready};
+  return ParsedFloat{value, FloatClass::Finite, json_ready};
 }
 
 Parsed<std::string_view> parse_numeric(std::string_view text) noexcept {
   const Trimmed t = trim(text);
   const std::string_view s = text.substr(t.begin, t.end - t.begin);
-  if (special_class(s) != FloatClass::kFinite) return s;
+  if (special_class(s) != FloatClass::Finite) return s;
   const std::size_t n = s.size();
   std::size_t i = 0;
   if (i < n && (s[i] == '+' || s[i] == '-')) ++i;

@@ -18,7 +18,7 @@ struct ParsedInt {
 // negative value meaning its unsigned 32-bit image).
 Parsed<ParsedInt> parse_int(TypeKind kind, std::string_view text) noexcept;
 
-enum class FloatClass : uint8_t { kFinite, kNaN, kInfinity, kMinusInfinity };
+enum class FloatClass : uint8_t { Finite, NaN, Infinity, MinusInfinity };
 struct ParsedFloat {
   double value;
   FloatClass cls;

@@ -8,47 +8,47 @@ namespace vil::values {
 
 std::string_view kind_name(TypeKind kind) noexcept {
   switch (kind) {
-    case TypeKind::kUnknown:
+    case TypeKind::Unknown:
       return "unknown";
-    case TypeKind::kBool:
+    case TypeKind::Bool:
       return "bool";
-    case TypeKind::kInt2:
+    case TypeKind::Int2:
       return "int2";
-    case TypeKind::kInt4:
+    case TypeKind::Int4:
       return "int4";
-    case TypeKind::kInt8:
+    case TypeKind::Int8:
       return "int8";
-    case TypeKind::kOid:
+    case TypeKind::Oid:
       return "oid";
-    case TypeKind::kFloat4:
+    case TypeKind::Float4:
       return "float4";
-    case TypeKind::kFloat8:
+    case TypeKind::Float8:
       return "float8";
-    case TypeKind::kNumeric:
+    case TypeKind::Numeric:
       return "numeric";
-    case TypeKind::kText:
+    case TypeKind::Text:
       return "text";
-    case TypeKind::kBytea:
+    case TypeKind::Bytea:
       return "bytea";
-    case TypeKind::kUuid:
+    case TypeKind::Uuid:
       return "uuid";
-    case TypeKind::kJson:
+    case TypeKind::Json:
       return "json";
-    case TypeKind::kJsonb:
+    case TypeKind::Jsonb:
       return "jsonb";
-    case TypeKind::kDate:
+    case TypeKind::Date:
       return "date";
-    case TypeKind::kTime:
+    case TypeKind::Time:
       return "time";
-    case TypeKind::kTimeTz:
+    case TypeKind::TimeTz:
       return "timetz";
-    case TypeKind::kTimestamp:
+    case TypeKind::Timestamp:
       return "timestamp";
-    case TypeKind::kTimestampTz:
+    case TypeKind::TimestampTz:
       return "timestamptz";
-    case TypeKind::kInterval:
+    case TypeKind::Interval:
       return "interval";
-    case TypeKind::kArray:
+    case TypeKind::Array:
       return "array";
   }
   return "unknown";
@@ -64,55 +64,55 @@ struct Scalar {
 constexpr Scalar scalar_type(uint32_t type_oid) noexcept {
   switch (type_oid) {
     case oid::kBool:
-      return {TypeKind::kBool, "bool"};
+      return {TypeKind::Bool, "bool"};
     case oid::kBytea:
-      return {TypeKind::kBytea, "bytea"};
+      return {TypeKind::Bytea, "bytea"};
     case oid::kChar:
-      return {TypeKind::kText, "char"};
+      return {TypeKind::Text, "char"};
     case oid::kName:
-      return {TypeKind::kText, "name"};
+      return {TypeKind::Text, "name"};
     case oid::kInt8:
-      return {TypeKind::kInt8, "int8"};
+      return {TypeKind::Int8, "int8"};
     case oid::kInt2:
-      return {TypeKind::kInt2, "int2"};
+      return {TypeKind::Int2, "int2"};
     case oid::kInt4:
-      return {TypeKind::kInt4, "int4"};
+      return {TypeKind::Int4, "int4"};
     case oid::kText:
-      return {TypeKind::kText, "text"};
+      return {TypeKind::Text, "text"};
     case oid::kOid:
-      return {TypeKind::kOid, "oid"};
+      return {TypeKind::Oid, "oid"};
     case oid::kJson:
-      return {TypeKind::kJson, "json"};
+      return {TypeKind::Json, "json"};
     case oid::kXml:
-      return {TypeKind::kText, "xml"};
+      return {TypeKind::Text, "xml"};
     case oid::kFloat4:
-      return {TypeKind::kFloat4, "float4"};
+      return {TypeKind::Float4, "float4"};
     case oid::kFloat8:
-      return {TypeKind::kFloat8, "float8"};
+      return {TypeKind::Float8, "float8"};
     case oid::kBpchar:
-      return {TypeKind::kText, "bpchar"};
+      return {TypeKind::Text, "bpchar"};
     case oid::kVarchar:
-      return {TypeKind::kText, "varchar"};
+      return {TypeKind::Text, "varchar"};
     case oid::kDate:
-      return {TypeKind::kDate, "date"};
+      return {TypeKind::Date, "date"};
     case oid::kTime:
-      return {TypeKind::kTime, "time"};
+      return {TypeKind::Time, "time"};
     case oid::kTimestamp:
-      return {TypeKind::kTimestamp, "timestamp"};
+      return {TypeKind::Timestamp, "timestamp"};
     case oid::kTimestampTz:
-      return {TypeKind::kTimestampTz, "timestamptz"};
+      return {TypeKind::TimestampTz, "timestamptz"};
     case oid::kInterval:
-      return {TypeKind::kInterval, "interval"};
+      return {TypeKind::Interval, "interval"};
     case oid::kTimeTz:
-      return {TypeKind::kTimeTz, "timetz"};
+      return {TypeKind::TimeTz, "timetz"};
     case oid::kNumeric:
-      return {TypeKind::kNumeric, "numeric"};
+      return {TypeKind::Numeric, "numeric"};
     case oid::kUuid:
-      return {TypeKind::kUuid, "uuid"};
+      return {TypeKind::Uuid, "uuid"};
     case oid::kJsonb:
-      return {TypeKind::kJsonb, "jsonb"};
+      return {TypeKind::Jsonb, "jsonb"};
     default:
-      return {TypeKind::kUnknown, {}};
+      return {TypeKind::Unknown, {}};
   }
 }
 
@@ -123,17 +123,17 @@ constexpr int kMaxAliasDepth = 8;
 
 TypeInfo builtin_type(uint32_t type_oid) noexcept {
   const Scalar s = scalar_type(type_oid);
-  if (s.kind != TypeKind::kUnknown) return {type_oid, s.kind, TypeKind::kUnknown, 0, s.name};
+  if (s.kind != TypeKind::Unknown) return {type_oid, s.kind, TypeKind::Unknown, 0, s.name};
   if (const BuiltinArray* a = builtin_array(type_oid); a != nullptr) {
-    return {type_oid,       TypeKind::kArray, scalar_type(a->element_oid).kind,
-            a->element_oid, a->array_name,    a->delimiter};
+    return {type_oid,       TypeKind::Array, scalar_type(a->element_oid).kind,
+            a->element_oid, a->array_name,   a->delimiter};
   }
   // An element type of a built-in array without a kind of its own: text, with its name.
   for (const BuiltinArray& a : kBuiltinArrays) {
     if (a.element_oid == type_oid)
-      return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, a.element_name};
+      return {type_oid, TypeKind::Unknown, TypeKind::Unknown, 0, a.element_name};
   }
-  return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, {}};
+  return {type_oid, TypeKind::Unknown, TypeKind::Unknown, 0, {}};
 }
 
 bool is_builtin_type(uint32_t type_oid) noexcept {
@@ -155,7 +155,7 @@ void TypeCatalog::add_type(uint32_t type_oid, std::string_view schema, std::stri
   e.name = std::string(name);
   e.qualified_name = std::move(qualified);
   if (name.size() > 1 && name[0] == '_') {
-    e.kind = TypeKind::kArray;
+    e.kind = TypeKind::Array;
     e.element_name = std::string(schema) + "." + std::string(name.substr(1));
   }
   extra_[type_oid] = std::move(e);
@@ -175,7 +175,7 @@ void TypeCatalog::add_array(uint32_t array_oid, std::string_view name, uint32_t 
   if (is_builtin_type(array_oid)) return;
   Entry e;
   e.name = std::string(name);
-  e.kind = TypeKind::kArray;
+  e.kind = TypeKind::Array;
   e.target_oid = element;
   e.delimiter = delimiter;
   extra_[array_oid] = std::move(e);
@@ -191,7 +191,7 @@ void TypeCatalog::add_description(const TypeDescription& d) {
     e.is_alias = true;
     e.target_oid = d.base_oid;
   } else if (d.element_oid != 0) {
-    e.kind = TypeKind::kArray;
+    e.kind = TypeKind::Array;
     e.target_oid = d.element_oid;
     e.delimiter = d.delimiter;
   }
@@ -249,7 +249,7 @@ TypeInfo TypeCatalog::find_depth(uint32_t type_oid, int depth) const noexcept {
     base.name = e.name;
     return base;
   }
-  if (e.kind == TypeKind::kArray) {
+  if (e.kind == TypeKind::Array) {
     uint32_t element = e.target_oid;
     if (element == 0 && !e.element_name.empty()) {
       if (const auto by_name = by_qualified_name_.find(e.element_name);
@@ -257,12 +257,12 @@ TypeInfo TypeCatalog::find_depth(uint32_t type_oid, int depth) const noexcept {
         element = by_name->second;
       }
     }
-    TypeKind element_kind = TypeKind::kUnknown;
+    TypeKind element_kind = TypeKind::Unknown;
     if (element != 0) element_kind = find_depth(element, depth + 1).kind;
-    if (element_kind == TypeKind::kArray) element_kind = TypeKind::kUnknown;
-    return {type_oid, TypeKind::kArray, element_kind, element, e.name, e.delimiter};
+    if (element_kind == TypeKind::Array) element_kind = TypeKind::Unknown;
+    return {type_oid, TypeKind::Array, element_kind, element, e.name, e.delimiter};
   }
-  return {type_oid, TypeKind::kUnknown, TypeKind::kUnknown, 0, e.name};
+  return {type_oid, TypeKind::Unknown, TypeKind::Unknown, 0, e.name};
 }
 
 }  // namespace vil::values

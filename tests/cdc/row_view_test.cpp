@@ -69,7 +69,7 @@ TEST_F(RowViewTest, ValuesByIndexAndByNameInTheirTypes) {
   EXPECT_EQ(row.find("doc"), 4u);
   EXPECT_EQ(row.find("nope"), std::nullopt);
   EXPECT_EQ(row.type(5).name, "posint");
-  EXPECT_EQ(row.type(5).kind, values::TypeKind::kInt4);
+  EXPECT_EQ(row.type(5).kind, values::TypeKind::Int4);
 
   EXPECT_EQ(row.value(0).value(), values::Value{int64_t{7}});
   EXPECT_EQ(row.value("total").value(), values::Value{values::Numeric{"12.50"}});
@@ -99,17 +99,17 @@ TEST_F(RowViewTest, WhatCannotBeConvertedIsAnErrorThatSaysWhy) {
   const RowView row = insert(w).new_row();
   const auto bad = row.value("id");
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, values::ValueErrorCode::kSyntax);
+  EXPECT_EQ(bad.error().code, values::ValueErrorCode::Syntax);
   EXPECT_NE(bad.error().message.find("int4"), std::string::npos) << bad.error().message;
   const auto toast = row.value("total");
   ASSERT_FALSE(toast);
-  EXPECT_EQ(toast.error().code, values::ValueErrorCode::kNotSent);
+  EXPECT_EQ(toast.error().code, values::ValueErrorCode::NotSent);
   EXPECT_NE(toast.error().message.find("\"total\""), std::string::npos);
   EXPECT_FALSE(row.value("tags"));  // sent in binary format
   const auto missing = row.value("nope");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, values::ValueErrorCode::kNoSuchColumn);
-  EXPECT_EQ(row.value(6).error().code, values::ValueErrorCode::kNoSuchColumn);
+  EXPECT_EQ(missing.error().code, values::ValueErrorCode::NoSuchColumn);
+  EXPECT_EQ(row.value(6).error().code, values::ValueErrorCode::NoSuchColumn);
 }
 
 TEST_F(RowViewTest, WithoutResolvedTypesBuiltInsAreStillTyped) {

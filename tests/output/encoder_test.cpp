@@ -13,7 +13,7 @@ namespace vil::output::testing {
 namespace {
 
 std::string utc(std::int64_t unix_ns) {
-  std::string s(detail::utc_micros_size, '?');
+  std::string s(detail::kUtcMicrosSize, '?');
   detail::format_utc_micros(unix_ns, s.data());
   return s;
 }

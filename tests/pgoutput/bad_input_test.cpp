@@ -122,8 +122,7 @@ void expect_every_cut_fails(const std::vector<std::byte>& bytes, const DecodeCon
                             const std::string& name) {
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
     const DecodeError error = decode_error(std::span(bytes).first(cut), context);
-    EXPECT_TRUE(error.code == DecodeErrc::truncated ||
-                error.code == DecodeErrc::unterminated_string)
+    EXPECT_TRUE(error.code == DecodeErrc::Truncated || error.code == DecodeErrc::UnterminatedString)
         << name << " cut at " << cut << ": " << error.message;
     EXPECT_LE(error.offset, cut) << name << " cut at " << cut;
   }
@@ -160,7 +159,7 @@ TEST(BadInput, CapturedMessagesTruncatedAtEveryCutPoint) {
 
 TEST(BadInput, EmptyMessage) {
   const DecodeError error = decode_error({}, v1);
-  EXPECT_EQ(error.code, DecodeErrc::truncated);
+  EXPECT_EQ(error.code, DecodeErrc::Truncated);
   EXPECT_EQ(error.message, "empty message: no type byte");
 }
 
@@ -170,7 +169,7 @@ TEST(BadInput, UnknownMessageTypes) {
     if (known.find(static_cast<char>(type)) != std::string::npos) continue;
     const Wire w = Wire().u8(static_cast<std::uint8_t>(type)).u32(0);
     const DecodeError error = decode_error(w.span(), v4_parallel);
-    EXPECT_EQ(error.code, DecodeErrc::unknown_message_type) << type;
+    EXPECT_EQ(error.code, DecodeErrc::UnknownMessageType) << type;
     EXPECT_EQ(error.message_type, type);
     EXPECT_EQ(error.offset, 0U);
   }
@@ -184,40 +183,40 @@ TEST(BadInput, UnknownMessageTypes) {
 
 TEST(BadInput, MessagesOfALaterProtocolVersion) {
   DecodeError error = decode_error(Wire('S').u32(1).u8(1).span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(error.code, DecodeErrc::UnexpectedMessage);
   EXPECT_EQ(error.message_type, 'S');
   EXPECT_EQ(error.offset, 0U);
   EXPECT_EQ(error.message,
             "Stream Start: message type 'S' at offset 0 needs protocol version 2, but version 1 "
             "is in use");
   error = decode_error(Wire('b').u64(1).u64(2).i64(3).u32(4).str("g").span(), v2);
-  EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(error.code, DecodeErrc::UnexpectedMessage);
   EXPECT_EQ(error.message,
             "Begin Prepare: message type 'b' at offset 0 needs protocol version 3, but version 2 "
             "is in use");
   for (const char type : {'E', 'c', 'A'}) {
-    EXPECT_EQ(decode_error(Wire(type).span(), v1).code, DecodeErrc::unexpected_message) << type;
+    EXPECT_EQ(decode_error(Wire(type).span(), v1).code, DecodeErrc::UnexpectedMessage) << type;
   }
   for (const char type : {'P', 'K', 'r', 'p'}) {
-    EXPECT_EQ(decode_error(Wire(type).span(), v2).code, DecodeErrc::unexpected_message) << type;
+    EXPECT_EQ(decode_error(Wire(type).span(), v2).code, DecodeErrc::UnexpectedMessage) << type;
   }
 }
 
 TEST(BadInput, MessagesInTheWrongStreamState) {
   DecodeError error = decode_error(Wire('E').span(), v2);
-  EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(error.code, DecodeErrc::UnexpectedMessage);
   EXPECT_EQ(error.message_type, 'E');
   EXPECT_EQ(error.offset, 0U);
   EXPECT_EQ(error.message,
             "Stream Stop: message type 'E' at offset 0 outside a streamed block (no Stream Start "
             "before it)");
   error = decode_error(Wire('S').u32(1).u8(0).span(), v2_stream);
-  EXPECT_EQ(error.code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(error.code, DecodeErrc::UnexpectedMessage);
   EXPECT_EQ(error.message,
             "Stream Start: message type 'S' at offset 0 inside a streamed block (after Stream "
             "Start, before Stream Stop)");
   for (const char type : {'B', 'C', 'c', 'A'}) {
-    EXPECT_EQ(decode_error(Wire(type).span(), v2_stream).code, DecodeErrc::unexpected_message)
+    EXPECT_EQ(decode_error(Wire(type).span(), v2_stream).code, DecodeErrc::UnexpectedMessage)
         << type;
   }
 }
@@ -225,7 +224,7 @@ TEST(BadInput, MessagesInTheWrongStreamState) {
 TEST(BadInput, ColumnLengthRunsPastTheEnd) {
   const Wire w = Wire('I').u32(1).ch('N').columns(2).text("ok").ch('t').u32(100).raw("abc");
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::truncated);
+  EXPECT_EQ(error.code, DecodeErrc::Truncated);
   EXPECT_EQ(error.offset, 20U);
   EXPECT_EQ(error.message,
             "Insert: message truncated at offset 20: need 100 bytes for the value of column 2 of 2 "
@@ -234,13 +233,13 @@ TEST(BadInput, ColumnLengthRunsPastTheEnd) {
 
 TEST(BadInput, HugeColumnLength) {
   const Wire w = Wire('I').u32(1).ch('N').columns(1).ch('t').u32(0xFFFFFFFF).raw("abc");
-  EXPECT_EQ(decode_error(w.span(), v1).code, DecodeErrc::truncated);
+  EXPECT_EQ(decode_error(w.span(), v1).code, DecodeErrc::Truncated);
 }
 
 TEST(BadInput, MoreColumnsThanBytes) {
   const Wire w = Wire('I').u32(1).ch('N').columns(0xFFFF).null().null();
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::truncated);
+  EXPECT_EQ(error.code, DecodeErrc::Truncated);
   EXPECT_EQ(
       error.message,
       "Insert: message truncated at offset 10: need 1 bytes for the kind of column 3 of 65535 "
@@ -250,7 +249,7 @@ TEST(BadInput, MoreColumnsThanBytes) {
 TEST(BadInput, ContentLengthRunsPastTheEnd) {
   const Wire w = Wire('M').u8(0).u64(1).str("p").u32(0xFFFFFFF0).raw("xy");
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::truncated);
+  EXPECT_EQ(error.code, DecodeErrc::Truncated);
   EXPECT_EQ(error.message,
             "Message: message truncated at offset 16: need 4294967280 bytes for content, 2 left");
 }
@@ -258,7 +257,7 @@ TEST(BadInput, ContentLengthRunsPastTheEnd) {
 TEST(BadInput, TruncateCountRunsPastTheEnd) {
   const Wire w = Wire('T').u32(0x40000001).u8(0).u32(1);
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::truncated);
+  EXPECT_EQ(error.code, DecodeErrc::Truncated);
   EXPECT_EQ(
       error.message,
       "Truncate: message truncated at offset 6: need 4294967300 bytes for 1073741825 relation "
@@ -268,7 +267,7 @@ TEST(BadInput, TruncateCountRunsPastTheEnd) {
 TEST(BadInput, UnknownColumnKind) {
   const Wire w = Wire('I').u32(1).ch('N').columns(2).null().ch('x');
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::invalid_value);
+  EXPECT_EQ(error.code, DecodeErrc::InvalidValue);
   EXPECT_EQ(error.offset, 9U);
   EXPECT_EQ(error.message,
             "Insert: column 2 of 2 in the new tuple at offset 9 has kind 'x' 0x78; expected 'n', "
@@ -277,7 +276,7 @@ TEST(BadInput, UnknownColumnKind) {
 
 TEST(BadInput, WrongTupleTags) {
   DecodeError error = decode_error(Wire('I').u32(1).ch('K').columns(0).span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::invalid_value);
+  EXPECT_EQ(error.code, DecodeErrc::InvalidValue);
   EXPECT_EQ(error.message, "Insert: tuple tag at offset 5 is 'K' 0x4B; expected 'N'");
   error = decode_error(Wire('U').u32(1).ch('X').columns(0).span(), v1);
   EXPECT_EQ(error.message, "Update: tuple tag at offset 5 is 'X' 0x58; expected 'K', 'O' or 'N'");
@@ -290,21 +289,21 @@ TEST(BadInput, WrongTupleTags) {
 
 TEST(BadInput, MissingNulTerminator) {
   DecodeError error = decode_error(Wire('R').u32(1).str("public").raw("orders").span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::unterminated_string);
+  EXPECT_EQ(error.code, DecodeErrc::UnterminatedString);
   EXPECT_EQ(error.offset, 12U);
   EXPECT_EQ(error.message,
             "Relation: relation name at offset 12 has no NUL terminator before the end of the "
             "message (6 bytes left)");
   error = decode_error(Wire('O').u64(1).raw("abc").span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::unterminated_string);
+  EXPECT_EQ(error.code, DecodeErrc::UnterminatedString);
   error = decode_error(Wire('b').u64(1).u64(2).i64(3).u32(4).raw("gid").span(), v3);
-  EXPECT_EQ(error.code, DecodeErrc::unterminated_string);
+  EXPECT_EQ(error.code, DecodeErrc::UnterminatedString);
 }
 
 TEST(BadInput, InvalidUtf8InNames) {
   const Wire w = Wire('R').u32(1).str("public").str("bad\xC3(name").ch('d').u16(0);
   const DecodeError error = decode_error(w.span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::invalid_utf8);
+  EXPECT_EQ(error.code, DecodeErrc::InvalidUtf8);
   EXPECT_EQ(error.offset, 12U);
   EXPECT_EQ(error.message,
             "Relation: relation name at offset 12 is not valid UTF-8: \"bad\\xC3(name\"");
@@ -322,11 +321,11 @@ TEST(BadInput, InvalidUtf8InNames) {
                              .span(),
                          v1)
                 .code,
-            DecodeErrc::invalid_utf8);
+            DecodeErrc::InvalidUtf8);
   EXPECT_EQ(decode_error(Wire('M').u8(0).u64(1).str("\xC0\x80").u32(0).span(), v1).code,
-            DecodeErrc::invalid_utf8);
+            DecodeErrc::InvalidUtf8);
   EXPECT_EQ(decode_error(Wire('Y').u32(1).str("\xED\xA0\x80").str("t").span(), v1).code,
-            DecodeErrc::invalid_utf8);
+            DecodeErrc::InvalidUtf8);
   // Accepted when the caller turns the check off (a database not in UTF-8).
   DecodeContext lenient = v1;
   lenient.validate_utf8 = false;
@@ -342,32 +341,32 @@ TEST(BadInput, ControlCharactersInNamesStayOutOfErrorText) {
 
 TEST(BadInput, TrailingBytes) {
   const DecodeError error = decode_error(Wire('B').u64(1).i64(2).u32(3).u8(0).span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::trailing_bytes);
+  EXPECT_EQ(error.code, DecodeErrc::TrailingBytes);
   EXPECT_EQ(error.offset, 21U);
   EXPECT_EQ(error.message,
             "Begin: 1 unexpected bytes after the last field, at offset 21 of a 22-byte message");
   // Protocol 4 abort fields without parallel streaming are extra bytes.
   const DecodeContext v4{4, false, false, true};
   EXPECT_EQ(decode_error(Wire('A').u32(9).u32(10).u64(5).i64(6).span(), v4).code,
-            DecodeErrc::trailing_bytes);
+            DecodeErrc::TrailingBytes);
 }
 
 TEST(BadInput, UndefinedFlags) {
   DecodeError error = decode_error(Wire('C').u8(2).u64(1).u64(2).i64(3).span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::invalid_value);
+  EXPECT_EQ(error.code, DecodeErrc::InvalidValue);
   EXPECT_EQ(error.offset, 1U);
   EXPECT_EQ(error.message,
             "Commit: flags 0x02 at offset 1 have bits the protocol does not define (known: 0x00)");
-  EXPECT_EQ(decode_error(Wire('T').u32(1).u8(4).u32(1).span(), v1).code, DecodeErrc::invalid_value);
+  EXPECT_EQ(decode_error(Wire('T').u32(1).u8(4).u32(1).span(), v1).code, DecodeErrc::InvalidValue);
   EXPECT_EQ(decode_error(Wire('M').u8(3).u64(1).str("").u32(0).span(), v1).code,
-            DecodeErrc::invalid_value);
-  EXPECT_EQ(decode_error(Wire('S').u32(1).u8(2).span(), v2).code, DecodeErrc::invalid_value);
+            DecodeErrc::InvalidValue);
+  EXPECT_EQ(decode_error(Wire('S').u32(1).u8(2).span(), v2).code, DecodeErrc::InvalidValue);
 }
 
 TEST(BadInput, UnknownReplicaIdentity) {
   const DecodeError error =
       decode_error(Wire('R').u32(1).str("s").str("t").ch('x').u16(0).span(), v1);
-  EXPECT_EQ(error.code, DecodeErrc::invalid_value);
+  EXPECT_EQ(error.code, DecodeErrc::InvalidValue);
   EXPECT_EQ(error.message,
             "Relation: replica identity 0x78 at offset 9; expected 'd', 'n', 'f' or 'i'");
 }
@@ -386,13 +385,13 @@ TEST(BadInput, TupleForUndescribedRelation) {
   Decoder decoder;
   const auto decoded = decoder.decode(Wire('I').u32(16384).ch('N').columns(1).text("1").span());
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::unknown_relation);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::UnknownRelation);
   EXPECT_EQ(decoded.error().offset, 1U);
   EXPECT_EQ(decoded.error().message,
             "Insert: relation id 16384 at offset 1 was never described by a Relation message");
   const auto truncate = decoder.decode(Wire('T').u32(1).u8(0).u32(16384).span());
   ASSERT_FALSE(truncate);
-  EXPECT_EQ(truncate.error().code, DecodeErrc::unknown_relation);
+  EXPECT_EQ(truncate.error().code, DecodeErrc::UnknownRelation);
   EXPECT_EQ(truncate.error().offset, 6U);
 }
 
@@ -402,7 +401,7 @@ TEST(BadInput, ColumnCountMismatch) {
   auto decoded =
       decoder.decode(Wire('I').u32(16384).ch('N').columns(3).text("1").text("2").text("3").span());
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::column_count_mismatch);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::ColumnCountMismatch);
   EXPECT_EQ(decoded.error().offset, 6U);
   EXPECT_EQ(decoded.error().message_type, 'I');
   EXPECT_EQ(decoded.error().message,

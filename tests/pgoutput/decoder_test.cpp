@@ -33,7 +33,7 @@ TEST(Decoder, CachesRelationsAndReturnsThemWithChanges) {
   ASSERT_TRUE(described) << described.error().message;
   ASSERT_NE(described->relation, nullptr);
   EXPECT_EQ(described->relation->qualified_name, "app.orders");
-  EXPECT_EQ(described->relation->replica_identity, ReplicaIdentity::full);
+  EXPECT_EQ(described->relation->replica_identity, ReplicaIdentity::Full);
   ASSERT_EQ(described->relation->columns.size(), 2U);
   EXPECT_EQ(described->relation->columns[1].name, "total");
   EXPECT_EQ(described->relation->columns[1].type_oid, 25U);
@@ -161,7 +161,7 @@ TEST(Decoder, ProtocolVersionGatesMessages) {
   Decoder v1;
   const auto decoded = v1.decode(Wire('S').u32(900).u8(1).span());
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::unexpected_message);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::UnexpectedMessage);
   EXPECT_FALSE(v1.in_stream());
 }
 

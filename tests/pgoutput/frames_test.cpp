@@ -21,7 +21,7 @@ TEST(Frames, DecodesXLogData) {
   EXPECT_EQ(data->wal_end, Lsn{0x200000010ULL});
   EXPECT_EQ(data->send_time.micros, 757'479'845'000'000);
   ASSERT_EQ(data->payload.size(), 8U);
-  EXPECT_EQ(data->payload.data(), frame.span().data() + xlogdata_header_size);
+  EXPECT_EQ(data->payload.data(), frame.span().data() + kXLogDataHeaderSize);
 }
 
 TEST(Frames, DecodesXLogDataWithEmptyPayload) {
@@ -60,7 +60,7 @@ TEST(Frames, RejectsUnknownType) {
   const Wire frame = Wire('Z').u64(0);
   const auto decoded = decode_copy_data(frame.span());
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::unknown_frame_type);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::UnknownFrameType);
   EXPECT_EQ(decoded.error().message_type, 'Z');
   EXPECT_EQ(decoded.error().message,
             "unknown CopyData frame type 'Z' (0x5A) at offset 0: expected XLogData 'w' or primary "
@@ -70,7 +70,7 @@ TEST(Frames, RejectsUnknownType) {
 TEST(Frames, RejectsEmptyFrame) {
   const auto decoded = decode_copy_data({});
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::truncated);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::Truncated);
 }
 
 TEST(Frames, RejectsEveryTruncation) {
@@ -78,13 +78,13 @@ TEST(Frames, RejectsEveryTruncation) {
   for (std::size_t cut = 1; cut < xlogdata.size(); ++cut) {
     const auto decoded = decode_copy_data(xlogdata.span().first(cut));
     ASSERT_FALSE(decoded) << cut;
-    EXPECT_EQ(decoded.error().code, DecodeErrc::truncated) << cut;
+    EXPECT_EQ(decoded.error().code, DecodeErrc::Truncated) << cut;
   }
   const Wire keepalive = Wire('k').u64(1).i64(2).u8(0);
   for (std::size_t cut = 1; cut < keepalive.size(); ++cut) {
     const auto decoded = decode_copy_data(keepalive.span().first(cut));
     ASSERT_FALSE(decoded) << cut;
-    EXPECT_EQ(decoded.error().code, DecodeErrc::truncated) << cut;
+    EXPECT_EQ(decoded.error().code, DecodeErrc::Truncated) << cut;
   }
 }
 
@@ -101,7 +101,7 @@ TEST(Frames, RejectsKeepaliveWithExtraBytes) {
   const Wire frame = Wire('k').u64(1).i64(2).u8(0).u8(0);
   const auto decoded = decode_copy_data(frame.span());
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::trailing_bytes);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::TrailingBytes);
   EXPECT_EQ(decoded.error().offset, 18U);
 }
 
@@ -110,7 +110,7 @@ TEST(Frames, RejectsKeepaliveReplyFlagOtherThanZeroOrOne) {
     const Wire frame = Wire('k').u64(1).i64(2).u8(static_cast<std::uint8_t>(flag));
     const auto decoded = decode_copy_data(frame.span());
     ASSERT_FALSE(decoded) << flag;
-    EXPECT_EQ(decoded.error().code, DecodeErrc::invalid_value);
+    EXPECT_EQ(decoded.error().code, DecodeErrc::InvalidValue);
     EXPECT_EQ(decoded.error().message_type, 'k');
     EXPECT_EQ(decoded.error().offset, 17U);
     EXPECT_EQ(decoded.error().message, "Primary keepalive: reply requested flag at offset 17 is " +

@@ -37,16 +37,16 @@ std::vector<std::string> texts(const TupleView& tuple) {
   std::vector<std::string> out;
   for (const ColumnValue& v : tuple) {
     switch (v.kind) {
-      case ColumnKind::null:
+      case ColumnKind::Null:
         out.emplace_back("<null>");
         break;
-      case ColumnKind::unchanged_toast:
+      case ColumnKind::UnchangedToast:
         out.emplace_back("<toast>");
         break;
-      case ColumnKind::text:
+      case ColumnKind::Text:
         out.emplace_back("t:" + std::string(v.text()));
         break;
-      case ColumnKind::binary:
+      case ColumnKind::Binary:
         out.emplace_back("b:" + std::string(v.text()));
         break;
     }
@@ -91,7 +91,7 @@ TEST(Messages, Relation) {
   EXPECT_EQ(m.id, 16384U);
   EXPECT_EQ(m.namespace_name, "public");
   EXPECT_EQ(m.name, "orders");
-  EXPECT_EQ(m.replica_identity, ReplicaIdentity::index);
+  EXPECT_EQ(m.replica_identity, ReplicaIdentity::Index);
   ASSERT_EQ(m.columns.size(), 3U);
   std::vector<RelationColumn> columns(m.columns.begin(), m.columns.end());
   ASSERT_EQ(columns.size(), 3U);
@@ -177,7 +177,7 @@ TEST(Messages, InsertWithNoColumns) {
 
 TEST(Messages, UpdateWithoutOldTuple) {
   const auto m = decode_as<Update>(Wire('U').u32(5).ch('N').columns(2).text("1").text("b"), v1);
-  EXPECT_EQ(m.old_kind, OldTuple::none);
+  EXPECT_EQ(m.old_kind, OldTuple::None);
   EXPECT_TRUE(m.old_tuple.empty());
   EXPECT_EQ(texts(m.new_tuple), (std::vector<std::string>{"t:1", "t:b"}));
 }
@@ -186,7 +186,7 @@ TEST(Messages, UpdateWithOldKey) {
   const auto m = decode_as<Update>(
       Wire('U').u32(5).ch('K').columns(2).text("1").null().ch('N').columns(2).text("2").text("b"),
       v1);
-  EXPECT_EQ(m.old_kind, OldTuple::key);
+  EXPECT_EQ(m.old_kind, OldTuple::Key);
   EXPECT_EQ(texts(m.old_tuple), (std::vector<std::string>{"t:1", "<null>"}));
   EXPECT_EQ(texts(m.new_tuple), (std::vector<std::string>{"t:2", "t:b"}));
 }
@@ -205,19 +205,19 @@ TEST(Messages, UpdateWithOldRowInStream) {
                                        .toast(),
                                    v2_stream);
   EXPECT_EQ(m.xid, std::optional<Xid>{77});
-  EXPECT_EQ(m.old_kind, OldTuple::full);
+  EXPECT_EQ(m.old_kind, OldTuple::Full);
   EXPECT_EQ(texts(m.old_tuple), (std::vector<std::string>{"t:1", "t:a"}));
   EXPECT_EQ(texts(m.new_tuple), (std::vector<std::string>{"t:1", "<toast>"}));
 }
 
 TEST(Messages, DeleteWithKeyAndWithOldRow) {
   const auto key = decode_as<Delete>(Wire('D').u32(5).ch('K').columns(2).text("1").null(), v1);
-  EXPECT_EQ(key.old_kind, OldTuple::key);
+  EXPECT_EQ(key.old_kind, OldTuple::Key);
   EXPECT_EQ(texts(key.old_tuple), (std::vector<std::string>{"t:1", "<null>"}));
   const auto full =
       decode_as<Delete>(Wire('D').u32(9).u32(5).ch('O').columns(1).text("z"), v2_stream);
   EXPECT_EQ(full.xid, std::optional<Xid>{9});
-  EXPECT_EQ(full.old_kind, OldTuple::full);
+  EXPECT_EQ(full.old_kind, OldTuple::Full);
   EXPECT_EQ(texts(full.old_tuple), std::vector<std::string>{"t:z"});
 }
 
@@ -307,7 +307,7 @@ TEST(Messages, StreamAbortProtocol4ParallelCarriesAbortLsnAndTime) {
 TEST(Messages, StreamAbortProtocol4ParallelNeedsTheNewFields) {
   const auto decoded = decode_message(Wire('A').u32(901).u32(905).span(), v4_parallel);
   ASSERT_FALSE(decoded);
-  EXPECT_EQ(decoded.error().code, DecodeErrc::truncated);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::Truncated);
   EXPECT_EQ(decoded.error().message,
             "Stream Abort: message truncated at offset 9: need 8 bytes for abort LSN, 0 left");
 }

@@ -14,18 +14,18 @@ namespace vil::pgoutput::testing {
 
 inline std::string render_value(const ColumnValue& v) {
   switch (v.kind) {
-    case ColumnKind::null:
+    case ColumnKind::Null:
       return "null";
-    case ColumnKind::unchanged_toast:
+    case ColumnKind::UnchangedToast:
       return "toast";
-    case ColumnKind::text: {
+    case ColumnKind::Text: {
       // Long values (a TOASTed column) by their start and size.
       std::string out = "'";
       append_printable(out, v.text().substr(0, 80));
       if (v.text().size() > 80) return out + fmt::format("...' ({} bytes)", v.text().size());
       return out + "'";
     }
-    case ColumnKind::binary: {
+    case ColumnKind::Binary: {
       std::string out = "b:";
       for (const std::byte b : v.bytes) out += fmt::format("{:02x}", static_cast<unsigned>(b));
       return out;
@@ -92,7 +92,7 @@ inline std::string render(const Decoder& decoder, const Message& message) {
     }
     std::string operator()(const Update& m) const {
       std::string old;
-      if (m.old_kind != OldTuple::none) {
+      if (m.old_kind != OldTuple::None) {
         old = fmt::format(" {}{}", static_cast<char>(m.old_kind), render_tuple(m.old_tuple));
       }
       return fmt::format("Update{} {}{} N{}", x(m.xid), relation_name(decoder, m.relation_id), old,

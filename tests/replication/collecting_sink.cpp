@@ -29,7 +29,7 @@ void CollectingSink::on_change(const Change& change) {
   r.ordinal = change.ordinal;
   r.sequence = change.sequence;
   r.old_kind = static_cast<char>(change.old_kind);
-  if (change.old_kind != pgoutput::OldTuple::none) r.old_values = values_of(change.old_tuple);
+  if (change.old_kind != pgoutput::OldTuple::None) r.old_values = values_of(change.old_tuple);
   if (change.kind == ChangeKind::Insert || change.kind == ChangeKind::Update) {
     r.new_values = values_of(change.new_tuple);
   }

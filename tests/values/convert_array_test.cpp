@@ -184,18 +184,18 @@ TEST(ConvertArray, MalformedLiterals) {
   };
   for (const auto& c : kCases) {
     const ValueError e = err(oid::kInt4Array, c.text);
-    EXPECT_EQ(e.code, ValueErrorCode::kArray) << c.text;
+    EXPECT_EQ(e.code, ValueErrorCode::Array) << c.text;
     EXPECT_EQ(e.message, c.message) << c.text;
   }
 }
 
 TEST(ConvertArray, BadElementNamesItsIndexAndOffset) {
   ValueError e = err(oid::kInt4Array, "{1,x}");
-  EXPECT_EQ(e.code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(e.code, ValueErrorCode::Syntax);
   EXPECT_EQ(e.offset, 3u);
   EXPECT_EQ(e.message, "_int4: element 1: int4: 'x' is not an integer (offset 3)");
   e = err(oid::kInt2Array, "{{1,2},{3,99999}}");
-  EXPECT_EQ(e.code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(e.code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(e.message,
             "_int2: element 3: int2: '99999' is out of range [-32768, 32767] (offset 10)");
   e = err(oid::kDateArray, R"({"2024-02-30"})");
@@ -205,12 +205,12 @@ TEST(ConvertArray, BadElementNamesItsIndexAndOffset) {
 
 TEST(ConvertArray, TextElementsMustBeUtf8) {
   ValueError e = err(oid::kTextArray, "{ok,ab\xFF}");
-  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.code, ValueErrorCode::Encoding);
   EXPECT_EQ(e.offset, 6u);  // in the array's text
   EXPECT_EQ(e.message, "_text: element 1: text: 'ab\\xff' is not valid UTF-8 (offset 6)");
   // Quoted and escaped: the offset is that of the element's first byte, after its quote.
   e = err(oid::kTextArray, "{{a,b},{\"c\\\"\xC3\",NULL}}");
-  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.code, ValueErrorCode::Encoding);
   EXPECT_EQ(e.offset, 9u);
   EXPECT_EQ(ok(oid::kTextArray, "{\"\xC3\xA9\",\xE2\x82\xAC}"),
             ok(oid::kTextArray, "{\xC3\xA9,\"\xE2\x82\xAC\"}"));

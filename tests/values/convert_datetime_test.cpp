@@ -50,17 +50,17 @@ TEST(ConvertDate, Infinities) {
 TEST(ConvertDate, Errors) {
   EXPECT_EQ(err(oid::kDate, "2023-02-29").message,
             "date: '2023-02-29' has a date field out of range (offset 0)");
-  EXPECT_EQ(err(oid::kDate, "2024-13-01").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kDate, "2024-00-10").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kDate, "0000-01-01").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kDate, "2024-13-01").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kDate, "2024-00-10").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kDate, "0000-01-01").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kDate, "4714-11-23 BC").message,
             "date: '4714-11-23 BC' is out of range [4714-11-24 BC, 5874897-12-31] (offset 0)");
-  EXPECT_EQ(err(oid::kDate, "5874898-01-01").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kDate, "5874898-01-01").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kDate, "2024/01/15").offset, 4u);
   EXPECT_EQ(err(oid::kDate, "2024-01-15 XY").offset, 11u);
   EXPECT_EQ(err(oid::kDate, "2024-01-15x").offset, 10u);
-  EXPECT_EQ(err(oid::kDate, "").code, ValueErrorCode::kSyntax);
-  EXPECT_EQ(err(oid::kDate, "infinit").code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(err(oid::kDate, "").code, ValueErrorCode::Syntax);
+  EXPECT_EQ(err(oid::kDate, "infinit").code, ValueErrorCode::Syntax);
 }
 
 TEST(ConvertTime, MicrosecondsSinceMidnight) {
@@ -70,9 +70,9 @@ TEST(ConvertTime, MicrosecondsSinceMidnight) {
   EXPECT_EQ(time_of("23:59:59.999999"), 86399999999);
   EXPECT_EQ(time_of("23:59:60"), 86400000000);
   EXPECT_EQ(time_of("12:30"), 45000000000);
-  EXPECT_EQ(err(oid::kTime, "24:00:00.000001").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kTime, "25:00:00").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kTime, "12:60:00").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kTime, "24:00:00.000001").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kTime, "25:00:00").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kTime, "12:60:00").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kTime, "12:00:00.1234567").message,
             "time: '12:00:00.1234567' has more than 6 fractional digits (offset 15)");
   EXPECT_EQ(err(oid::kTime, "12:00:00+01").offset, 8u);
@@ -91,8 +91,8 @@ TEST(ConvertTimeTz, TimeAndOffset) {
   EXPECT_EQ(err(oid::kTimeTz, "12:00:00").message,
             "timetz: '12:00:00' is not a time with UTC offset (HH:MM:SS[.ffffff]+HH[:MM]) "
             "(offset 8)");
-  EXPECT_EQ(err(oid::kTimeTz, "12:00:00+16").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kTimeTz, "12:00:00+05:60").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kTimeTz, "12:00:00+16").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kTimeTz, "12:00:00+05:60").code, ValueErrorCode::OutOfRange);
 }
 
 TEST(ConvertTimestamp, MicrosecondsSinceTheUnixEpoch) {
@@ -115,8 +115,8 @@ TEST(ConvertTimestamp, Errors) {
             "timestamp: '2024-01-15 10:30:00+00' has a UTC offset, which timestamp (without "
             "time zone) does not take (offset 19)");
   EXPECT_EQ(err(oid::kTimestamp, "2024-01-15").offset, 10u);
-  EXPECT_EQ(err(oid::kTimestamp, "2024-01-15 24:00:01").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kTimestamp, "4714-11-23 23:59:59 BC").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kTimestamp, "2024-01-15 24:00:01").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kTimestamp, "4714-11-23 23:59:59 BC").code, ValueErrorCode::OutOfRange);
   // PostgreSQL goes on to 294276 AD; microseconds since 1970 in an int64 stop in 294247.
   EXPECT_EQ(err(oid::kTimestamp, "294276-12-31 23:59:59.999999").message,
             "timestamp: '294276-12-31 23:59:59.999999' is out of range [4714-11-24 BC, "
@@ -144,9 +144,9 @@ TEST(ConvertTimestampTz, OffsetsApplied) {
 TEST(ConvertTimestampTz, Errors) {
   EXPECT_EQ(err(oid::kTimestampTz, "2024-01-15 10:30:00").offset, 19u);
   EXPECT_EQ(err(oid::kTimestampTz, "2024-01-15 10:30:00+").offset, 20u);
-  EXPECT_EQ(err(oid::kTimestampTz, "2024-01-15 10:30:00+16").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kTimestampTz, "2024-01-15 10:30:00+16").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kTimestampTz, "2024-01-15 10:30:00+00 XX").offset, 23u);
-  EXPECT_EQ(err(oid::kTimestampTz, "4714-11-24 00:00:00+01 BC").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kTimestampTz, "4714-11-24 00:00:00+01 BC").code, ValueErrorCode::OutOfRange);
 }
 
 Interval iv(std::string_view text) {
@@ -186,17 +186,17 @@ TEST(ConvertInterval, PostgresStyle) {
 }
 
 TEST(ConvertInterval, Errors) {
-  EXPECT_EQ(err(oid::kInterval, "").code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(err(oid::kInterval, "").code, ValueErrorCode::Syntax);
   EXPECT_EQ(err(oid::kInterval, "1 fortnight").message,
             "interval: '1 fortnight' is not an interval (IntervalStyle postgres: [N years] [N "
             "mons] [N days] [[+-]HH:MM:SS]) (offset 2)");
   EXPECT_EQ(err(oid::kInterval, "1").offset, 1u);
-  EXPECT_EQ(err(oid::kInterval, "178956971 years").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kInterval, "2562047788:00:54.775808").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kInterval, "178956971 years").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kInterval, "2562047788:00:54.775808").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kInterval, "01:00:00 02:00:00").offset, 9u);
   EXPECT_EQ(err(oid::kInterval, "1 day  2 mons").offset, 6u);
   EXPECT_EQ(err(oid::kInterval, "P1Y").offset, 0u);
-  EXPECT_EQ(err(oid::kInterval, "00:00:00.1234567").code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(err(oid::kInterval, "00:00:00.1234567").code, ValueErrorCode::Syntax);
 }
 
 }  // namespace

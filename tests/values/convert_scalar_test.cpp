@@ -31,32 +31,32 @@ TEST(ConvertInt, Int2Range) {
   EXPECT_EQ(ok(oid::kInt2, "32767"), Value{int64_t{32767}});
   EXPECT_EQ(ok(oid::kInt2, "0"), Value{int64_t{0}});
   const ValueError e = err(oid::kInt2, "70000");
-  EXPECT_EQ(e.code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(e.code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(e.message, "int2: '70000' is out of range [-32768, 32767] (offset 0)");
-  EXPECT_EQ(err(oid::kInt2, "32768").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kInt2, "-32769").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kInt2, "32768").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kInt2, "-32769").code, ValueErrorCode::OutOfRange);
 }
 
 TEST(ConvertInt, Int4Range) {
   EXPECT_EQ(ok(oid::kInt4, "2147483647"), Value{int64_t{2147483647}});
   EXPECT_EQ(ok(oid::kInt4, "-2147483648"), Value{int64_t{-2147483648LL}});
-  EXPECT_EQ(err(oid::kInt4, "2147483648").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kInt4, "-2147483649").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kInt4, "2147483648").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kInt4, "-2147483649").code, ValueErrorCode::OutOfRange);
 }
 
 TEST(ConvertInt, Int8Range) {
   EXPECT_EQ(ok(oid::kInt8, "9223372036854775807"), Value{std::numeric_limits<int64_t>::max()});
   EXPECT_EQ(ok(oid::kInt8, "-9223372036854775808"), Value{std::numeric_limits<int64_t>::min()});
-  EXPECT_EQ(err(oid::kInt8, "9223372036854775808").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kInt8, "-9223372036854775809").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kInt8, "99999999999999999999999999").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kInt8, "9223372036854775808").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kInt8, "-9223372036854775809").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kInt8, "99999999999999999999999999").code, ValueErrorCode::OutOfRange);
 }
 
 TEST(ConvertInt, OidIsUnsigned) {
   EXPECT_EQ(ok(oid::kOid, "4294967295"), Value{int64_t{4294967295LL}});
   EXPECT_EQ(ok(oid::kOid, "-1"), Value{int64_t{4294967295LL}});  // oidin's wrap-around
-  EXPECT_EQ(err(oid::kOid, "4294967296").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kOid, "-2147483649").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kOid, "4294967296").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kOid, "-2147483649").code, ValueErrorCode::OutOfRange);
 }
 
 TEST(ConvertInt, SyntaxAndWhitespace) {
@@ -64,7 +64,7 @@ TEST(ConvertInt, SyntaxAndWhitespace) {
   EXPECT_EQ(ok(oid::kInt4, "+7"), Value{int64_t{7}});
   EXPECT_EQ(ok(oid::kInt4, "007"), Value{int64_t{7}});
   const ValueError e = err(oid::kInt4, "12a");
-  EXPECT_EQ(e.code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(e.code, ValueErrorCode::Syntax);
   EXPECT_EQ(e.offset, 2u);
   EXPECT_EQ(e.message, "int4: '12a' is not an integer (offset 2)");
   EXPECT_EQ(err(oid::kInt4, "").offset, 0u);
@@ -94,16 +94,16 @@ TEST(ConvertFloat, NumbersAndSpecials) {
 }
 
 TEST(ConvertFloat, Errors) {
-  EXPECT_EQ(err(oid::kFloat4, "1e39").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kFloat8, "1e309").code, ValueErrorCode::kOutOfRange);
-  EXPECT_EQ(err(oid::kFloat8, "1e-400").code, ValueErrorCode::kOutOfRange);
+  EXPECT_EQ(err(oid::kFloat4, "1e39").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kFloat8, "1e309").code, ValueErrorCode::OutOfRange);
+  EXPECT_EQ(err(oid::kFloat8, "1e-400").code, ValueErrorCode::OutOfRange);
   EXPECT_EQ(err(oid::kFloat8, "1.5x").message,
             "float8: '1.5x' is not a floating-point number (offset 3)");
   EXPECT_EQ(err(oid::kFloat8, "abc").offset, 0u);
-  EXPECT_EQ(err(oid::kFloat8, "nan(1)").code, ValueErrorCode::kSyntax);
-  EXPECT_EQ(err(oid::kFloat8, "infinityx").code, ValueErrorCode::kSyntax);
-  EXPECT_EQ(err(oid::kFloat8, "").code, ValueErrorCode::kSyntax);
-  EXPECT_EQ(err(oid::kFloat8, "-").code, ValueErrorCode::kSyntax);
+  EXPECT_EQ(err(oid::kFloat8, "nan(1)").code, ValueErrorCode::Syntax);
+  EXPECT_EQ(err(oid::kFloat8, "infinityx").code, ValueErrorCode::Syntax);
+  EXPECT_EQ(err(oid::kFloat8, "").code, ValueErrorCode::Syntax);
+  EXPECT_EQ(err(oid::kFloat8, "-").code, ValueErrorCode::Syntax);
   EXPECT_EQ(err(oid::kFloat8, "0x1p3").offset, 1u);
 }
 
@@ -142,7 +142,7 @@ TEST(ConvertText, IsAViewForEveryStringType) {
 TEST(ConvertText, RejectsTextThatIsNotUtf8AtItsFirstBadByte) {
   for (uint32_t t : {oid::kText, oid::kVarchar, oid::kBpchar, oid::kName, oid::kChar, oid::kXml}) {
     const ValueError e = err(t, "caf\xC3\xA9 \xFF!");
-    EXPECT_EQ(e.code, ValueErrorCode::kEncoding) << t;
+    EXPECT_EQ(e.code, ValueErrorCode::Encoding) << t;
     EXPECT_EQ(e.offset, 6u) << t;
   }
   // The message names the type and the offset, and is itself UTF-8.
@@ -175,7 +175,7 @@ TEST(ConvertUnknown, KeepsTheText) {
 
 TEST(ConvertUnknown, TextMustBeUtf8Too) {
   const ValueError e = err(16384, "hap\xF5py");
-  EXPECT_EQ(e.code, ValueErrorCode::kEncoding);
+  EXPECT_EQ(e.code, ValueErrorCode::Encoding);
   EXPECT_EQ(e.offset, 3u);
   EXPECT_EQ(e.message, "unknown: 'hap\\xf5py' is not valid UTF-8 (offset 3)");
   EXPECT_EQ(ok(16384, "heureux \xF0\x9F\x98\x80"), Value{Unknown{"heureux \xF0\x9F\x98\x80"}});

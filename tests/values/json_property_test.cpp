@@ -109,19 +109,19 @@ const std::vector<std::string>& samples() {
 }
 
 bool writer_validates(const TypeInfo& t) {
-  const TypeKind k = t.kind == TypeKind::kArray ? t.element_kind : t.kind;
+  const TypeKind k = t.kind == TypeKind::Array ? t.element_kind : t.kind;
   switch (k) {
-    case TypeKind::kBool:
-    case TypeKind::kInt2:
-    case TypeKind::kInt4:
-    case TypeKind::kInt8:
-    case TypeKind::kOid:
-    case TypeKind::kFloat4:
-    case TypeKind::kFloat8:
-    case TypeKind::kNumeric:
-    case TypeKind::kJson:
-    case TypeKind::kJsonb:
-    case TypeKind::kBytea:
+    case TypeKind::Bool:
+    case TypeKind::Int2:
+    case TypeKind::Int4:
+    case TypeKind::Int8:
+    case TypeKind::Oid:
+    case TypeKind::Float4:
+    case TypeKind::Float8:
+    case TypeKind::Numeric:
+    case TypeKind::Json:
+    case TypeKind::Jsonb:
+    case TypeKind::Bytea:
       return true;
     default:
       return false;
@@ -151,7 +151,7 @@ void check_same_value(const TypeInfo& type, const Value& v, const nlohmann::json
             EXPECT_EQ(j, "NaN") << text;
           } else if (std::isinf(x)) {
             EXPECT_EQ(j, x > 0 ? "Infinity" : "-Infinity") << text;
-          } else if (type.kind == TypeKind::kFloat4 || type.element_kind == TypeKind::kFloat4) {
+          } else if (type.kind == TypeKind::Float4 || type.element_kind == TypeKind::Float4) {
             EXPECT_EQ(static_cast<float>(j.get<double>()), static_cast<float>(x)) << text;
           } else {
             EXPECT_EQ(j.get<double>(), x) << text;
@@ -190,15 +190,15 @@ TEST(JsonProperty, OutputAlwaysParsesAndAgreesWithConvert) {
         const auto v = convert(type, text);
         if (!w) {
           EXPECT_FALSE(v) << type.name << " '" << text << "'";
-        } else if (writer_validates(type) && type.kind != TypeKind::kArray) {
+        } else if (writer_validates(type) && type.kind != TypeKind::Array) {
           EXPECT_TRUE(v) << type.name << " '" << text << "': " << v.error().message;
         }
         if (w && v) check_same_value(type, *v, j.at(0), text);
       } catch (const nlohmann::json::out_of_range&) {
         // nlohmann refuses numbers beyond double's range (1e400), which JSON allows; only
         // embedded json can carry those.
-        EXPECT_TRUE(type.kind == TypeKind::kJson || type.kind == TypeKind::kJsonb ||
-                    type.element_kind == TypeKind::kJson || type.element_kind == TypeKind::kJsonb)
+        EXPECT_TRUE(type.kind == TypeKind::Json || type.kind == TypeKind::Jsonb ||
+                    type.element_kind == TypeKind::Json || type.element_kind == TypeKind::Jsonb)
             << type.name << " '" << text << "' -> " << out;
       } catch (const nlohmann::json::exception& e) {
         ADD_FAILURE() << type.name << " '" << text << "' -> " << out << ": " << e.what();

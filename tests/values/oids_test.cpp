@@ -78,27 +78,27 @@ TEST(Oids, BuiltinTypesHaveTheirNamesAndElements) {
     EXPECT_EQ(info.name, t.name) << t.oid;
     EXPECT_EQ(element_oid(t.oid), t.element) << t.name;
     if (t.element != 0) {
-      EXPECT_EQ(info.kind, TypeKind::kArray) << t.name;
+      EXPECT_EQ(info.kind, TypeKind::Array) << t.name;
       EXPECT_EQ(info.element_oid, t.element) << t.name;
       EXPECT_EQ(info.element_kind, builtin_type(t.element).kind) << t.name;
       EXPECT_EQ(array_oid(t.element), t.oid) << t.name;
     } else {
-      EXPECT_NE(info.kind, TypeKind::kArray) << t.name;
-      EXPECT_NE(info.kind, TypeKind::kUnknown) << t.name;
+      EXPECT_NE(info.kind, TypeKind::Array) << t.name;
+      EXPECT_NE(info.kind, TypeKind::Unknown) << t.name;
     }
   }
 }
 
 TEST(Oids, KindsOfScalars) {
-  EXPECT_EQ(builtin_type(oid::kBpchar).kind, TypeKind::kText);
-  EXPECT_EQ(builtin_type(oid::kXml).kind, TypeKind::kText);
-  EXPECT_EQ(builtin_type(oid::kChar).kind, TypeKind::kText);
-  EXPECT_EQ(builtin_type(oid::kOid).kind, TypeKind::kOid);
-  EXPECT_EQ(builtin_type(oid::kJsonb).kind, TypeKind::kJsonb);
-  EXPECT_EQ(builtin_type(600).kind, TypeKind::kUnknown);  // point: its text
+  EXPECT_EQ(builtin_type(oid::kBpchar).kind, TypeKind::Text);
+  EXPECT_EQ(builtin_type(oid::kXml).kind, TypeKind::Text);
+  EXPECT_EQ(builtin_type(oid::kChar).kind, TypeKind::Text);
+  EXPECT_EQ(builtin_type(oid::kOid).kind, TypeKind::Oid);
+  EXPECT_EQ(builtin_type(oid::kJsonb).kind, TypeKind::Jsonb);
+  EXPECT_EQ(builtin_type(600).kind, TypeKind::Unknown);  // point: its text
   EXPECT_EQ(builtin_type(600).name, "point");
   EXPECT_TRUE(is_builtin_type(600));
-  EXPECT_EQ(builtin_type(0).kind, TypeKind::kUnknown);
+  EXPECT_EQ(builtin_type(0).kind, TypeKind::Unknown);
   EXPECT_FALSE(is_builtin_type(0));
   EXPECT_FALSE(is_builtin_type(16384));
   EXPECT_EQ(element_oid(oid::kInt4), 0u);
@@ -110,7 +110,7 @@ TEST(Oids, EveryBuiltinArrayIsAnArrayWithItsDelimiter) {
   EXPECT_EQ(std::size(kBuiltinArrays), 76u);
   for (const BuiltinArray& a : kBuiltinArrays) {
     const TypeInfo info = builtin_type(a.array_oid);
-    EXPECT_EQ(info.kind, TypeKind::kArray) << a.array_name;
+    EXPECT_EQ(info.kind, TypeKind::Array) << a.array_name;
     EXPECT_EQ(info.element_oid, a.element_oid) << a.array_name;
     EXPECT_EQ(info.name, a.array_name);
     EXPECT_EQ(info.delimiter, a.element_name == "box" ? ';' : ',') << a.array_name;
@@ -118,7 +118,7 @@ TEST(Oids, EveryBuiltinArrayIsAnArrayWithItsDelimiter) {
     EXPECT_TRUE(is_builtin_type(a.element_oid)) << a.element_name;
   }
   const TypeInfo ranges = builtin_type(3927);  // _int8range
-  EXPECT_EQ(ranges.element_kind, TypeKind::kUnknown);
+  EXPECT_EQ(ranges.element_kind, TypeKind::Unknown);
   EXPECT_EQ(ranges.element_oid, 3926u);
 }
 
@@ -171,9 +171,9 @@ TEST(TypeCatalog, RegisteredEnumKeepsItsText) {
   TypeCatalog c;
   c.add_type(16384, "public", "mood");
   const TypeInfo t = c.find(16384);
-  EXPECT_EQ(t.kind, TypeKind::kUnknown);
+  EXPECT_EQ(t.kind, TypeKind::Unknown);
   EXPECT_EQ(t.name, "mood");
-  EXPECT_EQ(c.find(99999).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.find(99999).kind, TypeKind::Unknown);
   EXPECT_EQ(c.find(99999).name, "");
 }
 
@@ -181,13 +181,13 @@ TEST(TypeCatalog, ArrayTypeByNameFindsItsElementEvenWhenRegisteredLater) {
   TypeCatalog c;
   c.add_type(16390, "public", "_mood");
   TypeInfo t = c.find(16390);
-  EXPECT_EQ(t.kind, TypeKind::kArray);
-  EXPECT_EQ(t.element_kind, TypeKind::kUnknown);
+  EXPECT_EQ(t.kind, TypeKind::Array);
+  EXPECT_EQ(t.element_kind, TypeKind::Unknown);
   EXPECT_EQ(t.element_oid, 0u);
   c.add_type(16384, "public", "mood");
   t = c.find(16390);
   EXPECT_EQ(t.element_oid, 16384u);
-  EXPECT_EQ(t.element_kind, TypeKind::kUnknown);
+  EXPECT_EQ(t.element_kind, TypeKind::Unknown);
   // Another schema's "mood" is not this array's element.
   c.add_type(16400, "other", "_mood");
   EXPECT_EQ(c.find(16400).element_oid, 0u);
@@ -197,25 +197,25 @@ TEST(TypeCatalog, AliasOfABuiltinOrAnArray) {
   TypeCatalog c;
   c.add_alias(20000, "positive_int", oid::kInt4);
   TypeInfo t = c.find(20000);
-  EXPECT_EQ(t.kind, TypeKind::kInt4);
+  EXPECT_EQ(t.kind, TypeKind::Int4);
   EXPECT_EQ(t.oid, 20000u);
   EXPECT_EQ(t.name, "positive_int");
   c.add_alias(20001, "int_list", oid::kInt4Array);
   t = c.find(20001);
-  EXPECT_EQ(t.kind, TypeKind::kArray);
-  EXPECT_EQ(t.element_kind, TypeKind::kInt4);
+  EXPECT_EQ(t.kind, TypeKind::Array);
+  EXPECT_EQ(t.element_kind, TypeKind::Int4);
   c.add_array(20002, "_positive_int", 20000);
   t = c.find(20002);
-  EXPECT_EQ(t.kind, TypeKind::kArray);
-  EXPECT_EQ(t.element_kind, TypeKind::kInt4);
+  EXPECT_EQ(t.kind, TypeKind::Array);
+  EXPECT_EQ(t.element_kind, TypeKind::Int4);
   EXPECT_EQ(t.element_oid, 20000u);
   // A cycle of aliases ends as unknown instead of hanging.
   c.add_alias(20003, "a", 20004);
   c.add_alias(20004, "b", 20003);
-  EXPECT_EQ(c.find(20003).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.find(20003).kind, TypeKind::Unknown);
   // Built-in OIDs cannot be redefined.
   c.add_alias(oid::kInt4, "nope", oid::kText);
-  EXPECT_EQ(c.find(oid::kInt4).kind, TypeKind::kInt4);
+  EXPECT_EQ(c.find(oid::kInt4).kind, TypeKind::Int4);
   EXPECT_EQ(c.registered_count(), 5u);
 }
 
@@ -261,14 +261,14 @@ TEST(TypeCatalog, ResolveFollowsChainsAndAsksOncePerType) {
   EXPECT_EQ(server.questions[1], (std::vector<uint32_t>{30000, 30020}));
   EXPECT_EQ(server.questions[2], (std::vector<uint32_t>{30001}));
   EXPECT_EQ(server.questions[3], (std::vector<uint32_t>{30002}));
-  EXPECT_EQ(c.find(30000).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.find(30000).kind, TypeKind::Int8);
   EXPECT_EQ(c.find(30000).name, "d3");
   const TypeInfo array = c.find(30010);
-  EXPECT_EQ(array.kind, TypeKind::kArray);
-  EXPECT_EQ(array.element_kind, TypeKind::kInt8);
+  EXPECT_EQ(array.kind, TypeKind::Array);
+  EXPECT_EQ(array.element_kind, TypeKind::Int8);
   EXPECT_EQ(array.element_oid, 30000u);
   EXPECT_EQ(c.find(30021).delimiter, ';');
-  EXPECT_EQ(c.find(30099).kind, TypeKind::kUnknown);  // the server does not know it
+  EXPECT_EQ(c.find(30099).kind, TypeKind::Unknown);  // the server does not know it
   // Asked about once, known or not.
   EXPECT_EQ(c.resolve(columns, server), 0u);
   EXPECT_EQ(server.questions.size(), 4u);
@@ -281,10 +281,10 @@ TEST(TypeCatalog, UnansweredTypesAreAskedAgain) {
   TypeCatalog c;
   const std::vector<uint32_t> columns = {30002};
   EXPECT_EQ(c.resolve(columns, server), 0u);
-  EXPECT_EQ(c.find(30002).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::Unknown);
   server.down = false;
   EXPECT_EQ(c.resolve(columns, server), 1u);
-  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::Int8);
 }
 
 TEST(TypeCatalog, ADescriptionOutlivesATypeMessageOfTheSameNameButNotARename) {
@@ -295,12 +295,12 @@ TEST(TypeCatalog, ADescriptionOutlivesATypeMessageOfTheSameNameButNotARename) {
   const std::vector<uint32_t> columns = {30002};
   EXPECT_EQ(c.resolve(columns, server), 1u);
   c.add_type(30002, "public", "d1");  // sent again after a reconnect
-  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::Int8);
   EXPECT_EQ(c.resolve(columns, server), 0u);
   c.add_type(30002, "public", "renamed");  // what the server said may be stale
-  EXPECT_EQ(c.find(30002).kind, TypeKind::kUnknown);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::Unknown);
   EXPECT_EQ(c.resolve(columns, server), 1u);
-  EXPECT_EQ(c.find(30002).kind, TypeKind::kInt8);
+  EXPECT_EQ(c.find(30002).kind, TypeKind::Int8);
 }
 
 }  // namespace

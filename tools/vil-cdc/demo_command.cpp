@@ -42,7 +42,7 @@ int run_demo(const DemoOptions& options, SignalWatch& signals) {
     return code;
   } catch (const vil::testing::ClusterError& e) {
     std::fprintf(stderr, "vil-cdc demo: %s\n", e.what());
-    return kExitFailure;
+    return ExitFailure;
   }
 }
 

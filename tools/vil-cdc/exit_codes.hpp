@@ -6,26 +6,26 @@
 namespace vil::cli {
 
 enum ExitCode : int {
-  kExitOk = 0,
-  kExitFailure = 1,     // anything not listed below (the demo's cluster would not start...)
-  kExitUsage = 2,       // usage or configuration
-  kExitConnection = 3,  // connection or authentication
-  kExitSlot = 4,        // slot or publication
-  kExitStream = 5,      // the stream itself
+  ExitOk = 0,
+  ExitFailure = 1,     // anything not listed below (the demo's cluster would not start...)
+  ExitUsage = 2,       // usage or configuration
+  ExitConnection = 3,  // connection or authentication
+  ExitSlot = 4,        // slot or publication
+  ExitStream = 5,      // the stream itself
 };
 
 inline int exit_code_for(const cdc::CdcFault& fault) {
   switch (fault.code()) {
     case 1:  // ConnectionFailed
-      return kExitConnection;
+      return ExitConnection;
     case 2:  // ReplicationStartFailed
     case 4:  // SlotNotFound
     case 5:  // PublicationNotFound
-      return kExitSlot;
+      return ExitSlot;
     case 9:  // ConfigInvalid
-      return kExitUsage;
+      return ExitUsage;
     default:
-      return kExitStream;
+      return ExitStream;
   }
 }
 

@@ -51,27 +51,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "vil-cdc: '%s' is not a command: use stream or demo (see vil-cdc --help)\n",
                  argv[1]);
-    return kExitUsage;
+    return ExitUsage;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return code == 0 ? ExitOk : ExitUsage;
   }
 
   if (stream->parsed()) {
     auto settings = stream_options.resolve();
     if (!settings) {
       std::fprintf(stderr, "vil-cdc: configuration: %s\n", settings.error().c_str());
-      return kExitUsage;
+      return ExitUsage;
     }
     return run_stream(*settings, signals);
   }
   auto format = vil::output::parse_format(demo_format);
   if (!format) {
     std::fprintf(stderr, "vil-cdc: --format: '%s' is not jsonl or debezium\n", demo_format.c_str());
-    return kExitUsage;
+    return ExitUsage;
   }
   demo_options.format = *format;
   return run_demo(demo_options, signals);

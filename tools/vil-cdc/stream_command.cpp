@@ -100,7 +100,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   auto output = output::open_output_file(settings.output, settings.fsync);
   if (!output) {
     print_line(output.error());
-    return kExitUsage;
+    return ExitUsage;
   }
   struct CloseOutput {
     const output::OutputFile& file;
@@ -110,7 +110,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   LogDrain log_drain;
   if (auto r = log_drain.open(settings); !r) {
     print_line(r.error());
-    return kExitUsage;
+    return ExitUsage;
   }
 
   // The per-row mq_log records are wanted only where --log sends them.
@@ -142,17 +142,17 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
     print_line(summary);
   }
   if (!result) {
-    if (writer.reader_gone()) return kExitOk;
+    if (writer.reader_gone()) return ExitOk;
     const cdc::CdcFault& fault = result.error();
     if (gave_up_reconnecting(fault, trigger)) {
       print_line(fmt::format("slot \"{}\": the stream was lost and could not be resumed: {}",
                              settings.cdc.slot_name, one_line(fault.message())));
-      return kExitStream;
+      return ExitStream;
     }
     print_line(one_line(fault.message()));
     return exit_code_for(fault);
   }
-  return kExitOk;
+  return ExitOk;
 }
 
 }  // namespace vil::cli

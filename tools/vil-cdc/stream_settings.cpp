@@ -70,7 +70,7 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
               fmt::format("output.log_format: '{}' is not pretty, compact, json or resolved",
                           v.as<std::string>()));
         }
-        settings.log_format = *format;
+        settings.log_format = format;
       } else {
         return std::unexpected(fmt::format("output.{} is not a known option", key));
       }
@@ -270,7 +270,7 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
       return std::unexpected(
           fmt::format("--log-format: '{}' is not pretty, compact, json or resolved", log_format_));
     }
-    s.log_format = *format;
+    s.log_format = format;
   }
   return s;
 }

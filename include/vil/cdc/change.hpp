@@ -37,7 +37,7 @@ struct Change {
   const pgoutput::RelationSchema* relation = nullptr;
   // The old row (Update, Delete) as REPLICA IDENTITY provides it: none, the
   // key columns (others null), or the full row.
-  pgoutput::OldTuple old_kind = pgoutput::OldTuple::none;
+  pgoutput::OldTuple old_kind = pgoutput::OldTuple::None;
   pgoutput::TupleView old_tuple;
   pgoutput::TupleView new_tuple;  // Insert, Update
   size_t row_bytes = 0;           // bytes of the row data on the wire

@@ -13,10 +13,12 @@ enum class RowOperation : uint8_t { Insert = 0, Update = 1, Delete = 2 };
 struct RowChanged {
   uint32_t table_hash = 0;  // register_str("schema.table")
   uint8_t operation = 0;    // a RowOperation
-  uint8_t pad_[3] = {0, 0, 0};
-  uint32_t slot_hash = 0;     // register_str(slot_name)
-  uint32_t lsn_lo = 0;        // low 32 bits of the change's LSN
-  uint64_t timestamp_ns = 0;  // commit time, Unix epoch
+  // The layout's padding (docs/DESIGN.md §2.3, bytes 5 to 7): a public field, named with an
+  // underscore so that no one takes it for data. The name is part of the published header.
+  uint8_t pad_[3] = {0, 0, 0};  // NOLINT(readability-identifier-naming): see above
+  uint32_t slot_hash = 0;       // register_str(slot_name)
+  uint32_t lsn_lo = 0;          // low 32 bits of the change's LSN
+  uint64_t timestamp_ns = 0;    // commit time, Unix epoch
 };
 static_assert(sizeof(RowChanged) == 24);
 static_assert(offsetof(RowChanged, table_hash) == 0);

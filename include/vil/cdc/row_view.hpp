@@ -44,7 +44,7 @@ class RowView {
 
   // The column's value: Null for NULL, else its text converted for its type.
   // Errors: an index or name that is not a column, an unchanged TOASTed value
-  // the server did not send (ValueErrorCode::kNotSent), a column sent in
+  // the server did not send (ValueErrorCode::NotSent), a column sent in
   // binary format, or text that is not valid for the type (which the server
   // never sends).
   [[nodiscard]] std::expected<values::Value, values::ValueError> value(std::size_t column) const;

@@ -11,16 +11,16 @@
 namespace vil::pgoutput {
 
 enum class DecodeErrc : std::uint8_t {
-  truncated = 1,          // a field runs past the end of the frame or message
-  trailing_bytes,         // bytes left over after the last field
-  unknown_frame_type,     // CopyData that is neither XLogData 'w' nor keepalive 'k'
-  unknown_message_type,   // a first byte pgoutput never sends
-  unexpected_message,     // known, but not in this protocol version or stream state
-  invalid_value,          // a field holds a value the protocol does not define
-  unterminated_string,    // a string without its NUL before the end
-  invalid_utf8,           // a name, prefix or GID that is not UTF-8
-  unknown_relation,       // a change for a relation id no Relation message described
-  column_count_mismatch,  // a tuple whose width differs from its relation's
+  Truncated = 1,        // a field runs past the end of the frame or message
+  TrailingBytes,        // bytes left over after the last field
+  UnknownFrameType,     // CopyData that is neither XLogData 'w' nor keepalive 'k'
+  UnknownMessageType,   // a first byte pgoutput never sends
+  UnexpectedMessage,    // known, but not in this protocol version or stream state
+  InvalidValue,         // a field holds a value the protocol does not define
+  UnterminatedString,   // a string without its NUL before the end
+  InvalidUtf8,          // a name, prefix or GID that is not UTF-8
+  UnknownRelation,      // a change for a relation id no Relation message described
+  ColumnCountMismatch,  // a tuple whose width differs from its relation's
 };
 
 [[nodiscard]] std::string_view to_string(DecodeErrc code) noexcept;

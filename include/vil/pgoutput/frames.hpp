@@ -39,12 +39,12 @@ using Frame = std::variant<XLogData, PrimaryKeepalive>;
 [[nodiscard]] std::expected<Frame, DecodeError> decode_copy_data(std::span<const std::byte> frame);
 
 // Bytes before an XLogData payload: type byte, three Int64.
-inline constexpr std::size_t xlogdata_header_size = 25;
-inline constexpr std::size_t standby_status_update_size = 34;
+inline constexpr std::size_t kXLogDataHeaderSize = 25;
+inline constexpr std::size_t kStandbyStatusUpdateSize = 34;
 
 // 'r': tells the server how far the client has written, flushed and applied.
 // The flushed position is what the slot's confirmed_flush_lsn advances to.
-[[nodiscard]] std::array<std::byte, standby_status_update_size> encode_standby_status_update(
+[[nodiscard]] std::array<std::byte, kStandbyStatusUpdateSize> encode_standby_status_update(
     Lsn written, Lsn flushed, Lsn applied, PgTimestamp now, bool reply_requested) noexcept;
 
 }  // namespace vil::pgoutput

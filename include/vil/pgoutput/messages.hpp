@@ -46,10 +46,10 @@ struct Origin {
 
 // The relation's REPLICA IDENTITY (pg_class.relreplident).
 enum class ReplicaIdentity : char {
-  default_key = 'd',  // the primary key
-  nothing = 'n',
-  full = 'f',   // every column
-  index = 'i',  // USING INDEX
+  DefaultKey = 'd',  // the primary key
+  Nothing = 'n',
+  Full = 'f',   // every column
+  Index = 'i',  // USING INDEX
 };
 
 // 'R': describes a relation before its first change in a session (and again
@@ -59,7 +59,7 @@ struct Relation {
   Oid id = 0;
   std::string_view namespace_name;  // "pg_catalog" when sent empty
   std::string_view name;
-  ReplicaIdentity replica_identity = ReplicaIdentity::default_key;
+  ReplicaIdentity replica_identity = ReplicaIdentity::DefaultKey;
   RelationColumns columns;
 };
 
@@ -80,16 +80,16 @@ struct Insert {
 
 // Which old row an Update or Delete carries.
 enum class OldTuple : char {
-  none = 0,    // Update only: the key did not change and identity is not FULL
-  key = 'K',   // the replica identity columns (others null)
-  full = 'O',  // REPLICA IDENTITY FULL: the whole old row
+  None = 0,    // Update only: the key did not change and identity is not FULL
+  Key = 'K',   // the replica identity columns (others null)
+  Full = 'O',  // REPLICA IDENTITY FULL: the whole old row
 };
 
 // 'U'.
 struct Update {
   std::optional<Xid> xid;  // streamed
   Oid relation_id = 0;
-  OldTuple old_kind = OldTuple::none;
+  OldTuple old_kind = OldTuple::None;
   TupleView old_tuple;  // empty when old_kind is none
   TupleView new_tuple;
 };
@@ -98,22 +98,22 @@ struct Update {
 struct Delete {
   std::optional<Xid> xid;  // streamed
   Oid relation_id = 0;
-  OldTuple old_kind = OldTuple::key;
+  OldTuple old_kind = OldTuple::Key;
   TupleView old_tuple;
 };
 
 // 'T': one TRUNCATE statement, possibly of several relations.
 struct Truncate {
-  static constexpr std::uint8_t cascade_bit = 1;
-  static constexpr std::uint8_t restart_identity_bit = 2;
+  static constexpr std::uint8_t kCascadeBit = 1;
+  static constexpr std::uint8_t kRestartIdentityBit = 2;
 
   std::optional<Xid> xid;  // streamed
   std::uint8_t options = 0;
   RelationIds relation_ids;
 
-  [[nodiscard]] bool cascade() const noexcept { return (options & cascade_bit) != 0; }
+  [[nodiscard]] bool cascade() const noexcept { return (options & kCascadeBit) != 0; }
   [[nodiscard]] bool restart_identity() const noexcept {
-    return (options & restart_identity_bit) != 0;
+    return (options & kRestartIdentityBit) != 0;
   }
 };
 

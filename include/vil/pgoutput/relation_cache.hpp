@@ -26,7 +26,7 @@ struct RelationSchema {
   std::string namespace_name;
   std::string name;
   std::string qualified_name;  // namespace_name + '.' + name
-  ReplicaIdentity replica_identity = ReplicaIdentity::default_key;
+  ReplicaIdentity replica_identity = ReplicaIdentity::DefaultKey;
   std::vector<ColumnSchema> columns;
 };
 

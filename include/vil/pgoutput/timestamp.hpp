@@ -7,7 +7,7 @@
 namespace vil::pgoutput {
 
 // Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC).
-inline constexpr std::int64_t pg_epoch_unix_micros = 946'684'800'000'000;
+inline constexpr std::int64_t kPgEpochUnixMicros = 946'684'800'000'000;
 
 struct PgTimestamp {
   std::int64_t micros = 0;  // since 2000-01-01 UTC
@@ -15,11 +15,11 @@ struct PgTimestamp {
   // Nanoseconds since the Unix epoch, saturated at the int64 limits (the wire
   // can carry any value, and far timestamps like 'infinity' must not overflow).
   [[nodiscard]] constexpr std::int64_t unix_ns() const noexcept {
-    constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
-    constexpr std::int64_t min = std::numeric_limits<std::int64_t>::min();
-    if (micros > max / 1000 - pg_epoch_unix_micros) return max;
-    if (micros < min / 1000 - pg_epoch_unix_micros) return min;
-    return (micros + pg_epoch_unix_micros) * 1000;
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+    if (micros > kMax / 1000 - kPgEpochUnixMicros) return kMax;
+    if (micros < kMin / 1000 - kPgEpochUnixMicros) return kMin;
+    return (micros + kPgEpochUnixMicros) * 1000;
   }
 
   // The PostgreSQL timestamp of a Unix time in nanoseconds (rounded down to
@@ -27,7 +27,7 @@ struct PgTimestamp {
   [[nodiscard]] static constexpr PgTimestamp from_unix_ns(std::int64_t ns) noexcept {
     std::int64_t us = ns / 1000;
     if (ns % 1000 < 0) --us;
-    return PgTimestamp{us - pg_epoch_unix_micros};
+    return PgTimestamp{us - kPgEpochUnixMicros};
   }
 
   friend constexpr auto operator<=>(PgTimestamp, PgTimestamp) noexcept = default;

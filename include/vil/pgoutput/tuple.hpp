@@ -24,22 +24,22 @@ using Xid = std::uint32_t;
 
 // TupleData's per-column byte.
 enum class ColumnKind : char {
-  null = 'n',
-  unchanged_toast = 'u',  // a TOASTed value the UPDATE left alone: not sent
-  text = 't',             // the type's output function
-  binary = 'b',           // the type's send function (option binary 'true')
+  Null = 'n',
+  UnchangedToast = 'u',  // a TOASTed value the UPDATE left alone: not sent
+  Text = 't',             // the type's output function
+  Binary = 'b',           // the type's send function (option binary 'true')
 };
 
 struct ColumnValue {
-  ColumnKind kind = ColumnKind::null;
+  ColumnKind kind = ColumnKind::Null;
   std::span<const std::byte> bytes;  // empty unless text or binary
 
-  [[nodiscard]] bool is_null() const noexcept { return kind == ColumnKind::null; }
+  [[nodiscard]] bool is_null() const noexcept { return kind == ColumnKind::Null; }
   [[nodiscard]] bool is_unchanged_toast() const noexcept {
-    return kind == ColumnKind::unchanged_toast;
+    return kind == ColumnKind::UnchangedToast;
   }
   [[nodiscard]] bool has_value() const noexcept {
-    return kind == ColumnKind::text || kind == ColumnKind::binary;
+    return kind == ColumnKind::Text || kind == ColumnKind::Binary;
   }
   // The bytes as characters; for text values, in the server's encoding.
   [[nodiscard]] std::string_view text() const noexcept {
@@ -84,7 +84,7 @@ class TupleView {
     void load() noexcept {
       if (remaining_ == 0) return;
       current_.kind = static_cast<ColumnKind>(next_[0]);
-      if (current_.kind == ColumnKind::text || current_.kind == ColumnKind::binary) {
+      if (current_.kind == ColumnKind::Text || current_.kind == ColumnKind::Binary) {
         const auto length = load_be<std::uint32_t>(next_ + 1);
         current_.bytes = {next_ + 5, length};
         next_ += 5 + std::size_t{length};

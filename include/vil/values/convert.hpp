@@ -16,7 +16,7 @@ namespace vil::values {
 // Unknown types give Unknown{text}; bad text gives a ValueError naming the type, the text,
 // the cause and its offset. Values kept as text (text, varchar, bpchar, name, "char", xml,
 // unknown types, and such elements of arrays) must be UTF-8: the first byte that is not
-// gives ValueErrorCode::kEncoding at its offset. Allocates only for arrays.
+// gives ValueErrorCode::Encoding at its offset. Allocates only for arrays.
 std::expected<Value, ValueError> convert(const TypeInfo& type, std::string_view text);
 
 // The same for a built-in type OID (others give Unknown).

@@ -15,29 +15,29 @@
 namespace vil::values {
 
 // The text forms this layer understands. Several OIDs share one kind (text, varchar, bpchar,
-// name, "char" and xml are all kText).
+// name, "char" and xml are all Text).
 enum class TypeKind : uint8_t {
-  kUnknown,  // not understood: the text is kept as it is
-  kBool,
-  kInt2,
-  kInt4,
-  kInt8,
-  kOid,
-  kFloat4,
-  kFloat8,
-  kNumeric,
-  kText,
-  kBytea,
-  kUuid,
-  kJson,
-  kJsonb,
-  kDate,
-  kTime,
-  kTimeTz,
-  kTimestamp,
-  kTimestampTz,
-  kInterval,
-  kArray,
+  Unknown,  // not understood: the text is kept as it is
+  Bool,
+  Int2,
+  Int4,
+  Int8,
+  Oid,
+  Float4,
+  Float8,
+  Numeric,
+  Text,
+  Bytea,
+  Uuid,
+  Json,
+  Jsonb,
+  Date,
+  Time,
+  TimeTz,
+  Timestamp,
+  TimestampTz,
+  Interval,
+  Array,
 };
 
 // PostgreSQL's name for a kind ("int4", "timestamptz", "text", "array", "unknown").
@@ -45,16 +45,16 @@ std::string_view kind_name(TypeKind kind) noexcept;
 
 struct TypeInfo {
   uint32_t oid = 0;
-  TypeKind kind = TypeKind::kUnknown;
-  TypeKind element_kind = TypeKind::kUnknown;  // arrays only
-  uint32_t element_oid = 0;                    // arrays only
+  TypeKind kind = TypeKind::Unknown;
+  TypeKind element_kind = TypeKind::Unknown;  // arrays only
+  uint32_t element_oid = 0;                   // arrays only
   std::string_view name;  // pg_type's name ("int4", "_int4"), or the registered one
   char delimiter = ',';   // arrays only: what separates elements (';' for box)
 };
 
-// A built-in type, or {oid, kUnknown, name ""} when `oid` is not one this layer knows. Built-in
-// types without a text form of their own here (inet, point, int4range, ...) are kUnknown with
-// their name; arrays of every built-in type are kArray.
+// A built-in type, or {oid, Unknown, name ""} when `oid` is not one this layer knows. Built-in
+// types without a text form of their own here (inet, point, int4range, ...) are Unknown with
+// their name; arrays of every built-in type are Array.
 TypeInfo builtin_type(uint32_t oid) noexcept;
 
 // Whether `oid` is a built-in type this layer lists (a scalar with a kind, an element type of
@@ -120,7 +120,7 @@ class TypeCatalog {
   // described: TypeInfo names found before for those OIDs are then no longer valid.
   std::size_t resolve(std::span<const uint32_t> oids, ServerCatalog& server);
 
-  // Built-in types first, then registered ones; unknown OIDs come back as kUnknown.
+  // Built-in types first, then registered ones; unknown OIDs come back as Unknown.
   TypeInfo find(uint32_t oid) const noexcept;
 
   std::size_t registered_count() const noexcept { return extra_.size(); }
@@ -128,11 +128,11 @@ class TypeCatalog {
  private:
   struct Entry {
     std::string name;
-    std::string qualified_name;          // "schema.name", when a Type message or the server said
-    TypeKind kind = TypeKind::kUnknown;  // kUnknown, kArray, or resolved later for aliases
-    uint32_t target_oid = 0;             // alias base or array element
-    std::string element_name;            // "schema.name" of an array's element, if by name
-    char delimiter = ',';                // arrays
+    std::string qualified_name;         // "schema.name", when a Type message or the server said
+    TypeKind kind = TypeKind::Unknown;  // Unknown, Array, or resolved later for aliases
+    uint32_t target_oid = 0;            // alias base or array element
+    std::string element_name;           // "schema.name" of an array's element, if by name
+    char delimiter = ',';               // arrays
     bool is_alias = false;
     bool described = false;  // by the server's catalog, not only named by a Type message
   };

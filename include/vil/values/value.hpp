@@ -85,7 +85,7 @@ struct TimeTz {
 
 // Microseconds since 1970-01-01 00:00:00, without time zone. PostgreSQL's range ends in
 // 294276 AD, but microseconds since 1970 in an int64 end on 294247-01-10: texts between
-// give ValueErrorCode::kOutOfRange (the JSON writer, which keeps the text, is unaffected).
+// give ValueErrorCode::OutOfRange (the JSON writer, which keeps the text, is unaffected).
 struct Timestamp {
   static constexpr int64_t kInfinity = INT64_MAX;
   static constexpr int64_t kMinusInfinity = INT64_MIN;
@@ -191,16 +191,16 @@ inline const Value& Array::operator[](std::size_t i) const noexcept {
 }
 
 enum class ValueErrorCode : uint8_t {
-  kSyntax = 1,        // not a valid text form of the type
-  kOutOfRange = 2,    // well formed but outside the type's range
-  kArray = 3,         // malformed array literal (braces, quotes, dimensions)
-  kEncoding = 4,      // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
-  kNotSent = 5,       // an unchanged TOASTed value: the server did not send it (cdc::RowView)
-  kNoSuchColumn = 6,  // a column index or name the row does not have (cdc::RowView)
+  Syntax = 1,        // not a valid text form of the type
+  OutOfRange = 2,    // well formed but outside the type's range
+  Array = 3,         // malformed array literal (braces, quotes, dimensions)
+  Encoding = 4,      // text (text, varchar, bpchar, name, unknown types) that is not UTF-8
+  NotSent = 5,       // an unchanged TOASTed value: the server did not send it (cdc::RowView)
+  NoSuchColumn = 6,  // a column index or name the row does not have (cdc::RowView)
 };
 
 struct ValueError {
-  ValueErrorCode code = ValueErrorCode::kSyntax;
+  ValueErrorCode code = ValueErrorCode::Syntax;
   uint32_t type_oid = 0;
   uint32_t offset = 0;  // byte offset into the text where the problem is
   std::string message;  // e.g. "int4: '12a' is not an integer (offset 2)"

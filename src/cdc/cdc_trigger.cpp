@@ -56,32 +56,32 @@ struct CdcTrigger::Run {
 };
 
 struct CdcTrigger::Impl {
-  explicit Impl(CdcConfig config) : config_(std::move(config)) {}
-  CdcConfig config_;
-  ChangeSink* sink_ = nullptr;
-  std::function<void(const std::string&)> notice_;
-  pgoutput::Lsn end_lsn_{};
-  RunControl control_;
+  explicit Impl(CdcConfig c) : config(std::move(c)) {}
+  CdcConfig config;
+  ChangeSink* sink = nullptr;
+  std::function<void(const std::string&)> notice;
+  pgoutput::Lsn end_lsn{};
+  RunControl control;
 
-  mutable std::mutex run_mutex_;
-  Run* run_ = nullptr;  // while start() runs, for the counters
-  // A run streamed from the slot, up to server_wal_end_: later runs never
+  mutable std::mutex run_mutex;
+  Run* run = nullptr;  // while start() runs, for the counters
+  // A run streamed from the slot, up to server_wal_end: later runs never
   // create it again (a new slot would silently skip what was written in
   // between).
-  bool slot_streamed_ = false;  // under run_mutex_
+  bool slot_streamed = false;  // under run_mutex
 
   // Kept across runs: sequence numbers are never reset or reused.
-  std::atomic<uint64_t> sequence_{0};
-  std::atomic<uint64_t> rows_changed_{0};
-  std::atomic<uint64_t> status_updates_{0};
-  std::atomic<uint64_t> stream_errors_{0};
-  std::atomic<uint64_t> last_event_ns_{0};
-  std::atomic<uint64_t> events_fired_{0};
-  std::atomic<uint64_t> trigger_errors_{0};
-  std::atomic<uint64_t> transactions_{0};
-  std::atomic<uint64_t> confirmed_lsn_{0};
-  std::atomic<uint64_t> server_wal_end_{0};
-  std::atomic<uint64_t> bytes_received_{0};
+  std::atomic<uint64_t> sequence{0};
+  std::atomic<uint64_t> rows_changed{0};
+  std::atomic<uint64_t> status_updates{0};
+  std::atomic<uint64_t> stream_errors{0};
+  std::atomic<uint64_t> last_event_ns{0};
+  std::atomic<uint64_t> events_fired{0};
+  std::atomic<uint64_t> trigger_errors{0};
+  std::atomic<uint64_t> transactions{0};
+  std::atomic<uint64_t> confirmed_lsn{0};
+  std::atomic<uint64_t> server_wal_end{0};
+  std::atomic<uint64_t> bytes_received{0};
 };
 
 CdcTrigger::CdcTrigger(CdcConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -89,15 +89,15 @@ CdcTrigger::CdcTrigger(CdcConfig config) : impl_(std::make_unique<Impl>(std::mov
 CdcTrigger::~CdcTrigger() = default;
 
 void CdcTrigger::set_sink(ChangeSink* sink) {
-  impl_->sink_ = sink;
+  impl_->sink = sink;
 }
 
 void CdcTrigger::on_notice(std::function<void(const std::string&)> callback) {
-  impl_->notice_ = std::move(callback);
+  impl_->notice = std::move(callback);
 }
 
 void CdcTrigger::stop_at(pgoutput::Lsn end) {
-  impl_->end_lsn_ = end;
+  impl_->end_lsn = end;
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback callback) {
@@ -107,13 +107,13 @@ std::expected<void, core::TriggerFault> CdcTrigger::start(core::EventCallback ca
 }
 
 std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
-  const CdcConfig& config = impl_->config_;
+  const CdcConfig& config = impl_->config;
   if (auto valid = validate(config); !valid) {
     return std::unexpected(
         CdcFault(ConfigInvalid{log::register_str(valid.error().field)}, valid.error().message));
   }
   NullSink null_sink;
-  ChangeSink& sink = impl_->sink_ ? *impl_->sink_ : null_sink;
+  ChangeSink& sink = impl_->sink ? *impl_->sink : null_sink;
 
   // An eventfd or a thread the system refuses is a fault too, not an
   // exception out of start().
@@ -125,8 +125,8 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   // Notices come from the I/O thread (reconnects) and from the delivery
   // thread (the catalog): the owner's callback is never entered twice at once.
   replication::StreamReader::NoticeCallback notice;
-  if (impl_->notice_) {
-    notice = [notice = impl_->notice_,
+  if (impl_->notice) {
+    notice = [notice = impl_->notice,
               mutex = std::make_shared<std::mutex>()](const std::string& text) {
       std::lock_guard lock(*mutex);
       notice(text);
@@ -134,9 +134,9 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   }
   replication::StreamSettings settings = stream_settings(config);
   {
-    std::lock_guard lock(impl_->run_mutex_);
-    settings.slot_streamed_before = impl_->slot_streamed_;
-    settings.streamed_up_to = impl_->server_wal_end_.load();
+    std::lock_guard lock(impl_->run_mutex);
+    settings.slot_streamed_before = impl_->slot_streamed;
+    settings.streamed_up_to = impl_->server_wal_end.load();
   }
   std::unique_ptr<Run> owned;
   try {
@@ -145,18 +145,18 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     return std::unexpected(out_of_resources(e));
   }
   Run& run = *owned;
-  if (!impl_->control_.attach(run.reader, run.queue)) {
+  if (!impl_->control.attach(run.reader, run.queue)) {
     return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
                                     "start() is already running on this trigger"));
   }
   {
-    std::lock_guard lock(impl_->run_mutex_);
-    impl_->run_ = &run;
+    std::lock_guard lock(impl_->run_mutex);
+    impl_->run = &run;
   }
   const auto detach = [&] {
-    std::lock_guard lock(impl_->run_mutex_);
-    impl_->run_ = nullptr;
-    return impl_->control_.detach();
+    std::lock_guard lock(impl_->run_mutex);
+    impl_->run = nullptr;
+    return impl_->control.detach();
   };
 
   std::thread io;
@@ -167,14 +167,14 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     return std::unexpected(out_of_resources(e));
   }
 
-  TriggerEvents events(callback, impl_->sequence_, config.slot_name);
+  TriggerEvents events(callback, impl_->sequence, config.slot_name);
   std::optional<CdcFault> fault;
   {
-    ChangeDelivery delivery(config, run.queue, run.reader, impl_->control_, events, sink,
-                            DeliveryCounters{impl_->rows_changed_, impl_->last_event_ns_,
-                                             impl_->events_fired_, impl_->transactions_},
+    ChangeDelivery delivery(config, run.queue, run.reader, impl_->control, events, sink,
+                            DeliveryCounters{impl_->rows_changed, impl_->last_event_ns,
+                                             impl_->events_fired, impl_->transactions},
                             notice);
-    fault = delivery.run(impl_->end_lsn_.value);  // never throws
+    fault = delivery.run(impl_->end_lsn.value);  // never throws
   }
 
   // Whatever ended delivery, the I/O thread sends the final status update
@@ -186,13 +186,13 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   const replication::StreamStats stats = run.reader.stats();
   bool stop_requested = false;
   {
-    std::lock_guard lock(impl_->run_mutex_);
-    if (run.reader.ever_streamed()) impl_->slot_streamed_ = true;
-    impl_->status_updates_ += stats.status_updates_sent;
-    impl_->stream_errors_ += stats.stream_errors;
-    impl_->bytes_received_ += stats.bytes_received;
-    impl_->confirmed_lsn_.store(stats.confirmed_lsn);
-    impl_->server_wal_end_.store(stats.server_wal_end);
+    std::lock_guard lock(impl_->run_mutex);
+    if (run.reader.ever_streamed()) impl_->slot_streamed = true;
+    impl_->status_updates += stats.status_updates_sent;
+    impl_->stream_errors += stats.stream_errors;
+    impl_->bytes_received += stats.bytes_received;
+    impl_->confirmed_lsn.store(stats.confirmed_lsn);
+    impl_->server_wal_end.store(stats.server_wal_end);
   }
   stop_requested = detach();
   // After the I/O thread ended; outside every lock: the callback may call
@@ -203,70 +203,69 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     }
   }
   if (fault) {
-    impl_->trigger_errors_.fetch_add(1);  // once per fault that ends start()
+    impl_->trigger_errors.fetch_add(1);  // once per fault that ends start()
     return std::unexpected(*fault);
   }
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::pause() {
-  impl_->control_.pause();
+  impl_->control.pause();
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::resume() {
-  impl_->control_.resume();
+  impl_->control.resume();
   return {};
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::stop() {
-  impl_->control_.stop();
+  impl_->control.stop();
   return {};
 }
 
 CdcTriggerState CdcTrigger::cdc_state() const {
-  std::lock_guard lock(impl_->run_mutex_);
-  uint64_t updates = impl_->status_updates_.load();
-  uint64_t errors = impl_->stream_errors_.load();
-  if (impl_->run_) {
-    const replication::StreamStats stats = impl_->run_->reader.stats();
+  std::lock_guard lock(impl_->run_mutex);
+  uint64_t updates = impl_->status_updates.load();
+  uint64_t errors = impl_->stream_errors.load();
+  if (impl_->run) {
+    const replication::StreamStats stats = impl_->run->reader.stats();
     updates += stats.status_updates_sent;
     errors += stats.stream_errors;
   }
-  return CdcTriggerState{impl_->rows_changed_.load(), updates, errors,
-                         impl_->last_event_ns_.load()};
+  return CdcTriggerState{impl_->rows_changed.load(), updates, errors, impl_->last_event_ns.load()};
 }
 
 core::TriggerState CdcTrigger::state() const {
-  return core::TriggerState{impl_->events_fired_.load(), impl_->trigger_errors_.load(), 0,
-                            impl_->last_event_ns_.load()};
+  return core::TriggerState{impl_->events_fired.load(), impl_->trigger_errors.load(), 0,
+                            impl_->last_event_ns.load()};
 }
 
 bool CdcTrigger::paused() const {
-  return impl_->control_.paused();
+  return impl_->control.paused();
 }
 
 pgoutput::Lsn CdcTrigger::confirmed_lsn() const {
-  std::lock_guard lock(impl_->run_mutex_);
-  if (impl_->run_) return pgoutput::Lsn{impl_->run_->reader.stats().confirmed_lsn};
-  return pgoutput::Lsn{impl_->confirmed_lsn_.load()};
+  std::lock_guard lock(impl_->run_mutex);
+  if (impl_->run) return pgoutput::Lsn{impl_->run->reader.stats().confirmed_lsn};
+  return pgoutput::Lsn{impl_->confirmed_lsn.load()};
 }
 
 pgoutput::Lsn CdcTrigger::server_wal_end() const {
-  std::lock_guard lock(impl_->run_mutex_);
-  if (impl_->run_) return pgoutput::Lsn{impl_->run_->reader.stats().server_wal_end};
-  return pgoutput::Lsn{impl_->server_wal_end_.load()};
+  std::lock_guard lock(impl_->run_mutex);
+  if (impl_->run) return pgoutput::Lsn{impl_->run->reader.stats().server_wal_end};
+  return pgoutput::Lsn{impl_->server_wal_end.load()};
 }
 
 uint64_t CdcTrigger::bytes_received() const {
-  std::lock_guard lock(impl_->run_mutex_);
-  uint64_t bytes = impl_->bytes_received_.load();
-  if (impl_->run_) bytes += impl_->run_->reader.stats().bytes_received;
+  std::lock_guard lock(impl_->run_mutex);
+  uint64_t bytes = impl_->bytes_received.load();
+  if (impl_->run) bytes += impl_->run->reader.stats().bytes_received;
   return bytes;
 }
 
 uint64_t CdcTrigger::transactions() const {
-  return impl_->transactions_.load();
+  return impl_->transactions.load();
 }
 
 std::unique_ptr<core::TriggerSource> create_trigger(const CdcConfig& config) {

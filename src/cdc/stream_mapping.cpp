@@ -4,6 +4,21 @@
 
 namespace vil::cdc {
 
+namespace {
+// The transport's reasons are reported to owners by number.
+constexpr bool same_number(replication::ConnectFailure a, ConnectionFailure b) {
+  return static_cast<uint32_t>(a) == static_cast<uint32_t>(b);
+}
+using replication::ConnectFailure;
+static_assert(same_number(ConnectFailure::Unreachable, ConnectionFailure::Unreachable));
+static_assert(same_number(ConnectFailure::AuthFailed, ConnectionFailure::AuthFailed));
+static_assert(same_number(ConnectFailure::ServerShutdown, ConnectionFailure::ServerShutdown));
+static_assert(same_number(ConnectFailure::BadConnString, ConnectionFailure::BadConnString));
+static_assert(same_number(ConnectFailure::NotReplication, ConnectionFailure::NotReplication));
+static_assert(same_number(ConnectFailure::WalLevel, ConnectionFailure::WalLevel));
+static_assert(same_number(ConnectFailure::Other, ConnectionFailure::Other));
+}  // namespace
+
 replication::StreamSettings stream_settings(const CdcConfig& config) {
   replication::StreamSettings settings;
   settings.conn_string = config.conn_string;

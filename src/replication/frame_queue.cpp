@@ -26,6 +26,10 @@ void FrameQueue::push(std::vector<QueueItem>& batch, size_t batch_bytes) {
 bool FrameQueue::pop_all(std::vector<QueueItem>& out, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   if (!ready_.wait_for(lock, timeout, [&] { return !items_.empty() || woken_; })) return false;
+  return take_all(out);
+}
+
+bool FrameQueue::take_all(std::vector<QueueItem>& out) {
   woken_ = false;
   if (items_.empty()) return false;
   out.swap(items_);
@@ -43,11 +47,7 @@ bool FrameQueue::drained_or_notify() {
 bool FrameQueue::pop_all(std::vector<QueueItem>& out) {
   std::unique_lock lock(mutex_);
   ready_.wait(lock, [&] { return !items_.empty() || woken_; });
-  woken_ = false;
-  if (items_.empty()) return false;
-  out.swap(items_);
-  items_.clear();
-  return true;
+  return take_all(out);
 }
 
 bool FrameQueue::wait_for_wake_or_end() {

@@ -97,6 +97,9 @@ class FrameQueue {
   bool drained() const;
 
  private:
+  // Under the lock, after a wait: everything queued into `out`; the wake is used up.
+  bool take_all(std::vector<QueueItem>& out);
+
   FrameArena arena_;  // first: queued frames point into it
   mutable std::mutex mutex_;
   std::condition_variable ready_;

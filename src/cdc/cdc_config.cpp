@@ -135,7 +135,20 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.reconnect.max_attempts);
     else if (key == "application_name")
       r = read_scalar(v, field, config.application_name);
-    else
+    else if (key == "snapshot_workers")
+      r = read_scalar(v, field, config.snapshot_workers);
+    else if (key == "snapshot") {
+      std::string text;
+      r = read_scalar(v, field, text);
+      if (r) {
+        auto mode = parse_snapshot_mode(text);
+        if (!mode) {
+          return std::unexpected(
+              field_error(field, fmt::format("'{}' is not one of never, initial, only", text)));
+        }
+        config.snapshot = *mode;
+      }
+    } else
       return std::unexpected(field_error(field, "is not a known option"));
     if (!r) return r;
   }
@@ -217,8 +230,12 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   if (config.conn_string.empty()) {
     return std::unexpected(field_error("cdc.conn_string", "is required"));
   }
-  if (config.slot_name.empty()) return std::unexpected(field_error("cdc.slot_name", "is required"));
-  if (!is_valid_slot_name(config.slot_name)) {
+  // A snapshot alone reads no slot.
+  const bool needs_slot = config.snapshot != SnapshotMode::Only;
+  if (needs_slot && config.slot_name.empty()) {
+    return std::unexpected(field_error("cdc.slot_name", "is required"));
+  }
+  if (!config.slot_name.empty() && !is_valid_slot_name(config.slot_name)) {
     return std::unexpected(field_error(
         "cdc.slot_name", fmt::format("'{}' is not a valid slot name: use 1 to 63 of a-z, 0-9 and _",
                                      config.slot_name)));
@@ -230,6 +247,9 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
       config.publication.find('\0') != std::string::npos) {
     return std::unexpected(
         field_error("cdc.publication", "must be at most 63 bytes and contain no NUL"));
+  }
+  if (config.snapshot_workers < 1 || config.snapshot_workers > 64) {
+    return std::unexpected(field_error("cdc.snapshot_workers", "must be between 1 and 64"));
   }
   if (config.protocol_version > 4) {
     return std::unexpected(field_error(
@@ -268,6 +288,25 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   }
   PQconninfoFree(options);
   return {};
+}
+
+std::string_view to_string(SnapshotMode mode) noexcept {
+  switch (mode) {
+    case SnapshotMode::Never:
+      return "never";
+    case SnapshotMode::Initial:
+      return "initial";
+    case SnapshotMode::Only:
+      return "only";
+  }
+  return "never";
+}
+
+std::optional<SnapshotMode> parse_snapshot_mode(std::string_view text) noexcept {
+  if (text == "never") return SnapshotMode::Never;
+  if (text == "initial") return SnapshotMode::Initial;
+  if (text == "only") return SnapshotMode::Only;
+  return std::nullopt;
 }
 
 std::string redact_conn_string(std::string_view conn_string) {

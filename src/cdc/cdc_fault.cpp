@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::string_view, std::variant_size_v<CdcFault::Detail>> kKindNames = {
     "ConnectionFailed",    "ReplicationStartFailed", "UnknownMessage",  "SlotNotFound",
     "PublicationNotFound", "StreamClosed",           "KeepaliveFailed", "MalformedMessage",
-    "ConfigInvalid",       "DeliveryFailed",         "StreamFailed",
+    "ConfigInvalid",       "DeliveryFailed",         "StreamFailed",    "SnapshotFailed",
 };
 }  // namespace
 

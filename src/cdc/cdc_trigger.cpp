@@ -39,6 +39,8 @@ std::string_view to_string(ChangeKind kind) noexcept {
       return "truncate";
     case ChangeKind::Message:
       return "message";
+    case ChangeKind::Read:
+      return "read";
   }
   return "unknown";
 }
@@ -159,12 +161,16 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     return impl_->control.detach();
   };
 
+  // A snapshot alone needs no I/O thread: the reader is never run.
+  const bool streaming = config.snapshot != SnapshotMode::Only;
   std::thread io;
-  try {
-    io = std::thread([&] { run.reader.run(); });  // run() never throws
-  } catch (const std::system_error& e) {
-    detach();
-    return std::unexpected(out_of_resources(e));
+  if (streaming) {
+    try {
+      io = std::thread([&] { run.reader.run(); });  // run() never throws
+    } catch (const std::system_error& e) {
+      detach();
+      return std::unexpected(out_of_resources(e));
+    }
   }
 
   TriggerEvents events(callback, impl_->sequence, config.slot_name);
@@ -174,14 +180,17 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
                             DeliveryCounters{impl_->rows_changed, impl_->last_event_ns,
                                              impl_->events_fired, impl_->transactions},
                             notice);
-    fault = delivery.run(impl_->end_lsn.value);  // never throws
+    // Neither throws.
+    fault = streaming ? delivery.run(impl_->end_lsn.value) : delivery.run_snapshot_only();
   }
 
-  // Whatever ended delivery, the I/O thread sends the final status update
-  // with what was confirmed, then closes.
-  run.reader.finish();
-  io.join();
-  if (!fault && run.reader.error()) fault = to_cdc_fault(*run.reader.error(), config);
+  if (streaming) {
+    // Whatever ended delivery, the I/O thread sends the final status update
+    // with what was confirmed, then closes.
+    run.reader.finish();
+    io.join();
+    if (!fault && run.reader.error()) fault = to_cdc_fault(*run.reader.error(), config);
+  }
 
   const replication::StreamStats stats = run.reader.stats();
   bool stop_requested = false;

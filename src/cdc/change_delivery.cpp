@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "delivery_fault.hpp"
+#include "snapshot_reader.hpp"
 #include "stream_mapping.hpp"
 #include "vil/core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
@@ -139,6 +140,9 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     relations_.clear();  // described again by the new session
     database_encoding_ = std::string(session->encoding());
     return Step::Next;
+  }
+  if (const auto* exported = std::get_if<replication::SnapshotExported>(&item)) {
+    return deliver_snapshot(std::string(exported->snapshot()), exported->consistent_point);
   }
   // IoFinished: the I/O thread recorded its error, if any.
   if (const auto& error = reader_.error()) return fail(to_cdc_fault(*error, config_));
@@ -295,8 +299,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
   const uint64_t now = core::unix_now_ns();
-  const bool transactional = change.kind != ChangeKind::Message || change.transactional;
-  if (transactional) {
+  if (change.kind == ChangeKind::Read) {
+    // The snapshot set its place (consistent point, ordinal) and time.
+  } else if (change.in_transaction()) {
     change.xid = xid_;
     change.commit_lsn = commit_lsn_;
     change.commit_time_ns = commit_time_ns_;
@@ -344,12 +349,82 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     counters_.last_event_ns.store(now, std::memory_order_relaxed);
   }
   bytes_since_flush_ += change.row_bytes;
-  if (!ledger_.in_transaction() || bytes_since_flush_ >= kFlushEveryBytes) {
+  // A snapshot's rows are flushed by size, like a large transaction's.
+  const bool between = !ledger_.in_transaction() && change.kind != ChangeKind::Read;
+  if (between || bytes_since_flush_ >= kFlushEveryBytes) {
     // Between transactions (a non-transactional message) or in a big one:
     // the sink flushes, but only whole transactions become confirmable.
     flush_and_publish();
     if (fault_) return Step::Fault;
   }
+  return Step::Next;
+}
+
+std::optional<CdcFault> ChangeDelivery::run_snapshot_only() {
+  try {
+    (void)deliver_snapshot(std::string(), 0);
+    flush_and_publish();
+  } catch (...) {
+    fail(caught_as_delivery_fault(events_.last_sequence(), "delivering the snapshot failed"));
+  }
+  return fault_;
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
+                                                      uint64_t consistent_point) {
+  SnapshotReader snapshot(SnapshotSettings{config_.conn_string, config_.publication, name,
+                                           config_.snapshot_workers,
+                                           SnapshotSettings{}.blocks_per_unit});
+  const auto failed = [&](const std::string& why) {
+    return fail(CdcFault(
+        SnapshotFailed{log::register_str(config_.publication)},
+        fmt::format("the snapshot of publication \"{}\" failed: {}", config_.publication, why)));
+  };
+  if (auto opened = snapshot.open(); !opened) return failed(opened.error());
+  const uint64_t at = consistent_point != 0 ? consistent_point : snapshot.exported_at();
+  // Every table's types first, then again: resolving one table's may replace
+  // catalog entries another's point into.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const SnapshotTable& table : snapshot.tables()) {
+      RelationState& state = relations_[table.schema.id];
+      state.table_hash = log::register_str(table.schema.qualified_name);
+      describe_columns(table.schema, state);
+    }
+  }
+  const auto taken_ns = static_cast<int64_t>(core::unix_now_ns());
+  uint32_t ordinal = 0;
+  Step step = Step::Next;
+  auto read = snapshot.read([](const SnapshotTable&) {},
+                            [&](const SnapshotReader::Row& row) {
+                              for (;;) {
+                                const RunControl::Ask ask = control_.ask();
+                                if (ask == RunControl::Ask::Deliver) break;
+                                if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
+                                  step = fault_ ? Step::Fault : Step::End;
+                                  return false;
+                                }
+                              }
+                              Change change;
+                              change.kind = ChangeKind::Read;
+                              change.lsn = pgoutput::Lsn{at};
+                              change.commit_lsn = pgoutput::Lsn{at};
+                              change.commit_time_ns = taken_ns;
+                              change.ordinal = ordinal++;
+                              change.relation = &row.table->schema;
+                              change.new_tuple = row.tuple;
+                              change.row_bytes = row.tuple.wire_bytes().size();
+                              change.types = &decoder_.types();
+                              change.database_encoding = database_encoding_;
+                              change.snapshot_last = row.last;
+                              step = deliver_change(change);
+                              return step == Step::Next;
+                            });
+  if (!read) return failed(read.error());
+  if (!*read) return step == Step::Next ? Step::End : step;
+  // The rows are flushed before the stream starts after them.
+  flush_and_publish();
+  if (fault_) return Step::Fault;
+  reader_.snapshot_read();
   return Step::Next;
 }
 

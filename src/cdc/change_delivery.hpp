@@ -51,6 +51,9 @@ class ChangeDelivery {
   // the flush itself failed); nothing past a failed delivery is ever
   // confirmable. Never throws: whatever escapes becomes the fault.
   [[nodiscard]] std::optional<CdcFault> run(uint64_t end_lsn);
+  // SnapshotMode::Only: reads a snapshot of its own and delivers its rows,
+  // with no stream. Never throws.
+  [[nodiscard]] std::optional<CdcFault> run_snapshot_only();
 
  private:
   enum class Step { Next, End, Fault };
@@ -61,6 +64,10 @@ class ChangeDelivery {
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
+  // Reads the snapshot `name` (empty: one of its own) and delivers every row
+  // as a Read change placed at `consistent_point`; then tells the I/O thread
+  // that the stream may start.
+  Step deliver_snapshot(const std::string& name, uint64_t consistent_point);
   // Flushes the sink if anything was delivered since it last did, then
   // confirms the ledger's LSN to the I/O thread if it moved.
   void flush_and_publish();

@@ -27,6 +27,7 @@ replication::StreamSettings stream_settings(const CdcConfig& config) {
   settings.publication = config.publication;
   settings.create_slot = config.create_slot;
   settings.temporary_slot = config.temporary_slot;
+  settings.export_snapshot = config.snapshot == SnapshotMode::Initial;
   settings.create_publication = config.create_publication;
   settings.publication_all_tables = config.publication_scope.all_tables;
   settings.publication_tables = config.publication_scope.tables;

@@ -23,7 +23,7 @@ ChangeEncoder::State::State(ChangeEncoderOptions opts) : options(std::move(opts)
   source_head.append(",\"connector\":\"postgresql\",\"name\":");
   values::write_json_string(source_head, options.server_name);
   source_head.append(",\"ts_ms\":");
-  source_db.append(",\"snapshot\":\"false\",\"db\":");
+  source_db.append(",\"db\":");
   values::write_json_string(source_db, options.database);
   source_db.append(",\"sequence\":\"[");
   layouts.set_server_catalog(options.server_catalog.get());

@@ -1,8 +1,8 @@
 // Format::Debezium: the value Debezium's PostgreSQL connector writes with
 // schemas disabled (the layout and the differences are in change_encoder.hpp).
-#include "vil/core/unix_time.hpp"
 #include "base64.hpp"
 #include "encoder_state.hpp"
+#include "vil/core/unix_time.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::output {
@@ -11,10 +11,6 @@ namespace {
 using cdc::Change;
 using cdc::ChangeKind;
 using detail::append_int;
-
-bool in_transaction(const Change& change) noexcept {
-  return change.kind != ChangeKind::Message || change.transactional;
-}
 
 std::int64_t now_ns(const ChangeEncoderOptions& options) {
   if (options.clock_ns != nullptr) return options.clock_ns();
@@ -35,6 +31,8 @@ char row_op(ChangeKind kind) noexcept {
       return 'c';
     case ChangeKind::Update:
       return 'u';
+    case ChangeKind::Read:
+      return 'r';
     default:
       return 'd';
   }
@@ -56,13 +54,20 @@ void sequence_lsn(std::string& out, pgoutput::Lsn lsn) {
 // "source":{...}, with `location` the "schema":..,"table":.. fragment.
 void ChangeEncoder::State::debezium_source(const Change& change, std::string_view location,
                                            std::string& out) {
-  const bool transactional = in_transaction(change);
+  const bool transactional = change.in_transaction();
   if (transactional && change.commit_lsn != current_commit) {
     previous_commit = current_commit;
     current_commit = change.commit_lsn;
   }
   out.append(source_head);
   append_int(out, detail::floor_div(change.commit_time_ns, 1'000'000));
+  // Debezium's source.snapshot: "true" for a snapshot's rows, "last" for its
+  // last one, "false" for what the stream carried.
+  if (change.kind != ChangeKind::Read) {
+    out.append(R"(,"snapshot":"false")");
+  } else {
+    out.append(change.snapshot_last ? R"(,"snapshot":"last")" : R"(,"snapshot":"true")");
+  }
   out.append(source_db);
   // Debezium's [last committed LSN, this LSN]: for a change inside a
   // transaction the last commit is the transaction before it.
@@ -87,7 +92,7 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
       change.relation != nullptr ? &layouts.get(*change.relation, change.types, change.column_types)
                                  : nullptr;
   out.append(R"({"before":)");
-  if (layout != nullptr && change.kind != ChangeKind::Insert &&
+  if (layout != nullptr && change.kind != ChangeKind::Insert && change.kind != ChangeKind::Read &&
       change.old_kind != pgoutput::OldTuple::None) {
     // Debezium's `before` has the table's every column: for an old key
     // (REPLICA IDENTITY DEFAULT or USING INDEX) the key columns hold their
@@ -119,6 +124,7 @@ void ChangeEncoder::State::encode_debezium(const Change& change, std::string& ou
     case ChangeKind::Insert:
     case ChangeKind::Update:
     case ChangeKind::Delete:
+    case ChangeKind::Read:
       debezium_row(change, out);
       return;
     case ChangeKind::Truncate: {

@@ -31,7 +31,7 @@ struct ChangeEncoder::State {
   // Debezium: the constant parts of "source", and the commit LSNs behind
   // source.sequence.
   std::string source_head;  // "source":{"version":..,"connector":..,"name":..,"ts_ms":
-  std::string source_db;    // ,"snapshot":"false","db":"..","sequence":"[
+  std::string source_db;    // ,"db":"..","sequence":"[
   pgoutput::Lsn current_commit;
   pgoutput::Lsn previous_commit;
 

@@ -36,9 +36,8 @@ void FileSink::on_change(const cdc::Change& change) {
   if (buffer_.size() >= kWriteBlock) write_out();
   if (options_.max_changes != 0 && n == options_.max_changes) {
     limit_reached_ = true;
-    // A message sent outside any transaction has no Commit to wait for.
-    const bool transactional = change.kind != cdc::ChangeKind::Message || change.transactional;
-    if (!transactional) reach_limit();
+    // A change outside any transaction has no Commit to wait for.
+    if (!change.in_transaction()) reach_limit();
   }
 }
 

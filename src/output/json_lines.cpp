@@ -21,6 +21,8 @@ std::string_view opening(ChangeKind kind) noexcept {
       return R"({"op":"delete",)";
     case ChangeKind::Truncate:
       return R"({"op":"truncate",)";
+    case ChangeKind::Read:
+      return R"({"op":"read",)";
     case ChangeKind::Message:
       break;
   }
@@ -69,7 +71,8 @@ void ChangeEncoder::State::encode_json_lines(const Change& change, std::string& 
   switch (change.kind) {
     case ChangeKind::Insert:
     case ChangeKind::Update:
-    case ChangeKind::Delete: {
+    case ChangeKind::Delete:
+    case ChangeKind::Read: {
       const detail::RelationLayout* layout =
           change.relation != nullptr
               ? &layouts.get(*change.relation, change.types, change.column_types)
@@ -82,7 +85,7 @@ void ChangeEncoder::State::encode_json_lines(const Change& change, std::string& 
       transaction_fields(change, times, out);
       out.append(R"(,"before":)");
       if (layout != nullptr && change.kind != ChangeKind::Insert &&
-          change.old_kind != pgoutput::OldTuple::None) {
+          change.kind != ChangeKind::Read && change.old_kind != pgoutput::OldTuple::None) {
         rows.write_old(out, *layout, change.old_tuple, change.old_kind == pgoutput::OldTuple::Key,
                        detail::UnsentToast::Omit);
       } else {

@@ -32,10 +32,28 @@ std::optional<std::string> quote_replication_identifier(std::string_view name) {
 }
 
 std::optional<std::string> create_slot_command(const StreamSettings& config) {
-  auto slot = quote_replication_identifier(config.slot_name);
+  // A permanent slot whose snapshot is exported starts as a temporary one
+  // (snapshot_slot_name()): set-up makes it permanent once the snapshot was
+  // read, so a crash in between leaves no slot behind.
+  if (config.export_snapshot && !config.temporary_slot) {
+    return create_slot_command(snapshot_slot_name(config.slot_name), true, true);
+  }
+  return create_slot_command(config.slot_name, config.temporary_slot, config.export_snapshot);
+}
+
+std::optional<std::string> create_slot_command(std::string_view name, bool temporary,
+                                               bool export_snapshot) {
+  auto slot = quote_replication_identifier(name);
   if (!slot) return std::nullopt;
-  return fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput NOEXPORT_SNAPSHOT", *slot,
-                     config.temporary_slot ? "TEMPORARY " : "");
+  // The legacy option words: every server from 10 to 18 takes them.
+  return fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput {}", *slot,
+                     temporary ? "TEMPORARY " : "",
+                     export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+}
+
+std::string snapshot_slot_name(std::string_view slot_name) {
+  // Slot names are at most 63 bytes: room for the suffix.
+  return std::string(slot_name.substr(0, 54)) + "_snapshot";
 }
 
 std::optional<std::string> start_replication_command(const StreamSettings& config,

@@ -25,8 +25,16 @@ std::optional<std::string> quote_replication_identifier(std::string_view name);
 inline constexpr int kFirstPgoutputVersion = 100000;
 inline constexpr int kFirstMessagesVersion = 140000;
 
-// CREATE_REPLICATION_SLOT "slot" [TEMPORARY] LOGICAL pgoutput NOEXPORT_SNAPSHOT
+// CREATE_REPLICATION_SLOT "slot" [TEMPORARY] LOGICAL pgoutput NOEXPORT_SNAPSHOT, or
+// EXPORT_SNAPSHOT when settings.export_snapshot asks for the snapshot
+// For settings.export_snapshot with a permanent slot: the temporary slot
+// snapshot_slot_name() exporting its snapshot, which set-up later copies to
+// the permanent one.
 std::optional<std::string> create_slot_command(const StreamSettings& config);
+std::optional<std::string> create_slot_command(std::string_view name, bool temporary,
+                                               bool export_snapshot);
+// The temporary slot that exports a permanent slot's initial snapshot.
+std::string snapshot_slot_name(std::string_view slot_name);
 
 // START_REPLICATION SLOT "slot" LOGICAL X/Y (proto_version 'n',
 // publication_names '"pub"'[, messages 'true']); messages only where the

@@ -82,6 +82,9 @@ class ReplicationConnection {
   // (interrupted() then says so).
   std::expected<Rows, ServerError> execute(const std::string& command);
   bool interrupted() const { return interrupt_.requested(); }
+  // From now on nothing interrupts this connection's commands (each is still
+  // bounded): for the clean-up after a stop, such as dropping a slot.
+  void ignore_interrupt() { interrupt_ = Interrupt{}; }
 
   // SQL quoting (libpq's); replication commands have their own grammar, see
   // replication_command.hpp.

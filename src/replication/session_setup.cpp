@@ -81,9 +81,11 @@ std::expected<void, StreamError> ensure_publication(ReplicationConnection& conn,
   return {};
 }
 
+// True when it created the slot; `info` then has what the creation returned.
 std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
-                                             const StreamSettings& config,
-                                             const std::string& database, const SlotRules& rules) {
+                                             const StreamSettings& config, SessionInfo& info,
+                                             const SlotRules& rules) {
+  const std::string& database = info.database;
   auto rows = conn.execute(fmt::format(
       "SELECT plugin, slot_type, database, active, active_pid FROM pg_catalog.pg_replication_slots "
       "WHERE slot_name = {}",
@@ -110,6 +112,16 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
     if (!created) {
       return std::unexpected(server_error(
           created.error(), fmt::format("could not create slot \"{}\"", config.slot_name)));
+    }
+    // slot_name, consistent_point, snapshot_name, output_plugin.
+    if (!created->empty() && created->front().size() >= 3) {
+      const auto& made = created->front();
+      info.consistent_point =
+          pgoutput::parse_lsn(made[1].value_or("")).value_or(pgoutput::Lsn{}).value;
+      if (config.export_snapshot) {
+        info.exported_snapshot = made[2].value_or("");
+        if (!config.temporary_slot) info.snapshot_slot = snapshot_slot_name(config.slot_name);
+      }
     }
     return true;
   }
@@ -161,6 +173,23 @@ int64_t parse_duration_ms(std::string_view text) {
   if (unit == "h") return value * 3'600'000;
   if (unit == "d") return value * 86'400'000;
   return value * 1000;
+}
+
+std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnection& conn,
+                                                              const StreamSettings& settings,
+                                                              const SessionInfo& info) {
+  if (info.snapshot_slot.empty()) return {};
+  auto copied = conn.execute(
+      fmt::format("SELECT pg_catalog.pg_copy_logical_replication_slot({}, {}, false)",
+                  conn.quote_literal(info.snapshot_slot), conn.quote_literal(settings.slot_name)));
+  if (!copied) {
+    return std::unexpected(server_error(
+        copied.error(), fmt::format("could not make slot \"{}\" permanent after its snapshot",
+                                    settings.slot_name)));
+  }
+  auto temporary = quote_replication_identifier(info.snapshot_slot);
+  if (temporary) (void)conn.execute("DROP_REPLICATION_SLOT " + *temporary);
+  return {};
 }
 
 StreamError slot_lost_error(const StreamSettings& config, uint64_t received) {
@@ -218,7 +247,7 @@ std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& co
   if (auto r = ensure_publication(conn, config, info.database); !r) {
     return std::unexpected(r.error());
   }
-  auto created = ensure_slot(conn, config, info.database, slot_rules);
+  auto created = ensure_slot(conn, config, info, slot_rules);
   if (!created) return std::unexpected(created.error());
   info.slot_created = *created;
 

@@ -25,6 +25,14 @@ struct SessionInfo {
   uint32_t protocol_version = 1;      // what START_REPLICATION asks for
   int64_t wal_sender_timeout_ms = 0;  // 0 = the server never times us out
   bool slot_created = false;
+  // When the slot was created exporting its snapshot: its name
+  // (SET TRANSACTION SNAPSHOT), valid while this connection is idle, and
+  // the LSN from which the stream continues it.
+  std::string exported_snapshot;
+  uint64_t consistent_point = 0;
+  // The temporary slot that exported it, when the slot asked for is
+  // permanent: make_snapshot_slot_permanent() turns it into that slot.
+  std::string snapshot_slot;
 };
 
 // The highest pgoutput protocol a server of this version speaks: 14 -> 2,
@@ -54,6 +62,14 @@ struct SlotRules {
 std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& conn,
                                                        const StreamSettings& settings,
                                                        const SlotRules& slot_rules);
+
+// After the exported snapshot was read whole: copies the temporary
+// `info.snapshot_slot` to the permanent slot asked for (same position), then
+// drops the temporary one. Until then a crash leaves no slot behind, so the
+// same settings start over with a new snapshot.
+std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnection& conn,
+                                                              const StreamSettings& settings,
+                                                              const SessionInfo& info);
 
 // The error for a slot that is gone after the owner streamed from it up to
 // `received` (a temporary slot goes with the connection that made it).

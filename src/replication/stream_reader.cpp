@@ -54,6 +54,11 @@ void StreamReader::confirm(uint64_t lsn) {
   if (lsn > seen && confirm_wake_wanted_.exchange(false)) wake_.notify();
 }
 
+void StreamReader::snapshot_read() {
+  snapshot_read_.store(true);
+  wake_.notify();
+}
+
 void StreamReader::finish() {
   finishing_.store(true);
   wake_.notify();
@@ -169,6 +174,28 @@ StreamReader::SessionEnd StreamReader::run_session() {
   // retryable as a lost stream; so is a slot still held by our previous
   // walsender.
   if (!info) return refused(info.error());
+  if (settings_.export_snapshot && !info->slot_created && !ever_streamed_.load() &&
+      !notice(fmt::format("slot \"{}\" exists: streaming from it, without an initial snapshot "
+                          "(one is read only when the slot is created)",
+                          settings_.slot_name))) {
+    return {End::Finished, std::nullopt};
+  }
+  if (!info->exported_snapshot.empty()) {
+    std::vector<QueueItem> exported;
+    exported.emplace_back(SnapshotExported{info->consistent_point,
+                                           SnapshotExported::name_of(info->exported_snapshot)});
+    queue_.push(exported, 0);
+    // Not read whole: the temporary slot that exported the snapshot goes
+    // with this connection, so the same settings start over.
+    if (!wait_for_snapshot()) return {End::Finished, std::nullopt};
+    // Every row was delivered: the slot must outlive a stop that came since.
+    const bool finishing = finishing_.load();
+    if (finishing) (*conn)->ignore_interrupt();
+    if (auto made = make_snapshot_slot_permanent(**conn, settings_, *info); !made) {
+      return {End::Fatal, made.error()};
+    }
+    if (finishing) return {End::Finished, std::nullopt};
+  }
   const uint64_t start_lsn = confirmable_.load();
   auto command =
       start_replication_command(settings_, info->server_version, info->protocol_version, start_lsn);
@@ -344,6 +371,15 @@ bool StreamReader::back_off(milliseconds wait) {
     if (poll(&fd, 1, static_cast<int>(left)) > 0) wake_.drain();
   }
   return false;
+}
+
+bool StreamReader::wait_for_snapshot() {
+  while (!finishing_.load()) {
+    if (snapshot_read_.load()) return true;
+    pollfd fd{wake_.fd(), POLLIN, 0};
+    if (poll(&fd, 1, -1) > 0) wake_.drain();
+  }
+  return snapshot_read_.load();
 }
 
 bool StreamReader::wait_for_delivery() {

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cli/cli_test_support.hpp"
 
 namespace vil::testing::cli {
@@ -80,6 +82,52 @@ TEST_F(CliStream, EndLsnStopsAfterTheLastTransactionBeforeIt) {
   EXPECT_LT(confirmed, third_commit) << "the third transaction was not confirmed by the first run";
   EXPECT_GE(lsn_value(end), second_commit);
   EXPECT_LT(lsn_value(end), third_commit);
+}
+
+TEST_F(CliStream, SnapshotOnlyWritesEveryRowAsReadsAndExits) {
+  execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  execute("INSERT INTO t VALUES (1, 'a'), (2, NULL)");
+  make_stream();
+  const ProcessResult r =
+      run_vil_cdc(stream_args({"--snapshot", "only", "--snapshot-workers", "2"}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(r.err, "");
+  auto lines = parse_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  std::sort(lines.begin(), lines.end(),
+            [](const Json& a, const Json& b) { return a["after"]["id"] < b["after"]["id"]; });
+  EXPECT_EQ(lines[0]["op"], "read");
+  EXPECT_EQ(lines[0]["schema"], "public");
+  EXPECT_EQ(lines[0]["table"], "t");
+  EXPECT_EQ(lines[0]["xid"], 0);
+  EXPECT_EQ(lines[0]["before"], nullptr);
+  EXPECT_EQ(lines[0]["after"], Json::parse(R"({"id":1,"v":"a"})"));
+  EXPECT_EQ(lines[1]["after"], Json::parse(R"({"id":2,"v":null})"));
+  EXPECT_EQ(lines[0]["commit_lsn"], lines[1]["commit_lsn"]);
+  EXPECT_NE(lines[0]["seq"], lines[1]["seq"]);
+
+  const ProcessResult d = run_vil_cdc(stream_args({"--snapshot", "only", "--format", "debezium"}));
+  ASSERT_TRUE(d.exited(0)) << d.describe();
+  const auto events = parse_lines(d.out);
+  ASSERT_EQ(events.size(), 2u) << d.out;
+  EXPECT_EQ(events[0]["op"], "r");
+  EXPECT_EQ(events[0]["source"]["snapshot"], "true");
+  EXPECT_EQ(events[1]["op"], "r");
+  EXPECT_EQ(events[1]["source"]["snapshot"], "last");
+  EXPECT_EQ(events[1]["source"]["txId"], nullptr);
+}
+
+TEST_F(CliStream, SnapshotModeIsCheckedByName) {
+  make_stream();
+  const ProcessResult r = run_vil_cdc(stream_args({"--snapshot", "sometimes"}));
+  ASSERT_TRUE(r.exited(2)) << r.describe();
+  EXPECT_EQ(r.err,
+            "vil-cdc: configuration: --snapshot: 'sometimes' is not one of never, initial, only\n");
+  const ProcessResult w = run_vil_cdc(stream_args({"--snapshot-workers", "0"}));
+  ASSERT_TRUE(w.exited(2)) << w.describe();
+  EXPECT_EQ(w.err,
+            "vil-cdc: configuration: --snapshot-workers (cdc.snapshot_workers): must be between 1 "
+            "and 64\n");
 }
 
 TEST_F(CliStream, EndLsnWithNothingLeftExitsAtOnce) {

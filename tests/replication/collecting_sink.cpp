@@ -30,7 +30,8 @@ void CollectingSink::on_change(const Change& change) {
   r.sequence = change.sequence;
   r.old_kind = static_cast<char>(change.old_kind);
   if (change.old_kind != pgoutput::OldTuple::None) r.old_values = values_of(change.old_tuple);
-  if (change.kind == ChangeKind::Insert || change.kind == ChangeKind::Update) {
+  if (change.kind == ChangeKind::Insert || change.kind == ChangeKind::Update ||
+      change.kind == ChangeKind::Read) {
     r.new_values = values_of(change.new_tuple);
   }
   r.prefix = std::string(change.prefix);

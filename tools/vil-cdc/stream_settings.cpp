@@ -147,6 +147,15 @@ void StreamOptions::add_to(CLI::App& command) {
                      "pretty, compact, json or resolved (default: pretty on stderr, json in a "
                      "file)");
   command
+      .add_option("--snapshot", snapshot_,
+                  "never, initial (the rows that exist when --create-slot creates the slot, "
+                  "then the stream) or only (the rows that exist now, then exit; no slot)")
+      ->default_str("never");
+  command
+      .add_option("--snapshot-workers", snapshot_workers_,
+                  "connections reading a snapshot at once (1-64)")
+      ->default_str("1");
+  command
       .add_option("--protocol-version", protocol_version_,
                   "pgoutput protocol 1-4 (0: the highest the server speaks)")
       ->default_str("0");
@@ -192,6 +201,8 @@ std::string with_flag(const cdc::ConfigError& error) {
       {"cdc.temporary_slot", "--temporary-slot"},
       {"cdc.create_publication", "--create-publication"},
       {"cdc.protocol_version", "--protocol-version"},
+      {"cdc.snapshot", "--snapshot"},
+      {"cdc.snapshot_workers", "--snapshot-workers"},
       {"cdc.status_interval_ms", "--status-interval-ms"},
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
       {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
@@ -226,6 +237,15 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     }
   }
   if (given(command_, "--protocol-version")) c.protocol_version = protocol_version_;
+  if (given(command_, "--snapshot")) {
+    auto mode = cdc::parse_snapshot_mode(snapshot_);
+    if (!mode) {
+      return std::unexpected(
+          fmt::format("--snapshot: '{}' is not one of never, initial, only", snapshot_));
+    }
+    c.snapshot = *mode;
+  }
+  if (given(command_, "--snapshot-workers")) c.snapshot_workers = snapshot_workers_;
   if (no_messages_) c.messages = false;
   if (given(command_, "--status-interval-ms")) {
     auto ms = positive_millis(status_interval_ms_, "--status-interval-ms");

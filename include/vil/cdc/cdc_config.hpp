@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,20 @@ struct ReconnectPolicy {
   uint32_t max_attempts = 0;  // consecutive failed attempts before giving up; 0 = never give up
 };
 
+// Whether the rows that exist before streaming begins are delivered too, as
+// Read changes (docs/DESIGN.md §6.8).
+enum class SnapshotMode : uint8_t {
+  Never,    // stream only: what changes after the slot's position
+  Initial,  // when the trigger creates the slot: every row of the publication's
+            // tables as of the slot's creation, then the stream from there
+  Only,     // every row as of now, then return; no slot is used
+};
+
+// "never", "initial", "only".
+std::string_view to_string(SnapshotMode mode) noexcept;
+// The inverse; nullopt for any other text.
+std::optional<SnapshotMode> parse_snapshot_mode(std::string_view text) noexcept;
+
 struct CdcConfig {
   // The VIL `cdc:` block.
   std::string conn_string;  // libpq key/value or URI; password never logged
@@ -39,6 +54,8 @@ struct CdcConfig {
   std::chrono::milliseconds status_interval{10'000};  // standby status update period
   ReconnectPolicy reconnect;
   std::string application_name = "vil-cdc";
+  SnapshotMode snapshot = SnapshotMode::Never;
+  uint32_t snapshot_workers = 1;  // connections reading the snapshot at once (1..64)
   // One mq_log record per row change (docs/DESIGN.md §2.4). Off by default:
   // the records go to the process-wide logger, whose rings are made at its
   // first use, so an owner who drains no log pays nothing for them.

@@ -64,15 +64,22 @@ struct StreamFailed {
   uint32_t pg_error_code;  // SQLSTATE packed as PostgreSQL's MAKE_SQLSTATE does
 };
 
+// A snapshot could not be read (docs/DESIGN.md §6.8): a table, a connection,
+// the snapshot itself.
+struct SnapshotFailed {
+  uint32_t table_hash;  // register_str("schema.table"), or of the publication
+};
+
 class CdcFault {
  public:
-  using Detail = std::variant<ConnectionFailed, ReplicationStartFailed, UnknownMessage,
-                              SlotNotFound, PublicationNotFound, StreamClosed, KeepaliveFailed,
-                              MalformedMessage, ConfigInvalid, DeliveryFailed, StreamFailed>;
+  using Detail =
+      std::variant<ConnectionFailed, ReplicationStartFailed, UnknownMessage, SlotNotFound,
+                   PublicationNotFound, StreamClosed, KeepaliveFailed, MalformedMessage,
+                   ConfigInvalid, DeliveryFailed, StreamFailed, SnapshotFailed>;
 
   CdcFault(Detail detail, std::string message) : detail_(detail), message_(std::move(message)) {}
 
-  // The stable number of the variant (1..11).
+  // The stable number of the variant (1..12).
   uint32_t code() const { return static_cast<uint32_t>(detail_.index()) + 1; }
   // The variant's name, e.g. "SlotNotFound".
   std::string_view kind() const;

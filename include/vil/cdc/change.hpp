@@ -18,9 +18,11 @@
 
 namespace vil::cdc {
 
-enum class ChangeKind : uint8_t { Insert, Update, Delete, Truncate, Message };
+// Read: a row as a snapshot found it (docs/DESIGN.md §6.8), not a change the
+// stream carried.
+enum class ChangeKind : uint8_t { Insert, Update, Delete, Truncate, Message, Read };
 
-// "insert", "update", "delete", "truncate", "message".
+// "insert", "update", "delete", "truncate", "message", "read".
 std::string_view to_string(ChangeKind kind) noexcept;
 
 struct Change {
@@ -28,25 +30,29 @@ struct Change {
   uint64_t sequence = 0;       // trigger-wide, never reset: TriggerEvent::sequence of row changes
   uint32_t ordinal = 0;        // position inside its transaction, from 0 (the JSON "seq")
   pgoutput::Lsn lsn;           // the change's own WAL position
-  pgoutput::Lsn commit_lsn;    // its transaction's commit; zero for a non-transactional message
-  uint32_t xid = 0;            // zero for a non-transactional message
+  pgoutput::Lsn commit_lsn;    // its transaction's commit; zero for a non-transactional
+                               // message; a Read's: the snapshot's consistent point
+  uint32_t xid = 0;            // zero for a non-transactional message and a Read
   int64_t commit_time_ns = 0;  // Unix epoch; for a non-transactional message (whose WAL record
                                // holds no time), when the trigger delivered it
 
-  // Insert, Update, Delete: the relation as the server last described it.
+  // Insert, Update, Delete, Read: the relation as the server last described it.
   const pgoutput::RelationSchema* relation = nullptr;
   // The old row (Update, Delete) as REPLICA IDENTITY provides it: none, the
   // key columns (others null), or the full row.
   pgoutput::OldTuple old_kind = pgoutput::OldTuple::None;
   pgoutput::TupleView old_tuple;
-  pgoutput::TupleView new_tuple;  // Insert, Update
+  pgoutput::TupleView new_tuple;  // Insert, Update, Read
   size_t row_bytes = 0;           // bytes of the row data on the wire
-  RowChanged summary{};           // Insert, Update, Delete
+  RowChanged summary{};           // Insert, Update, Delete, Read (as an insert)
 
   // Truncate: the relations, in the statement's order.
   std::span<const pgoutput::RelationSchema* const> truncated;
   bool cascade = false;
   bool restart_identity = false;
+
+  // Read: the snapshot's last row (Debezium's source.snapshot "last").
+  bool snapshot_last = false;
 
   // Message (pg_logical_emit_message).
   std::string_view prefix;
@@ -55,7 +61,7 @@ struct Change {
 
   // Names of the non built-in types (enums, domains) the server described.
   const pgoutput::TypeCache* types = nullptr;
-  // Insert, Update, Delete: each column's type as the values layer knows it,
+  // Insert, Update, Delete, Read: each column's type as the values layer knows it,
   // in `relation`'s order. Domains and arrays the stream names only by OID
   // are resolved through the server's catalog, once per type, by the trigger
   // (docs/DESIGN.md §4.3); empty when not known (a Change built by hand).
@@ -63,6 +69,13 @@ struct Change {
   // The database's encoding as PostgreSQL names it ("UTF8", "LATIN1"): what
   // a message's content is in. Empty when not known.
   std::string_view database_encoding;
+
+  // Inside a transaction: every kind but a Read and a non-transactional
+  // Message. Such a change has no Commit after it.
+  [[nodiscard]] bool in_transaction() const noexcept {
+    if (kind == ChangeKind::Read) return false;
+    return kind != ChangeKind::Message || transactional;
+  }
 
   // The rows, typed (row_view.hpp); empty when the change has no such row.
   // The old row is the key columns (others null) or the whole row, as

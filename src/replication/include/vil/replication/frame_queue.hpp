@@ -48,6 +48,23 @@ struct SessionStarted {
     return out;
   }
 };
+// The slot was just created with its snapshot exported (SnapshotMode::Initial):
+// the delivery side reads the snapshot, then calls
+// StreamReader::snapshot_read(); only then does the stream start, at
+// `consistent_point`.
+struct SnapshotExported {
+  uint64_t consistent_point;
+  // The snapshot's name (pg_export_snapshot's form: "00000003-0000001B-1"),
+  // kept in place so that queue items stay trivially copyable.
+  std::array<char, 64> name{};
+
+  [[nodiscard]] std::string_view snapshot() const noexcept { return name.data(); }
+  static std::array<char, 64> name_of(std::string_view text) noexcept {
+    std::array<char, 64> out{};
+    text.copy(out.data(), std::min(text.size(), out.size() - 1));
+    return out;
+  }
+};
 // A keepalive said the server has sent everything before `lsn`. Queued in
 // stream order, so the delivery thread reaches it once every frame before it
 // was delivered: outside a transaction, the slot may then be confirmed up to
@@ -58,7 +75,8 @@ struct ServerPosition {
 // The I/O thread ended (finish, or an error it recorded): the last item.
 struct IoFinished {};
 
-using QueueItem = std::variant<WalFrame, SessionStarted, ServerPosition, IoFinished>;
+using QueueItem =
+    std::variant<WalFrame, SessionStarted, ServerPosition, SnapshotExported, IoFinished>;
 
 class FrameQueue {
  public:

@@ -57,6 +57,9 @@ class StreamReader {
   // the server said there is nothing before it), so the slot may be
   // confirmed up to there. Never goes backwards.
   void confirm(uint64_t lsn);
+  // Any thread: the delivery side read the snapshot of SnapshotExported
+  // whole; the stream may start.
+  void snapshot_read();
   // Any thread: the delivery side is done. A streaming session sends its last
   // status update (with what was confirmed), ends the copy and closes;
   // connecting or waiting to reconnect just stops.
@@ -88,6 +91,8 @@ class StreamReader {
   // Waits until the delivery side delivered every queued frame, so that a new
   // session starts after them; false when finish() came first.
   bool wait_for_delivery();
+  // Waits until snapshot_read(); false when finish() came first.
+  bool wait_for_snapshot();
   // Tells the owner's on_notice; false when that callback threw (the error
   // is then recorded and the stream ends).
   bool notice(const std::string& text);
@@ -101,6 +106,7 @@ class StreamReader {
   // Set by other threads.
   std::atomic<bool> reading_{true};
   std::atomic<bool> finishing_{false};
+  std::atomic<bool> snapshot_read_{false};
   std::atomic<uint64_t> confirmable_{0};
   // The I/O thread is about to sleep without a deadline for the next status
   // update: a newly confirmable LSN must wake it. Otherwise it wakes on its

@@ -20,6 +20,11 @@ struct StreamSettings {
 
   bool create_slot = false;
   bool temporary_slot = false;
+  // When this stream creates the slot: export the slot's snapshot and wait,
+  // before START_REPLICATION, until the delivery side read it
+  // (StreamReader::snapshot_read()). A slot whose snapshot was not read is
+  // dropped again, so that the same settings start over.
+  bool export_snapshot = false;
   bool create_publication = false;
   bool publication_all_tables = true;           // what a created publication covers...
   std::vector<std::string> publication_tables;  // ...otherwise: "table" or "schema.table"

@@ -1,0 +1,552 @@
+#include "snapshot_reader.hpp"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "vil/pgoutput/byte_order.hpp"
+#include "vil/pgoutput/messages.hpp"
+
+namespace vil::cdc {
+
+namespace {
+
+// Rows are handed over in batches of about this many bytes; each worker may
+// have two waiting, so memory stays at a few MiB whatever the tables' size.
+constexpr size_t kBatchBytes = 256u << 10;
+constexpr size_t kBatchesPerWorker = 2;
+
+// What the values layer reads (docs/DESIGN.md §4.3), as the stream's session
+// sets it.
+constexpr const char* kSessionOptions =
+    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
+
+std::string one_line(const char* message) {
+  std::string out(message != nullptr ? message : "");
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  for (char& c : out) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  return out;
+}
+
+struct Connection {
+  PGconn* conn = nullptr;
+  Connection() = default;
+  explicit Connection(PGconn* c) : conn(c) {}
+  Connection(Connection&& other) noexcept : conn(std::exchange(other.conn, nullptr)) {}
+  Connection& operator=(Connection&& other) noexcept {
+    std::swap(conn, other.conn);
+    return *this;
+  }
+  ~Connection() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+};
+
+std::expected<Connection, std::string> connect(const std::string& conn_string) {
+  const char* keywords[] = {
+      "dbname", "replication", "client_encoding", "options", "fallback_application_name", nullptr};
+  const char* values[] = {conn_string.c_str(), "false", "UTF8", kSessionOptions,
+                          "vil-cdc snapshot",  nullptr};
+  Connection c(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (c.conn == nullptr)
+    return std::unexpected("could not connect to read the snapshot: out of memory");
+  if (PQstatus(c.conn) != CONNECTION_OK) {
+    return std::unexpected(fmt::format("could not connect to read the snapshot: {}",
+                                       one_line(PQerrorMessage(c.conn))));
+  }
+  return c;
+}
+
+struct Result {
+  PGresult* r;
+  explicit Result(PGresult* result) : r(result) {}
+  ~Result() { PQclear(r); }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+};
+
+// Runs a command that returns nothing or rows; the error names `doing`.
+std::expected<void, std::string> run(PGconn* conn, const std::string& sql, std::string_view doing) {
+  Result result(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.r);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
+  return std::unexpected(fmt::format("{}: {}", doing, one_line(PQerrorMessage(conn))));
+}
+
+// Imports `snapshot` into a new transaction on `conn`.
+std::expected<void, std::string> import_snapshot(PGconn* conn, const std::string& snapshot) {
+  if (auto r =
+          run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "beginning the snapshot");
+      !r) {
+    return r;
+  }
+  char* quoted = PQescapeLiteral(conn, snapshot.data(), snapshot.size());
+  if (quoted == nullptr) return std::unexpected("the snapshot's name cannot be quoted");
+  const std::string sql = fmt::format("SET TRANSACTION SNAPSHOT {}", quoted);
+  PQfreemem(quoted);
+  return run(conn, sql, fmt::format("importing snapshot {}", snapshot));
+}
+
+std::string quote_identifier(PGconn* conn, std::string_view name) {
+  char* quoted = PQescapeIdentifier(conn, name.data(), name.size());
+  if (quoted == nullptr) return std::string(name);
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+pgoutput::ReplicaIdentity replica_identity(char c) {
+  switch (c) {
+    case 'n':
+      return pgoutput::ReplicaIdentity::Nothing;
+    case 'f':
+      return pgoutput::ReplicaIdentity::Full;
+    case 'i':
+      return pgoutput::ReplicaIdentity::Index;
+    default:
+      return pgoutput::ReplicaIdentity::DefaultKey;
+  }
+}
+
+// The columns the stream would send, with its key flags: the primary key's
+// (REPLICA IDENTITY DEFAULT), the identity index's (USING INDEX), every
+// column (FULL), none (NOTHING). Generated columns are not published.
+constexpr const char* kColumns =
+    "SELECT a.attname, a.atttypid, a.atttypmod,"
+    " coalesce(a.attnum = ANY (i.indkey), false)"
+    " FROM pg_catalog.pg_attribute a"
+    " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+    " LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid"
+    "  AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND "
+    "i.indisreplident))"
+    " WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    "  AND a.attgenerated = '' AND ($2::pg_catalog.name[] IS NULL OR a.attname = ANY "
+    "($2::pg_catalog.name[]))"
+    " ORDER BY a.attnum";
+
+// One unit of work: a table, or a range of its heap blocks.
+struct Unit {
+  size_t table;
+  std::optional<uint64_t> from_block;  // nullopt: from the start
+  std::optional<uint64_t> to_block;    // nullopt: to the end
+};
+
+// Rows of one table as pgoutput Insert messages, back to back.
+struct Batch {
+  size_t table = 0;
+  std::vector<std::byte> bytes;
+  std::vector<uint32_t> ends;  // where each message ends
+};
+
+}  // namespace
+
+bool append_copy_row(std::string_view line, uint16_t columns, std::vector<std::byte>& out) {
+  size_t pos = 0;
+  for (uint16_t column = 0; column < columns; ++column) {
+    if (column > 0) {
+      if (pos >= line.size() || line[pos] != '\t') return false;
+      ++pos;
+    }
+    const size_t end = std::min(line.find('\t', pos), line.size());
+    const std::string_view field = line.substr(pos, end - pos);
+    pos = end;
+    if (field == "\\N") {
+      out.push_back(std::byte{'n'});
+      continue;
+    }
+    out.push_back(std::byte{'t'});
+    const size_t length_at = out.size();
+    out.resize(out.size() + 4);
+    const size_t text_at = out.size();
+    for (size_t i = 0; i < field.size(); ++i) {
+      char c = field[i];
+      if (c == '\\' && i + 1 < field.size()) {
+        const char e = field[++i];
+        switch (e) {
+          case 'b':
+            c = '\b';
+            break;
+          case 'f':
+            c = '\f';
+            break;
+          case 'n':
+            c = '\n';
+            break;
+          case 'r':
+            c = '\r';
+            break;
+          case 't':
+            c = '\t';
+            break;
+          case 'v':
+            c = '\v';
+            break;
+          case 'x': {
+            int value = 0;
+            int digits = 0;
+            while (digits < 2 && i + 1 < field.size() &&
+                   std::isxdigit(static_cast<unsigned char>(field[i + 1]))) {
+              const char h = field[++i];
+              value = value * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+              ++digits;
+            }
+            c = digits == 0 ? 'x' : static_cast<char>(value);
+            break;
+          }
+          default:
+            if (e >= '0' && e <= '7') {
+              int value = e - '0';
+              for (int k = 0;
+                   k < 2 && i + 1 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '7';
+                   ++k) {
+                value = value * 8 + (field[++i] - '0');
+              }
+              c = static_cast<char>(value);
+            } else {
+              c = e;
+            }
+        }
+      }
+      out.push_back(static_cast<std::byte>(c));
+    }
+    pgoutput::store_be<uint32_t>(out.data() + length_at,
+                                 static_cast<uint32_t>(out.size() - text_at));
+  }
+  return pos == line.size();
+}
+
+struct SnapshotReader::Impl {
+  SnapshotSettings settings;
+  Connection first;  // the first worker's; holds an exported snapshot open
+  std::string snapshot;
+  uint64_t exported_at = 0;
+  std::vector<SnapshotTable> tables;
+
+  // The hand-over from the workers.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::unique_ptr<Batch>> batches;
+  size_t capacity = 2;
+  uint32_t workers_running = 0;
+  bool cancelled = false;
+  std::optional<std::string> error;
+  std::vector<Unit> units;
+  std::atomic<size_t> next_unit{0};
+
+  std::expected<void, std::string> list_tables();
+  void work(Connection conn);
+  std::expected<void, std::string> read_unit(PGconn* conn, const Unit& unit);
+  // Worker side: false when reading was cancelled.
+  bool hand_over(std::unique_ptr<Batch> batch);
+  void fail(std::string message) {
+    std::lock_guard lock(mutex);
+    if (!error) error = std::move(message);
+    cancelled = true;
+    changed.notify_all();
+  }
+};
+
+SnapshotReader::SnapshotReader(SnapshotSettings settings) : impl_(std::make_unique<Impl>()) {
+  impl_->settings = std::move(settings);
+}
+
+SnapshotReader::~SnapshotReader() = default;
+
+const std::vector<SnapshotTable>& SnapshotReader::tables() const {
+  return impl_->tables;
+}
+
+uint64_t SnapshotReader::exported_at() const {
+  return impl_->exported_at;
+}
+
+std::expected<void, std::string> SnapshotReader::open() {
+  auto conn = connect(impl_->settings.conn_string);
+  if (!conn) return std::unexpected(conn.error());
+  impl_->first = std::move(*conn);
+  PGconn* c = impl_->first.conn;
+  if (!impl_->settings.snapshot_name.empty()) {
+    impl_->snapshot = impl_->settings.snapshot_name;
+    if (auto r = import_snapshot(c, impl_->snapshot); !r) return r;
+  } else {
+    if (auto r =
+            run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "beginning the snapshot");
+        !r) {
+      return r;
+    }
+    Result exported(
+        PQexec(c, "SELECT pg_catalog.pg_export_snapshot(), pg_catalog.pg_current_wal_lsn()"));
+    if (PQresultStatus(exported.r) != PGRES_TUPLES_OK || PQntuples(exported.r) != 1) {
+      return std::unexpected(fmt::format("exporting a snapshot: {}", one_line(PQerrorMessage(c))));
+    }
+    impl_->snapshot = PQgetvalue(exported.r, 0, 0);
+    impl_->exported_at =
+        pgoutput::parse_lsn(PQgetvalue(exported.r, 0, 1)).value_or(pgoutput::Lsn{}).value;
+  }
+  return impl_->list_tables();
+}
+
+std::expected<void, std::string> SnapshotReader::Impl::list_tables() {
+  PGconn* c = first.conn;
+  const bool v15 = PQserverVersion(c) >= 150000;
+  // Column lists and row filters are PostgreSQL 15's.
+  const std::string sql = fmt::format(
+      "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpages, c.reltuples, c.relreplident,"
+      " {}, {}"
+      " FROM pg_catalog.pg_publication_tables pt"
+      " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+      " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+      " WHERE pt.pubname = $1 ORDER BY n.nspname, c.relname",
+      v15 ? "pt.attnames::pg_catalog.text" : "NULL", v15 ? "pt.rowfilter" : "NULL");
+  const char* params[] = {settings.publication.c_str()};
+  Result listed(PQexecParams(c, sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
+  if (PQresultStatus(listed.r) != PGRES_TUPLES_OK) {
+    return std::unexpected(fmt::format("listing the tables of publication \"{}\": {}",
+                                       settings.publication, one_line(PQerrorMessage(c))));
+  }
+  Result exists(PQexecParams(c, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", 1,
+                             nullptr, params, nullptr, nullptr, 0));
+  if (PQresultStatus(exists.r) == PGRES_TUPLES_OK && PQntuples(exists.r) == 0) {
+    return std::unexpected(fmt::format("publication \"{}\" does not exist", settings.publication));
+  }
+  for (int row = 0; row < PQntuples(listed.r); ++row) {
+    SnapshotTable table;
+    auto& schema = table.schema;
+    schema.id = static_cast<pgoutput::Oid>(std::strtoul(PQgetvalue(listed.r, row, 0), nullptr, 10));
+    schema.namespace_name = PQgetvalue(listed.r, row, 1);
+    schema.name = PQgetvalue(listed.r, row, 2);
+    schema.qualified_name = schema.namespace_name + "." + schema.name;
+    table.partitioned = PQgetvalue(listed.r, row, 3)[0] == 'p';
+    table.pages = std::strtoull(PQgetvalue(listed.r, row, 4), nullptr, 10);
+    table.estimated_rows = std::max(0.0, std::strtod(PQgetvalue(listed.r, row, 5), nullptr));
+    const char identity = PQgetvalue(listed.r, row, 6)[0];
+    schema.replica_identity = replica_identity(identity);
+    if (!PQgetisnull(listed.r, row, 8)) table.row_filter = PQgetvalue(listed.r, row, 8);
+
+    const std::string oid = PQgetvalue(listed.r, row, 0);
+    const char* column_params[] = {
+        oid.c_str(), PQgetisnull(listed.r, row, 7) ? nullptr : PQgetvalue(listed.r, row, 7)};
+    Result columns(PQexecParams(c, kColumns, 2, nullptr, column_params, nullptr, nullptr, 0));
+    if (PQresultStatus(columns.r) != PGRES_TUPLES_OK) {
+      return std::unexpected(fmt::format("reading the columns of {}: {}", schema.qualified_name,
+                                         one_line(PQerrorMessage(c))));
+    }
+    for (int i = 0; i < PQntuples(columns.r); ++i) {
+      pgoutput::ColumnSchema column;
+      column.name = PQgetvalue(columns.r, i, 0);
+      column.type_oid =
+          static_cast<pgoutput::Oid>(std::strtoul(PQgetvalue(columns.r, i, 1), nullptr, 10));
+      column.type_modifier =
+          static_cast<int32_t>(std::strtol(PQgetvalue(columns.r, i, 2), nullptr, 10));
+      column.is_key = identity == 'f' || PQgetvalue(columns.r, i, 3)[0] == 't';
+      if (!table.select_list.empty()) table.select_list += ", ";
+      table.select_list += quote_identifier(c, column.name);
+      schema.columns.push_back(std::move(column));
+    }
+    tables.push_back(std::move(table));
+  }
+  return {};
+}
+
+bool SnapshotReader::Impl::hand_over(std::unique_ptr<Batch> batch) {
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return cancelled || batches.size() < capacity; });
+  if (cancelled) return false;
+  batches.push_back(std::move(batch));
+  changed.notify_all();
+  return true;
+}
+
+std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, const Unit& unit) {
+  const SnapshotTable& table = tables[unit.table];
+  const auto& schema = table.schema;
+  std::string where;
+  const auto add = [&where](const std::string& condition) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+  };
+  if (unit.from_block) add(fmt::format("ctid >= '({},0)'::pg_catalog.tid", *unit.from_block));
+  if (unit.to_block) add(fmt::format("ctid < '({},0)'::pg_catalog.tid", *unit.to_block));
+  if (!table.row_filter.empty()) add("(" + table.row_filter + ")");
+  // ONLY: an inheritance child is a table of its own; a partitioned root is
+  // read with its partitions.
+  const std::string sql = fmt::format(
+      "COPY (SELECT {} FROM {}{}.{}{}) TO STDOUT",
+      table.select_list.empty() ? "" : table.select_list, table.partitioned ? "" : "ONLY ",
+      quote_identifier(conn, schema.namespace_name), quote_identifier(conn, schema.name), where);
+  Result started(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(started.r) != PGRES_COPY_OUT) {
+    return std::unexpected(
+        fmt::format("reading table {}: {}", schema.qualified_name, one_line(PQerrorMessage(conn))));
+  }
+  const auto columns = static_cast<uint16_t>(schema.columns.size());
+  auto batch = std::make_unique<Batch>();
+  batch->table = unit.table;
+  for (;;) {
+    char* line = nullptr;
+    const int length = PQgetCopyData(conn, &line, /*async=*/0);
+    if (length < 0) break;
+    std::string_view text(line, static_cast<size_t>(length));
+    if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    auto& bytes = batch->bytes;
+    const size_t start = bytes.size();
+    bytes.resize(start + 8);
+    bytes[start] = std::byte{'I'};
+    pgoutput::store_be<uint32_t>(bytes.data() + start + 1, schema.id);
+    bytes[start + 5] = std::byte{'N'};
+    pgoutput::store_be<uint16_t>(bytes.data() + start + 6, columns);
+    const bool whole = append_copy_row(text, columns, bytes);
+    PQfreemem(line);
+    if (!whole) {
+      return std::unexpected(
+          fmt::format("reading table {}: a row of COPY's output does not have "
+                      "its {} columns",
+                      schema.qualified_name, columns));
+    }
+    batch->ends.push_back(static_cast<uint32_t>(bytes.size()));
+    if (bytes.size() >= kBatchBytes) {
+      if (!hand_over(std::move(batch))) return {};
+      batch = std::make_unique<Batch>();
+      batch->table = unit.table;
+    }
+  }
+  Result finished(PQgetResult(conn));
+  if (PQresultStatus(finished.r) != PGRES_COMMAND_OK) {
+    return std::unexpected(
+        fmt::format("reading table {}: {}", schema.qualified_name, one_line(PQerrorMessage(conn))));
+  }
+  while (PGresult* more = PQgetResult(conn)) PQclear(more);
+  if (!batch->ends.empty()) hand_over(std::move(batch));
+  return {};
+}
+
+void SnapshotReader::Impl::work(Connection conn) {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex);
+      if (cancelled) break;
+    }
+    const size_t index = next_unit.fetch_add(1);
+    if (index >= units.size()) break;
+    if (auto r = read_unit(conn.conn, units[index]); !r) {
+      fail(r.error());
+      break;
+    }
+  }
+  (void)run(conn.conn, "COMMIT", "ending the snapshot");
+  std::lock_guard lock(mutex);
+  --workers_running;
+  changed.notify_all();
+}
+
+std::expected<bool, std::string> SnapshotReader::read(
+    const std::function<void(const SnapshotTable&)>& prepared, const Deliver& deliver) {
+  Impl& s = *impl_;
+  for (size_t t = 0; t < s.tables.size(); ++t) {
+    const SnapshotTable& table = s.tables[t];
+    const uint64_t per_unit = std::max<uint64_t>(1, s.settings.blocks_per_unit);
+    if (table.partitioned || table.pages <= per_unit) {
+      s.units.push_back(Unit{t, std::nullopt, std::nullopt});
+      continue;
+    }
+    // relpages is an estimate: the last range has no end.
+    for (uint64_t from = 0; from < table.pages; from += per_unit) {
+      const bool last = from + per_unit >= table.pages;
+      s.units.push_back(Unit{t, from == 0 ? std::nullopt : std::optional<uint64_t>(from),
+                             last ? std::nullopt : std::optional<uint64_t>(from + per_unit)});
+    }
+  }
+  // More workers than units would only hold connections.
+  const auto workers = static_cast<uint32_t>(
+      std::max<size_t>(1, std::min<size_t>(s.settings.workers, s.units.size())));
+  std::vector<Connection> connections;
+  connections.push_back(std::move(s.first));
+  for (uint32_t i = 1; i < workers; ++i) {
+    auto conn = connect(s.settings.conn_string);
+    if (!conn) return std::unexpected(conn.error());
+    if (auto r = import_snapshot(conn->conn, s.snapshot); !r) return std::unexpected(r.error());
+    connections.push_back(std::move(*conn));
+  }
+  s.capacity = kBatchesPerWorker * workers;
+  s.workers_running = workers;
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (auto& conn : connections) {
+    threads.emplace_back([&s, c = std::move(conn)]() mutable { s.work(std::move(c)); });
+  }
+  const auto stop_workers = [&] {
+    {
+      std::lock_guard lock(s.mutex);
+      s.cancelled = true;
+      s.changed.notify_all();
+    }
+    for (auto& t : threads) t.join();
+  };
+
+  // One row is held back until the next comes, so that the last one is known.
+  std::vector<bool> seen(s.tables.size(), false);
+  std::unique_ptr<Batch> current;     // the batch whose rows are being delivered
+  std::unique_ptr<Batch> held_owner;  // the held row's batch, once `current` moved on
+  const Batch* held_batch = nullptr;
+  size_t held_row = 0;
+  bool go_on = true;
+  const auto deliver_held = [&](bool last) {
+    const size_t begin = held_row == 0 ? 0 : held_batch->ends[held_row - 1];
+    const std::span<const std::byte> message(held_batch->bytes.data() + begin,
+                                             held_batch->ends[held_row] - begin);
+    auto decoded = pgoutput::decode_message(message, pgoutput::DecodeContext{});
+    if (!decoded || !std::holds_alternative<pgoutput::Insert>(*decoded)) {
+      s.fail(fmt::format("reading table {}: a row could not be decoded",
+                         s.tables[held_batch->table].schema.qualified_name));
+      return false;
+    }
+    return deliver(
+        Row{&s.tables[held_batch->table], std::get<pgoutput::Insert>(*decoded).new_tuple, last});
+  };
+  while (go_on) {
+    std::unique_ptr<Batch> next;
+    {
+      std::unique_lock lock(s.mutex);
+      s.changed.wait(lock, [&] { return !s.batches.empty() || s.workers_running == 0 || s.error; });
+      if (s.error || s.batches.empty()) break;  // failed, or every worker finished
+      next = std::move(s.batches.front());
+      s.batches.pop_front();
+      s.changed.notify_all();
+    }
+    if (!seen[next->table]) {
+      seen[next->table] = true;
+      prepared(s.tables[next->table]);
+    }
+    held_owner = std::move(current);
+    current = std::move(next);
+    for (size_t row = 0; row < current->ends.size(); ++row) {
+      if (held_batch != nullptr && !(go_on = deliver_held(false))) break;
+      held_batch = current.get();
+      held_row = row;
+      held_owner.reset();
+    }
+  }
+  const bool holding = held_batch != nullptr;
+  if (go_on && holding) {
+    std::lock_guard lock(s.mutex);
+    go_on = !s.error;
+  }
+  // An empty snapshot delivers nothing; `prepared` was never needed.
+  if (go_on && holding) go_on = deliver_held(true);
+  stop_workers();
+  if (s.error) return std::unexpected(*s.error);
+  return go_on;
+}
+
+}  // namespace vil::cdc

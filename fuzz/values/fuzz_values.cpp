@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "pgoutput/utf8_sequence.hpp"
+#include "vil/pgoutput/utf8_sequence.hpp"
 #include "touch_value.hpp"
 #include "vil/pgoutput/utf8.hpp"
 #include "vil/values/convert.hpp"

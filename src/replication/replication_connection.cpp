@@ -192,6 +192,15 @@ std::string ReplicationConnection::error_message() const {
   return trim_message(PQerrorMessage(conn_));
 }
 
+std::expected<Rows, ServerError> ReplicationConnection::execute_uninterrupted(
+    const std::string& command) {
+  const Interrupt saved = interrupt_;
+  interrupt_ = Interrupt{};
+  auto result = execute(command);
+  interrupt_ = saved;
+  return result;
+}
+
 std::expected<Rows, ServerError> ReplicationConnection::execute(const std::string& command) {
   if (auto sent = send_command(command); !sent) return std::unexpected(sent.error());
   Rows rows;

@@ -82,9 +82,10 @@ class ReplicationConnection {
   // (interrupted() then says so).
   std::expected<Rows, ServerError> execute(const std::string& command);
   bool interrupted() const { return interrupt_.requested(); }
-  // From now on nothing interrupts this connection's commands (each is still
-  // bounded): for the clean-up after a stop, such as dropping a slot.
-  void ignore_interrupt() { interrupt_ = Interrupt{}; }
+  // As execute(), but nothing interrupts it (it is still bounded): for a
+  // command that must complete once begun, such as keeping a slot whose
+  // snapshot was delivered.
+  std::expected<Rows, ServerError> execute_uninterrupted(const std::string& command);
 
   // SQL quoting (libpq's); replication commands have their own grammar, see
   // replication_command.hpp.

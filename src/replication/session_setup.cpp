@@ -179,7 +179,8 @@ std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnect
                                                               const StreamSettings& settings,
                                                               const SessionInfo& info) {
   if (info.snapshot_slot.empty()) return {};
-  auto copied = conn.execute(
+  // Every row was delivered: this must complete even if a stop came since.
+  auto copied = conn.execute_uninterrupted(
       fmt::format("SELECT pg_catalog.pg_copy_logical_replication_slot({}, {}, false)",
                   conn.quote_literal(info.snapshot_slot), conn.quote_literal(settings.slot_name)));
   if (!copied) {
@@ -188,7 +189,7 @@ std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnect
                                     settings.slot_name)));
   }
   auto temporary = quote_replication_identifier(info.snapshot_slot);
-  if (temporary) (void)conn.execute("DROP_REPLICATION_SLOT " + *temporary);
+  if (temporary) (void)conn.execute_uninterrupted("DROP_REPLICATION_SLOT " + *temporary);
   return {};
 }
 

@@ -188,13 +188,11 @@ StreamReader::SessionEnd StreamReader::run_session() {
     // Not read whole: the temporary slot that exported the snapshot goes
     // with this connection, so the same settings start over.
     if (!wait_for_snapshot()) return {End::Finished, std::nullopt};
-    // Every row was delivered: the slot must outlive a stop that came since.
-    const bool finishing = finishing_.load();
-    if (finishing) (*conn)->ignore_interrupt();
+    // Every row was delivered: the slot outlives a stop that came since.
     if (auto made = make_snapshot_slot_permanent(**conn, settings_, *info); !made) {
       return {End::Fatal, made.error()};
     }
-    if (finishing) return {End::Finished, std::nullopt};
+    if (finishing_.load()) return {End::Finished, std::nullopt};
   }
   const uint64_t start_lsn = confirmable_.load();
   auto command =

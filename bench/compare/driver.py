@@ -396,6 +396,70 @@ def run_workload(db, env, workload, consumers, timeout):
     }
 
 
+# ---------------------------------------------------------------- snapshot
+
+# Readers of one table's existing rows, in the order they run. "copy" is the
+# single-connection floor.
+SNAPSHOT_CONSUMERS = [
+    ("copy", "psql \\copy to /dev/null (one connection)"),
+    ("pg_dump", "pg_dump --data-only -t"),
+    ("vil_w1", "vil-cdc stream --snapshot only, 1 worker"),
+    ("vil_w2", "vil-cdc stream --snapshot only, 2 workers"),
+    ("vil_w4", "vil-cdc stream --snapshot only, 4 workers"),
+]
+SNAPSHOT_TABLE = "snap_t"
+SNAPSHOT_PUBLICATION = "snap_pub"
+
+
+def snapshot_command(env, consumer):
+    if consumer == "copy":
+        return [os.path.join(env.bindir, "psql"), "-X", "-q", "-d", env.conninfo, "-c",
+                f"\\copy {SNAPSHOT_TABLE} to '/dev/null'"]
+    if consumer == "pg_dump":
+        return [os.path.join(env.bindir, "pg_dump"), "--data-only", "-t", SNAPSHOT_TABLE,
+                "-f", "/dev/null", "-d", env.conninfo]
+    workers = consumer.removeprefix("vil_w")
+    return [os.path.join(env.build, "tools/vil-cdc/vil-cdc"), "stream", "--conn", env.conninfo,
+            "--publication", SNAPSHOT_PUBLICATION, "--snapshot", "only", "--snapshot-workers",
+            workers, "--format", "jsonl", "--output", "/dev/null", "--quiet"]
+
+
+def run_snapshot(db, env, rows, timeout):
+    """Every reader reads the same table of `rows` rows (five columns) whole."""
+    log(f"snapshot: writing {rows:,} rows")
+    db.execute(f"DROP TABLE IF EXISTS {SNAPSHOT_TABLE}")
+    db.execute(f"CREATE TABLE {SNAPSHOT_TABLE} ({COLUMNS})")
+    db.execute(f"INSERT INTO {SNAPSHOT_TABLE} SELECT {ROW_FROM_G} FROM generate_series(1, {rows}) AS g")
+    db.execute(f"VACUUM ANALYZE {SNAPSHOT_TABLE}")
+    db.execute(f"DROP PUBLICATION IF EXISTS {SNAPSHOT_PUBLICATION}")
+    db.execute(f"CREATE PUBLICATION {SNAPSHOT_PUBLICATION} FOR TABLE {SNAPSHOT_TABLE}")
+    table_bytes = db.value(f"SELECT pg_table_size('{SNAPSHOT_TABLE}')")
+    results = {}
+    for consumer, _ in SNAPSHOT_CONSUMERS:
+        time_out = os.path.join(env.work, f"time-snapshot-{consumer}.txt")
+        cmd = ["/usr/bin/time", "-v", "-o", time_out] + snapshot_command(env, consumer)
+        server_before = env.server_children_cpu()
+        started = time.monotonic()
+        proc = subprocess.run(cmd, env=env.child_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=timeout)
+        wall = time.monotonic() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"snapshot: {consumer} failed ({proc.returncode}): "
+                               f"{' '.join(map(shlex.quote, cmd))}\n{proc.stderr[-3000:]}")
+        time.sleep(0.1)  # the postmaster reaps the backends
+        r = {"wall_s": wall, "server_cpu_s": env.server_children_cpu() - server_before}
+        r.update(parse_gnu_time(time_out))
+        r["cpu_s"] = r["user_s"] + r["sys_s"]
+        r["rows_per_s"] = rows / wall
+        results[consumer] = r
+        log(f"snapshot: {consumer:8s} wall {wall:7.2f}s  cpu {r['cpu_s']:7.2f}s  "
+            f"server {r['server_cpu_s']:6.2f}s  rss {r['max_rss_kb'] / 1024:6.1f} MB")
+    db.execute(f"DROP PUBLICATION {SNAPSHOT_PUBLICATION}")
+    db.execute(f"DROP TABLE {SNAPSHOT_TABLE}")
+    return {"rows": rows, "table_bytes": table_bytes, "titles": dict(SNAPSHOT_CONSUMERS),
+            "consumers": results}
+
+
 # ---------------------------------------------------------------- latency
 
 
@@ -515,6 +579,8 @@ def main():
     parser.add_argument("--latency-rate", type=float, default=2000)
     parser.add_argument("--latency-seconds", type=float, default=30)
     parser.add_argument("--latency-consumers", default=",".join(LATENCY_CONSUMERS))
+    parser.add_argument("--snapshot-rows", type=int, default=None,
+                        help="rows of the snapshot table (default 10,000,000 x scale; 0: skip)")
     parser.add_argument("--wrap", help="a command to run each consumer under, e.g. 'perf record -o F --'"
                         " ({slot} is replaced by the slot's name)")
     parser.add_argument("--command", default="", help="the command line, for the report")
@@ -541,6 +607,9 @@ def main():
     for workload in make_workloads(args.scale):
         if workload.key in wanted:
             report["workloads"].append(run_workload(db, env, workload, consumers, timeout=1800))
+    snapshot_rows = args.snapshot_rows if args.snapshot_rows is not None else int(10_000_000 * args.scale)
+    if snapshot_rows > 0:
+        report["snapshot"] = run_snapshot(db, env, snapshot_rows, timeout=1800)
     latency_consumers = [c for c in args.latency_consumers.split(",") if c]
     if latency_consumers:
         report["latency"] = {

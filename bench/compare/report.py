@@ -209,6 +209,49 @@ def analysis(report, profile_text):
     return lines
 
 
+def snapshot_table(snapshot):
+    """The snapshot readers of one table, with ratios to the one-connection \\copy."""
+    if not snapshot or not snapshot.get("consumers"):
+        return []
+    c = snapshot["consumers"]
+    floor = c.get("copy")
+    lines = [
+        f"## Snapshot: one table of {snapshot['rows']:,} rows, five columns "
+        f"({int(snapshot['table_bytes']) / 1e6:,.0f} MB)",
+        "",
+        "Each reader reads the whole table once, alone. *copy*: one `psql \\copy ... to /dev/null`, "
+        "the single-connection floor: the server's own COPY text, written nowhere. vil-cdc types "
+        "every value into JSON lines (written to /dev/null).",
+        "",
+        "| reader | wall s | rows/s | CPU s (user+sys) | peak RSS MB | server CPU s | wall / copy | rows/s / copy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in c.items():
+        lines.append(
+            f"| {snapshot['titles'][key]} | {r['wall_s']:.2f} | {fmt_rate(r['rows_per_s'])} | "
+            f"{r['cpu_s']:.2f} | {r['max_rss_kb'] / 1024:.1f} | {r['server_cpu_s']:.2f} | "
+            f"{fmt_ratio(ratio(r['wall_s'], floor['wall_s']))} | "
+            f"{fmt_ratio(ratio(r['rows_per_s'], floor['rows_per_s']))} |")
+    lines.append("")
+    w2 = c.get("vil_w2")
+    if floor and w2:
+        met = w2["rows_per_s"] >= floor["rows_per_s"]
+        rss_ok = all(r["max_rss_kb"] / 1024 < 64 for k, r in c.items() if k.startswith("vil_"))
+        lines += [
+            f"- Goal, 2 workers at least the rows/s of one `\\copy` to /dev/null: "
+            f"**{'met' if met else 'missed'}** ({fmt_rate(w2['rows_per_s'])} vs "
+            f"{fmt_rate(floor['rows_per_s'])} rows/s).",
+            f"- Goal, peak RSS under 64 MB: **{'met' if rss_ok else 'missed'}**.",
+            "- From 1 to 4 workers: " + ", ".join(
+                f"{k.removeprefix('vil_w')}: {fmt_rate(c[k]['rows_per_s'])} rows/s"
+                for k in ("vil_w1", "vil_w2", "vil_w4") if k in c) +
+            f". On {os.cpu_count()} cores the server's COPY and the client share the machine: "
+            "more workers help only while a core is idle.",
+            "",
+        ]
+    return lines
+
+
 def markdown(report, profile_text, png_name):
     titles = report["consumer_titles"]
     m = report["machine"]
@@ -242,6 +285,7 @@ def markdown(report, profile_text, png_name):
     ]
     for w in report["workloads"]:
         lines += workload_table(w, titles)
+    lines += snapshot_table(report.get("snapshot"))
     lines += latency_table(report.get("latency"), titles)
     s = m["settings"]
     lines += [

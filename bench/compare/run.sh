@@ -104,7 +104,7 @@ say "load before: $(cat /proc/loadavg)"
 if [ "$profile" = 1 ]; then
   say "profiling the library consumer on W1 at 1/10 size"
   "${cluster[@]}" -- /usr/bin/python3 "$here/driver.py" \
-    --scale 0.1 --workloads W1 --consumers vil_library --latency-consumers "" \
+    --scale 0.1 --workloads W1 --consumers vil_library --latency-consumers "" --snapshot-rows 0 \
     --build-dir "$build" --node-modules "$build/node/node_modules" --work-dir "$work" \
     --out "$work/profile.json" \
     --wrap "perf record -q -g -e cpu-clock -F 4999 -o $work/perf.data --"

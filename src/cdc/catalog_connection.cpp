@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include "libpq_text.hpp"
+
 namespace vil::cdc {
 namespace {
 
@@ -34,15 +36,6 @@ uint32_t to_oid(const char* text) {
   const std::string_view s(text);
   std::from_chars(s.data(), s.data() + s.size(), value);
   return value;
-}
-
-std::string one_line(const char* message) {
-  std::string out(message != nullptr ? message : "");
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  for (char& c : out) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  return out;
 }
 
 }  // namespace

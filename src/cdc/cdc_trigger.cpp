@@ -193,7 +193,6 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   }
 
   const replication::StreamStats stats = run.reader.stats();
-  bool stop_requested = false;
   {
     std::lock_guard lock(impl_->run_mutex);
     if (run.reader.ever_streamed()) impl_->slot_streamed = true;
@@ -203,7 +202,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     impl_->confirmed_lsn.store(stats.confirmed_lsn);
     impl_->server_wal_end.store(stats.server_wal_end);
   }
-  stop_requested = detach();
+  const bool stop_requested = detach();
   // After the I/O thread ended; outside every lock: the callback may call
   // stop(), pause() or cdc_state().
   if (stop_requested) {

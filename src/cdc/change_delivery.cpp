@@ -372,9 +372,12 @@ std::optional<CdcFault> ChangeDelivery::run_snapshot_only() {
 
 ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
                                                       uint64_t consistent_point) {
-  SnapshotReader snapshot(SnapshotSettings{config_.conn_string, config_.publication, name,
-                                           config_.snapshot_workers,
-                                           SnapshotSettings{}.blocks_per_unit});
+  SnapshotSettings settings;
+  settings.conn_string = config_.conn_string;
+  settings.publication = config_.publication;
+  settings.snapshot_name = name;
+  settings.workers = config_.snapshot_workers;
+  SnapshotReader snapshot(std::move(settings));
   const auto failed = [&](const std::string& why) {
     return fail(CdcFault(
         SnapshotFailed{log::register_str(config_.publication)},
@@ -394,31 +397,30 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
   const auto taken_ns = static_cast<int64_t>(core::unix_now_ns());
   uint32_t ordinal = 0;
   Step step = Step::Next;
-  auto read = snapshot.read([](const SnapshotTable&) {},
-                            [&](const SnapshotReader::Row& row) {
-                              for (;;) {
-                                const RunControl::Ask ask = control_.ask();
-                                if (ask == RunControl::Ask::Deliver) break;
-                                if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
-                                  step = fault_ ? Step::Fault : Step::End;
-                                  return false;
-                                }
-                              }
-                              Change change;
-                              change.kind = ChangeKind::Read;
-                              change.lsn = pgoutput::Lsn{at};
-                              change.commit_lsn = pgoutput::Lsn{at};
-                              change.commit_time_ns = taken_ns;
-                              change.ordinal = ordinal++;
-                              change.relation = &row.table->schema;
-                              change.new_tuple = row.tuple;
-                              change.row_bytes = row.tuple.wire_bytes().size();
-                              change.types = &decoder_.types();
-                              change.database_encoding = database_encoding_;
-                              change.snapshot_last = row.last;
-                              step = deliver_change(change);
-                              return step == Step::Next;
-                            });
+  auto read = snapshot.read([&](const SnapshotReader::Row& row) {
+    for (;;) {
+      const RunControl::Ask ask = control_.ask();
+      if (ask == RunControl::Ask::Deliver) break;
+      if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
+        step = fault_ ? Step::Fault : Step::End;
+        return false;
+      }
+    }
+    Change change;
+    change.kind = ChangeKind::Read;
+    change.lsn = pgoutput::Lsn{at};
+    change.commit_lsn = pgoutput::Lsn{at};
+    change.commit_time_ns = taken_ns;
+    change.ordinal = ordinal++;
+    change.relation = &row.table->schema;
+    change.new_tuple = row.tuple;
+    change.row_bytes = row.tuple.wire_bytes().size();
+    change.types = &decoder_.types();
+    change.database_encoding = database_encoding_;
+    change.snapshot_last = row.last;
+    step = deliver_change(change);
+    return step == Step::Next;
+  });
   if (!read) return failed(read.error());
   if (!*read) return step == Step::Next ? Step::End : step;
   // The rows are flushed before the stream starts after them.

@@ -13,8 +13,10 @@
 
 #include <fmt/format.h>
 
+#include "libpq_text.hpp"
 #include "vil/pgoutput/byte_order.hpp"
 #include "vil/pgoutput/messages.hpp"
+#include "vil/replication/stream_settings.hpp"
 
 namespace vil::cdc {
 
@@ -25,45 +27,18 @@ namespace {
 constexpr size_t kBatchBytes = 256u << 10;
 constexpr size_t kBatchesPerWorker = 2;
 
-// What the values layer reads (docs/DESIGN.md §4.3), as the stream's session
-// sets it.
-constexpr const char* kSessionOptions =
-    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
-
-std::string one_line(const char* message) {
-  std::string out(message != nullptr ? message : "");
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  for (char& c : out) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  return out;
-}
-
-struct Connection {
-  PGconn* conn = nullptr;
-  Connection() = default;
-  explicit Connection(PGconn* c) : conn(c) {}
-  Connection(Connection&& other) noexcept : conn(std::exchange(other.conn, nullptr)) {}
-  Connection& operator=(Connection&& other) noexcept {
-    std::swap(conn, other.conn);
-    return *this;
-  }
-  ~Connection() {
-    if (conn != nullptr) PQfinish(conn);
-  }
-};
-
-std::expected<Connection, std::string> connect(const std::string& conn_string) {
+// An ordinary connection in the stream's session settings (§4.3).
+std::expected<PqConnection, std::string> connect(const std::string& conn_string) {
+  const std::string options = replication::session_options(conn_string);
   const char* keywords[] = {
       "dbname", "replication", "client_encoding", "options", "fallback_application_name", nullptr};
-  const char* values[] = {conn_string.c_str(), "false", "UTF8", kSessionOptions,
+  const char* values[] = {conn_string.c_str(), "false", "UTF8", options.c_str(),
                           "vil-cdc snapshot",  nullptr};
-  Connection c(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-  if (c.conn == nullptr)
-    return std::unexpected("could not connect to read the snapshot: out of memory");
-  if (PQstatus(c.conn) != CONNECTION_OK) {
+  PqConnection c(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (c == nullptr) return std::unexpected("could not connect to read the snapshot: out of memory");
+  if (PQstatus(c.get()) != CONNECTION_OK) {
     return std::unexpected(fmt::format("could not connect to read the snapshot: {}",
-                                       one_line(PQerrorMessage(c.conn))));
+                                       one_line(PQerrorMessage(c.get()))));
   }
   return c;
 }
@@ -228,7 +203,7 @@ bool append_copy_row(std::string_view line, uint16_t columns, std::vector<std::b
 
 struct SnapshotReader::Impl {
   SnapshotSettings settings;
-  Connection first;  // the first worker's; holds an exported snapshot open
+  PqConnection first;  // the first worker's; holds an exported snapshot open
   std::string snapshot;
   uint64_t exported_at = 0;
   std::vector<SnapshotTable> tables;
@@ -245,7 +220,7 @@ struct SnapshotReader::Impl {
   std::atomic<size_t> next_unit{0};
 
   std::expected<void, std::string> list_tables();
-  void work(Connection conn);
+  void work(PqConnection conn);
   std::expected<void, std::string> read_unit(PGconn* conn, const Unit& unit);
   // Worker side: false when reading was cancelled.
   bool hand_over(std::unique_ptr<Batch> batch);
@@ -275,7 +250,7 @@ std::expected<void, std::string> SnapshotReader::open() {
   auto conn = connect(impl_->settings.conn_string);
   if (!conn) return std::unexpected(conn.error());
   impl_->first = std::move(*conn);
-  PGconn* c = impl_->first.conn;
+  PGconn* c = impl_->first.get();
   if (!impl_->settings.snapshot_name.empty()) {
     impl_->snapshot = impl_->settings.snapshot_name;
     if (auto r = import_snapshot(c, impl_->snapshot); !r) return r;
@@ -298,11 +273,11 @@ std::expected<void, std::string> SnapshotReader::open() {
 }
 
 std::expected<void, std::string> SnapshotReader::Impl::list_tables() {
-  PGconn* c = first.conn;
+  PGconn* c = first.get();
   const bool v15 = PQserverVersion(c) >= 150000;
   // Column lists and row filters are PostgreSQL 15's.
   const std::string sql = fmt::format(
-      "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpages, c.reltuples, c.relreplident,"
+      "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpages, c.relreplident,"
       " {}, {}"
       " FROM pg_catalog.pg_publication_tables pt"
       " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
@@ -329,14 +304,13 @@ std::expected<void, std::string> SnapshotReader::Impl::list_tables() {
     schema.qualified_name = schema.namespace_name + "." + schema.name;
     table.partitioned = PQgetvalue(listed.r, row, 3)[0] == 'p';
     table.pages = std::strtoull(PQgetvalue(listed.r, row, 4), nullptr, 10);
-    table.estimated_rows = std::max(0.0, std::strtod(PQgetvalue(listed.r, row, 5), nullptr));
-    const char identity = PQgetvalue(listed.r, row, 6)[0];
+    const char identity = PQgetvalue(listed.r, row, 5)[0];
     schema.replica_identity = replica_identity(identity);
-    if (!PQgetisnull(listed.r, row, 8)) table.row_filter = PQgetvalue(listed.r, row, 8);
+    if (!PQgetisnull(listed.r, row, 7)) table.row_filter = PQgetvalue(listed.r, row, 7);
 
     const std::string oid = PQgetvalue(listed.r, row, 0);
     const char* column_params[] = {
-        oid.c_str(), PQgetisnull(listed.r, row, 7) ? nullptr : PQgetvalue(listed.r, row, 7)};
+        oid.c_str(), PQgetisnull(listed.r, row, 6) ? nullptr : PQgetvalue(listed.r, row, 6)};
     Result columns(PQexecParams(c, kColumns, 2, nullptr, column_params, nullptr, nullptr, 0));
     if (PQresultStatus(columns.r) != PGRES_TUPLES_OK) {
       return std::unexpected(fmt::format("reading the columns of {}: {}", schema.qualified_name,
@@ -431,7 +405,7 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
   return {};
 }
 
-void SnapshotReader::Impl::work(Connection conn) {
+void SnapshotReader::Impl::work(PqConnection conn) {
   for (;;) {
     {
       std::lock_guard lock(mutex);
@@ -439,19 +413,18 @@ void SnapshotReader::Impl::work(Connection conn) {
     }
     const size_t index = next_unit.fetch_add(1);
     if (index >= units.size()) break;
-    if (auto r = read_unit(conn.conn, units[index]); !r) {
+    if (auto r = read_unit(conn.get(), units[index]); !r) {
       fail(r.error());
       break;
     }
   }
-  (void)run(conn.conn, "COMMIT", "ending the snapshot");
+  (void)run(conn.get(), "COMMIT", "ending the snapshot");
   std::lock_guard lock(mutex);
   --workers_running;
   changed.notify_all();
 }
 
-std::expected<bool, std::string> SnapshotReader::read(
-    const std::function<void(const SnapshotTable&)>& prepared, const Deliver& deliver) {
+std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver) {
   Impl& s = *impl_;
   for (size_t t = 0; t < s.tables.size(); ++t) {
     const SnapshotTable& table = s.tables[t];
@@ -470,12 +443,12 @@ std::expected<bool, std::string> SnapshotReader::read(
   // More workers than units would only hold connections.
   const auto workers = static_cast<uint32_t>(
       std::max<size_t>(1, std::min<size_t>(s.settings.workers, s.units.size())));
-  std::vector<Connection> connections;
+  std::vector<PqConnection> connections;
   connections.push_back(std::move(s.first));
   for (uint32_t i = 1; i < workers; ++i) {
     auto conn = connect(s.settings.conn_string);
     if (!conn) return std::unexpected(conn.error());
-    if (auto r = import_snapshot(conn->conn, s.snapshot); !r) return std::unexpected(r.error());
+    if (auto r = import_snapshot(conn->get(), s.snapshot); !r) return std::unexpected(r.error());
     connections.push_back(std::move(*conn));
   }
   s.capacity = kBatchesPerWorker * workers;
@@ -495,7 +468,6 @@ std::expected<bool, std::string> SnapshotReader::read(
   };
 
   // One row is held back until the next comes, so that the last one is known.
-  std::vector<bool> seen(s.tables.size(), false);
   std::unique_ptr<Batch> current;     // the batch whose rows are being delivered
   std::unique_ptr<Batch> held_owner;  // the held row's batch, once `current` moved on
   const Batch* held_batch = nullptr;
@@ -524,10 +496,6 @@ std::expected<bool, std::string> SnapshotReader::read(
       s.batches.pop_front();
       s.changed.notify_all();
     }
-    if (!seen[next->table]) {
-      seen[next->table] = true;
-      prepared(s.tables[next->table]);
-    }
     held_owner = std::move(current);
     current = std::move(next);
     for (size_t row = 0; row < current->ends.size(); ++row) {
@@ -542,7 +510,6 @@ std::expected<bool, std::string> SnapshotReader::read(
     std::lock_guard lock(s.mutex);
     go_on = !s.error;
   }
-  // An empty snapshot delivers nothing; `prepared` was never needed.
   if (go_on && holding) go_on = deliver_held(true);
   stop_workers();
   if (s.error) return std::unexpected(*s.error);

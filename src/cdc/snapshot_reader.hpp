@@ -32,7 +32,6 @@ struct SnapshotTable {
   std::string row_filter;           // the publication's WHERE (PostgreSQL 15+), or empty
   bool partitioned = false;         // a partitioned root: read whole, not by blocks
   uint64_t pages = 0;               // pg_class.relpages: how to split it
-  double estimated_rows = 0;        // pg_class.reltuples, for progress
 };
 
 struct SnapshotSettings {
@@ -71,12 +70,9 @@ class SnapshotReader {
   // The WAL position of a snapshot this reader exported (0 when imported).
   [[nodiscard]] uint64_t exported_at() const;
 
-  // Reads every table. `prepared(table)` is called once per table before its
-  // first row, on the caller's thread (types are resolved there). Returns
-  // true when every row was delivered, false when deliver() said stop, or
-  // the error.
-  std::expected<bool, std::string> read(const std::function<void(const SnapshotTable&)>& prepared,
-                                        const Deliver& deliver);
+  // Reads every table. Returns true when every row was delivered, false
+  // when deliver() said stop, or the error.
+  std::expected<bool, std::string> read(const Deliver& deliver);
 
  private:
   struct Impl;

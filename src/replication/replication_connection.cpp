@@ -3,20 +3,16 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <cstring>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include "poll_wait.hpp"
+#include "vil/replication/stream_settings.hpp"
 
 namespace vil::replication {
 
 namespace {
-
-// Fixed text forms, so values decode the same whatever the server's defaults.
-constexpr std::string_view kSessionOptions =
-    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
 
 // libpq's messages end with a newline and may run over several lines
 // ("...Connection refused\n\tIs the server running..."): a fault message is
@@ -35,20 +31,6 @@ std::string trim_message(const char* text) {
     s += *p;
   }
   return s;
-}
-
-// The user's own `options`, kept, with ours after them.
-std::string merged_options(const std::string& conn_string) {
-  std::string options(kSessionOptions);
-  PQconninfoOption* parsed = PQconninfoParse(conn_string.c_str(), nullptr);
-  if (parsed == nullptr) return options;
-  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr && o->val[0] != '\0') {
-      options = fmt::format("{} {}", o->val, kSessionOptions);
-    }
-  }
-  PQconninfoFree(parsed);
-  return options;
 }
 
 ServerError error_from_result(PGresult* result, PGconn* conn) {
@@ -132,7 +114,7 @@ ConnectFailure classify_connect_error(std::string_view message, bool needs_passw
 
 std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationConnection::connect(
     const ConnectOptions& options, const Interrupt& interrupt) {
-  const std::string options_value = merged_options(options.conn_string);
+  const std::string options_value = session_options(options.conn_string);
   const char* keywords[] = {
       "dbname", "replication", "options", "fallback_application_name", "client_encoding", nullptr};
   const char* values[] = {options.conn_string.c_str(),      "database", options_value.c_str(),

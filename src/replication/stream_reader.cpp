@@ -182,8 +182,8 @@ StreamReader::SessionEnd StreamReader::run_session() {
   }
   if (!info->exported_snapshot.empty()) {
     std::vector<QueueItem> exported;
-    exported.emplace_back(SnapshotExported{info->consistent_point,
-                                           SnapshotExported::name_of(info->exported_snapshot)});
+    exported.emplace_back(
+        SnapshotExported{info->consistent_point, fixed_text<64>(info->exported_snapshot)});
     queue_.push(exported, 0);
     // Not read whole: the temporary slot that exported the snapshot goes
     // with this connection, so the same settings start over.
@@ -217,7 +217,7 @@ StreamReader::SessionEnd StreamReader::run_session() {
                       Clock::now())};
   std::vector<QueueItem> begin;
   begin.emplace_back(SessionStarted{session.info.protocol_version, session.info.server_wal_end,
-                                    SessionStarted::encoding_name(session.info.server_encoding)});
+                                    fixed_text<16>(session.info.server_encoding)});
   queue_.push(begin, 0);
   SessionEnd end = stream(session);
   end.streamed = true;
@@ -372,23 +372,22 @@ bool StreamReader::back_off(milliseconds wait) {
 }
 
 bool StreamReader::wait_for_snapshot() {
-  while (!finishing_.load()) {
-    if (snapshot_read_.load()) return true;
-    pollfd fd{wake_.fd(), POLLIN, 0};
-    if (poll(&fd, 1, -1) > 0) wake_.drain();
-  }
-  return snapshot_read_.load();
+  return wait_until([this] { return snapshot_read_.load(); });
 }
 
 bool StreamReader::wait_for_delivery() {
   // The queue wakes us (release()) once the delivery side took and
-  // delivered everything; finish() wakes us too.
+  // delivered everything.
+  return wait_until([this] { return queue_.drained_or_notify(); });
+}
+
+bool StreamReader::wait_until(const std::function<bool()>& ready) {
   while (!finishing_.load()) {
-    if (queue_.drained_or_notify()) return true;
+    if (ready()) return true;
     pollfd fd{wake_.fd(), POLLIN, 0};
     if (poll(&fd, 1, -1) > 0) wake_.drain();
   }
-  return false;
+  return ready();
 }
 
 }  // namespace vil::replication

@@ -6,6 +6,21 @@
 
 namespace vil::replication {
 
+std::string session_options(std::string_view conn_string) {
+  constexpr std::string_view kFixed =
+      "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
+  std::string options(kFixed);
+  PQconninfoOption* parsed = PQconninfoParse(std::string(conn_string).c_str(), nullptr);
+  if (parsed == nullptr) return options;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "options" && o->val != nullptr && o->val[0] != '\0') {
+      options = fmt::format("{} {}", o->val, kFixed);
+    }
+  }
+  PQconninfoFree(parsed);
+  return options;
+}
+
 std::string redact_conn_string(std::string_view conn_string) {
   PQconninfoOption* options = PQconninfoParse(std::string(conn_string).c_str(), nullptr);
   if (options == nullptr) return "<connection string that libpq cannot parse>";

@@ -320,13 +320,12 @@ TEST_F(SnapshotTest, ALargeTableIsReadInBlockRangesByEveryWorkerExactlyOnce) {
   EXPECT_NE(reader.exported_at(), 0u);
   std::vector<int> ids;
   size_t lasts = 0;
-  auto read = reader.read([](const SnapshotTable&) {},
-                          [&](const SnapshotReader::Row& row) {
-                            auto it = row.tuple.begin();
-                            ids.push_back(std::stoi(std::string((*it).text())));
-                            lasts += row.last ? 1 : 0;
-                            return true;
-                          });
+  auto read = reader.read([&](const SnapshotReader::Row& row) {
+    auto it = row.tuple.begin();
+    ids.push_back(std::stoi(std::string((*it).text())));
+    lasts += row.last ? 1 : 0;
+    return true;
+  });
   ASSERT_TRUE(read);
   EXPECT_TRUE(*read);
   std::sort(ids.begin(), ids.end());

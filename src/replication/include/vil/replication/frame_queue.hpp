@@ -21,6 +21,15 @@
 
 namespace vil::replication {
 
+// `text` in a fixed array, cut to fit with a NUL kept at the end: names that
+// queue items carry in place, so that the items stay trivially copyable.
+template <size_t N>
+std::array<char, N> fixed_text(std::string_view text) noexcept {
+  std::array<char, N> out{};
+  text.copy(out.data(), std::min(text.size(), N - 1));
+  return out;
+}
+
 // An XLogData frame whose header the I/O thread read; its payload (one
 // pgoutput message) lives in the frame arena until delivered.
 struct WalFrame {
@@ -42,11 +51,6 @@ struct SessionStarted {
   std::array<char, 16> server_encoding{};
 
   [[nodiscard]] std::string_view encoding() const noexcept { return server_encoding.data(); }
-  static std::array<char, 16> encoding_name(std::string_view name) noexcept {
-    std::array<char, 16> out{};
-    name.copy(out.data(), std::min(name.size(), out.size() - 1));
-    return out;
-  }
 };
 // The slot was just created with its snapshot exported (SnapshotMode::Initial):
 // the delivery side reads the snapshot, then calls
@@ -59,11 +63,6 @@ struct SnapshotExported {
   std::array<char, 64> name{};
 
   [[nodiscard]] std::string_view snapshot() const noexcept { return name.data(); }
-  static std::array<char, 64> name_of(std::string_view text) noexcept {
-    std::array<char, 64> out{};
-    text.copy(out.data(), std::min(text.size(), out.size() - 1));
-    return out;
-  }
 };
 // A keepalive said the server has sent everything before `lsn`. Queued in
 // stream order, so the delivery thread reaches it once every frame before it

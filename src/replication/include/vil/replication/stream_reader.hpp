@@ -93,6 +93,9 @@ class StreamReader {
   bool wait_for_delivery();
   // Waits until snapshot_read(); false when finish() came first.
   bool wait_for_snapshot();
+  // Sleeps on the wake fd until `ready` says so; false when finish() came
+  // first (true if `ready` holds even then).
+  bool wait_until(const std::function<bool()>& ready);
   // Tells the owner's on_notice; false when that callback threw (the error
   // is then recorded and the stream ends).
   bool notice(const std::string& text);

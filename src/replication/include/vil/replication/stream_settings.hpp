@@ -43,6 +43,12 @@ struct StreamSettings {
   uint64_t streamed_up_to = 0;
 };
 
+// The `options` every connection of ours sets, the user's own first: the
+// fixed text forms the values layer reads (DateStyle ISO, IntervalStyle
+// postgres, extra_float_digits 3; docs/DESIGN.md §4.3), so values decode the
+// same whatever the server's defaults.
+std::string session_options(std::string_view conn_string);
+
 // The connection string with every secret option (password, sslpassword, ...)
 // replaced by "********": the only form of it that messages may carry.
 std::string redact_conn_string(std::string_view conn_string);

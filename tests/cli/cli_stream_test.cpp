@@ -602,11 +602,15 @@ TEST_P(CliSignal, StopsCleanlyAndResumesFromTheSlot) {
 
   std::map<uint64_t, int> first_rows_per_commit;
   for (const auto& [key, id] : first_changes) ++first_rows_per_commit[key.first];
+  // A transaction written whole before the signal is confirmed, except at
+  // most the one in flight when the stop came: every row handed over but
+  // not yet its Commit. That one is not confirmed, and comes again below.
+  std::vector<uint64_t> whole_unconfirmed;
   for (const auto& [commit, rows] : first_rows_per_commit) {
-    if (rows == kRowsPerTransaction) {
-      EXPECT_LT(commit, confirmed) << "a transaction written whole before the signal is confirmed";
-    }
+    if (rows == kRowsPerTransaction && commit >= confirmed) whole_unconfirmed.push_back(commit);
   }
+  EXPECT_LE(whole_unconfirmed.size(), 1u)
+      << "a transaction written whole before the signal is confirmed";
   std::set<uint64_t> duplicated_commits;
   size_t duplicated_changes = 0;
   for (const auto& [key, id] : second_changes) {
@@ -618,6 +622,10 @@ TEST_P(CliSignal, StopsCleanlyAndResumesFromTheSlot) {
     }
   }
   EXPECT_LE(duplicated_commits.size(), 1u) << "only the transaction cut short comes twice";
+  for (uint64_t commit : whole_unconfirmed) {
+    EXPECT_EQ(duplicated_commits.count(commit), 1u)
+        << "the transaction in flight at the stop comes again";
+  }
 
   // Every row at least once, and nothing but those duplicates twice.
   std::set<int> ids;

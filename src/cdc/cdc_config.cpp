@@ -137,6 +137,10 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.application_name);
     else if (key == "snapshot_workers")
       r = read_scalar(v, field, config.snapshot_workers);
+    else if (key == "snapshot_chunk_size")
+      r = read_scalar(v, field, config.snapshot_chunk_size);
+    else if (key == "snapshot_state")
+      r = read_scalar(v, field, config.snapshot_state);
     else if (key == "snapshot") {
       std::string text;
       r = read_scalar(v, field, text);
@@ -250,6 +254,9 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   }
   if (config.snapshot_workers < 1 || config.snapshot_workers > 64) {
     return std::unexpected(field_error("cdc.snapshot_workers", "must be between 1 and 64"));
+  }
+  if (config.snapshot_chunk_size < 1 || config.snapshot_chunk_size > 1'000'000) {
+    return std::unexpected(field_error("cdc.snapshot_chunk_size", "must be between 1 and 1000000"));
   }
   if (config.protocol_version > 4) {
     return std::unexpected(field_error(

@@ -12,6 +12,7 @@
 #include "run_control.hpp"
 #include "stream_mapping.hpp"
 #include "trigger_events.hpp"
+#include "vil/cdc/snapshot_request.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/replication/stream_reader.hpp"
 
@@ -215,6 +216,11 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     return std::unexpected(*fault);
   }
   return {};
+}
+
+std::expected<pgoutput::Lsn, CdcFault> CdcTrigger::request_snapshot(
+    std::span<const std::string> tables) const {
+  return cdc::request_snapshot(impl_->config.conn_string, impl_->config.publication, tables);
 }
 
 std::expected<void, core::TriggerFault> CdcTrigger::pause() {

@@ -7,6 +7,7 @@
 #include "delivery_fault.hpp"
 #include "snapshot_reader.hpp"
 #include "stream_mapping.hpp"
+#include "vil/cdc/snapshot_request.hpp"
 #include "vil/core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
@@ -48,7 +49,11 @@ ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue&
       counters_(counters),
       on_notice_(std::move(on_notice)),
       slot_hash_(log::register_str(config.slot_name)),
-      publication_hash_(log::register_str(config.publication)) {}
+      publication_hash_(log::register_str(config.publication)),
+      incremental_(config, on_notice_,
+                   [this](const SnapshotTable& table, bool started, uint64_t rows) {
+                     log_table(table, started, rows);
+                   }) {}
 
 std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
   ledger_ = DeliveryLedger(end_lsn);
@@ -130,6 +135,8 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     return deliver_frame(*frame);
   }
   if (const auto* position = std::get_if<replication::ServerPosition>(&item)) {
+    // A chunk that failed is tried again once it is due.
+    if (incremental_.has_work() && !incremental_.chunk_in_flight()) incremental_.start_chunk();
     return ledger_.server_position(position->lsn) ? Step::End : Step::Next;
   }
   if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
@@ -139,6 +146,17 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     ledger_.session_started(session->flushed_at_start);
     relations_.clear();  // described again by the new session
     database_encoding_ = std::string(session->encoding());
+    requests_.clear();
+    withheld_messages_ = false;
+    high_watermark_.reset();
+    if (!incremental_loaded_) {
+      // An incremental snapshot an earlier run did not finish goes on.
+      if (auto loaded = incremental_.load(); !loaded) {
+        return fail(CdcFault(SnapshotFailed{publication_hash_}, loaded.error()));
+      }
+      incremental_loaded_ = true;
+    }
+    incremental_.start_chunk();
     return Step::Next;
   }
   if (const auto* exported = std::get_if<replication::SnapshotExported>(&item)) {
@@ -227,35 +245,62 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           commit_lsn_ = m.final_lsn;
           commit_time_ns_ = m.commit_time.unix_ns();
           ordinal_ = 0;
+          withheld_messages_ = false;
+          incremental_.transaction_began(m.xid);
           return Step::Next;
         } else if constexpr (std::is_same_v<M, Commit>) {
-          TransactionEnd end{xid_, m.commit_lsn, m.end_lsn, commit_time_ns_, ordinal_};
-          try {
-            sink_.on_commit(end);
-          } catch (...) {
-            return fail(caught_as_delivery_fault(
-                events_.last_sequence(),
-                fmt::format("the commit callback failed on transaction {}", xid_)));
+          // A transaction of nothing but messages the owner does not get
+          // (vil-cdc's own requests and watermarks; any, with messages off)
+          // is not the owner's: the server would not have sent it.
+          if (!withheld_messages_ || ordinal_ > 0) {
+            TransactionEnd end{xid_, m.commit_lsn, m.end_lsn, commit_time_ns_, ordinal_};
+            try {
+              sink_.on_commit(end);
+            } catch (...) {
+              return fail(caught_as_delivery_fault(
+                  events_.last_sequence(),
+                  fmt::format("the commit callback failed on transaction {}", xid_)));
+            }
+            unflushed_ = true;
+            counters_.transactions.fetch_add(1, std::memory_order_relaxed);
           }
-          unflushed_ = true;
-          counters_.transactions.fetch_add(1, std::memory_order_relaxed);
-          return ledger_.commit(m.commit_lsn.value, m.end_lsn.value) ? Step::End : Step::Next;
+          const bool end_here = ledger_.commit(m.commit_lsn.value, m.end_lsn.value);
+          for (const auto& request : requests_) incremental_.requested(request, m.commit_lsn.value);
+          const bool requested = !requests_.empty();
+          requests_.clear();
+          if (high_watermark_) {
+            const pgoutput::Lsn at = *high_watermark_;
+            high_watermark_.reset();
+            if (const Step step = deliver_chunk(at); step != Step::Next) return step;
+          } else if (requested) {
+            incremental_.start_chunk();
+          }
+          return end_here ? Step::End : Step::Next;
         } else if constexpr (std::is_same_v<M, Relation>) {
           RelationState& state = relations_[m.id];
           state.table_hash = log::register_str(decoded.relation->qualified_name);
           describe_columns(*decoded.relation, state);
           return Step::Next;
         } else if constexpr (std::is_same_v<M, Insert>) {
+          if (incremental_.tracking(m.relation_id)) {
+            incremental_.changed(*decoded.relation, nullptr, &m.new_tuple);
+          }
           change.kind = ChangeKind::Insert;
           change.new_tuple = m.new_tuple;
           return deliver_change(change);
         } else if constexpr (std::is_same_v<M, Update>) {
+          if (incremental_.tracking(m.relation_id)) {
+            incremental_.changed(*decoded.relation, &m.old_tuple, &m.new_tuple);
+          }
           change.kind = ChangeKind::Update;
           change.old_kind = m.old_kind;
           change.old_tuple = m.old_tuple;
           change.new_tuple = m.new_tuple;
           return deliver_change(change);
         } else if constexpr (std::is_same_v<M, Delete>) {
+          if (incremental_.tracking(m.relation_id)) {
+            incremental_.changed(*decoded.relation, &m.old_tuple, nullptr);
+          }
           change.kind = ChangeKind::Delete;
           change.old_kind = m.old_kind;
           change.old_tuple = m.old_tuple;
@@ -271,6 +316,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
                                                id)));
             }
             truncated_.push_back(schema);
+            incremental_.truncated(id);
           }
           change.kind = ChangeKind::Truncate;
           change.truncated = truncated_;
@@ -278,6 +324,15 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           change.restart_identity = m.restart_identity();
           return deliver_change(change);
         } else if constexpr (std::is_same_v<M, LogicalMessage>) {
+          if (m.prefix == kSnapshotRequestPrefix || m.prefix == kWatermarkPrefix) {
+            take_own_message(m);
+            return Step::Next;
+          }
+          // The session always asks for messages: the watermarks are.
+          if (!config_.messages) {
+            withheld_messages_ = true;
+            return Step::Next;
+          }
           change.kind = ChangeKind::Message;
           change.lsn = m.lsn;
           change.prefix = m.prefix;
@@ -358,6 +413,74 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     if (fault_) return Step::Fault;
   }
   return Step::Next;
+}
+
+void ChangeDelivery::take_own_message(const pgoutput::LogicalMessage& message) {
+  // Both are written in transactions of their own; one outside a transaction
+  // was not written by vil-cdc.
+  if (!message.transactional()) return;
+  withheld_messages_ = true;
+  if (message.prefix == kSnapshotRequestPrefix) {
+    requests_.emplace_back(message.content.begin(), message.content.end());
+    return;
+  }
+  if (incremental_.watermark(message.content) == IncrementalSnapshot::Mark::High) {
+    high_watermark_ = message.lsn;
+  }
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_chunk(pgoutput::Lsn lsn) {
+  if (const SnapshotTable* table = incremental_.table()) describe_table(*table);
+  const auto taken_ns = static_cast<int64_t>(core::unix_now_ns());
+  uint32_t ordinal = 0;
+  Step step = Step::Next;
+  const bool whole = incremental_.deliver_chunk([&](const IncrementalSnapshot::Row& row) {
+    if (control_.ask() == RunControl::Ask::Stop) {
+      step = Step::End;
+      return false;
+    }
+    Change change;
+    change.kind = ChangeKind::Read;
+    change.lsn = lsn;
+    change.commit_lsn = lsn;
+    change.commit_time_ns = taken_ns;
+    change.ordinal = ordinal++;
+    change.relation = &row.table->schema;
+    change.new_tuple = row.tuple;
+    change.row_bytes = row.tuple.wire_bytes().size();
+    change.types = &decoder_.types();
+    change.database_encoding = database_encoding_;
+    change.incremental_snapshot = true;
+    step = deliver_change(change);
+    return step == Step::Next;
+  });
+  if (!whole) return step;
+  // The chunk's progress is kept only once its rows are flushed.
+  flush_and_publish();
+  if (fault_) return Step::Fault;
+  incremental_.chunk_delivered();
+  incremental_.start_chunk();
+  return Step::Next;
+}
+
+void ChangeDelivery::describe_table(const SnapshotTable& table) {
+  RelationState& state = relations_[table.schema.id];
+  if (state.table_hash != 0 && !state.column_types.empty()) return;
+  state.table_hash = log::register_str(table.schema.qualified_name);
+  describe_columns(table.schema, state);
+}
+
+void ChangeDelivery::log_table(const SnapshotTable& table, bool started, uint64_t rows) {
+  if (!config_.log_changes) return;
+  log::MqPayload record{};
+  record.broker_hash = slot_hash_;
+  record.topic_hash = log::register_str(table.schema.qualified_name);
+  record.group_hash = publication_hash_;
+  record.offset = rows;
+  // The CDC meaning of op_type (docs/DESIGN.md §2.4): 3 a snapshot began
+  // reading the table, 4 it read all of it (offset: its rows).
+  record.op_type = static_cast<log::MqOp>(started ? 3 : 4);
+  log::mq_log(log::LogLevel::Info, record, core::unix_now_ns());
 }
 
 std::optional<CdcFault> ChangeDelivery::run_snapshot_only() {

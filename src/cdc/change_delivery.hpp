@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "delivery_ledger.hpp"
+#include "incremental_snapshot.hpp"
 #include "run_control.hpp"
 #include "trigger_events.hpp"
 #include "vil/cdc/catalog_connection.hpp"
@@ -64,6 +65,15 @@ class ChangeDelivery {
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
+  // One of vil-cdc's own logical messages: a snapshot request, a watermark.
+  void take_own_message(const pgoutput::LogicalMessage& message);
+  // The incremental snapshot's chunk whose high watermark committed at `lsn`,
+  // as Read changes; then the next chunk starts.
+  Step deliver_chunk(pgoutput::Lsn lsn);
+  // The table's column types, as for the stream's relations.
+  void describe_table(const SnapshotTable& table);
+  // A snapshot table's start or end, as an mq_log record (docs/DESIGN.md §2.4).
+  void log_table(const SnapshotTable& table, bool started, uint64_t rows);
   // Reads the snapshot `name` (empty: one of its own) and delivers every row
   // as a Read change placed at `consistent_point`; then tells the I/O thread
   // that the stream may start.
@@ -103,6 +113,14 @@ class ChangeDelivery {
   std::unique_ptr<CatalogConnection> catalog_;  // opened when first needed
   std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
+  IncrementalSnapshot incremental_;
+  bool incremental_loaded_ = false;
+
+  // vil-cdc's own messages in the transaction being delivered: requests
+  // taken at its Commit, a high watermark whose chunk is delivered there.
+  std::vector<std::vector<std::byte>> requests_;
+  bool withheld_messages_ = false;  // it held messages the owner does not get
+  std::optional<pgoutput::Lsn> high_watermark_;
 
   // The transaction being delivered.
   uint32_t xid_ = 0;

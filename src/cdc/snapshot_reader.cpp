@@ -13,10 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "libpq_text.hpp"
+#include "snapshot_connection.hpp"
 #include "vil/pgoutput/byte_order.hpp"
 #include "vil/pgoutput/messages.hpp"
-#include "vil/replication/stream_settings.hpp"
 
 namespace vil::cdc {
 
@@ -27,42 +26,10 @@ namespace {
 constexpr size_t kBatchBytes = 256u << 10;
 constexpr size_t kBatchesPerWorker = 2;
 
-// An ordinary connection in the stream's session settings (§4.3).
-std::expected<PqConnection, std::string> connect(const std::string& conn_string) {
-  const std::string options = replication::session_options(conn_string);
-  const char* keywords[] = {
-      "dbname", "replication", "client_encoding", "options", "fallback_application_name", nullptr};
-  const char* values[] = {conn_string.c_str(), "false", "UTF8", options.c_str(),
-                          "vil-cdc snapshot",  nullptr};
-  PqConnection c(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-  if (c == nullptr) return std::unexpected("could not connect to read the snapshot: out of memory");
-  if (PQstatus(c.get()) != CONNECTION_OK) {
-    return std::unexpected(fmt::format("could not connect to read the snapshot: {}",
-                                       one_line(PQerrorMessage(c.get()))));
-  }
-  return c;
-}
-
-struct Result {
-  PGresult* r;
-  explicit Result(PGresult* result) : r(result) {}
-  ~Result() { PQclear(r); }
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-};
-
-// Runs a command that returns nothing or rows; the error names `doing`.
-std::expected<void, std::string> run(PGconn* conn, const std::string& sql, std::string_view doing) {
-  Result result(PQexec(conn, sql.c_str()));
-  const ExecStatusType status = PQresultStatus(result.r);
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
-  return std::unexpected(fmt::format("{}: {}", doing, one_line(PQerrorMessage(conn))));
-}
-
 // Imports `snapshot` into a new transaction on `conn`.
 std::expected<void, std::string> import_snapshot(PGconn* conn, const std::string& snapshot) {
-  if (auto r =
-          run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "beginning the snapshot");
+  if (auto r = run_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                           "beginning the snapshot");
       !r) {
     return r;
   }
@@ -70,45 +37,12 @@ std::expected<void, std::string> import_snapshot(PGconn* conn, const std::string
   if (quoted == nullptr) return std::unexpected("the snapshot's name cannot be quoted");
   const std::string sql = fmt::format("SET TRANSACTION SNAPSHOT {}", quoted);
   PQfreemem(quoted);
-  return run(conn, sql, fmt::format("importing snapshot {}", snapshot));
+  return run_command(conn, sql, fmt::format("importing snapshot {}", snapshot));
 }
 
-std::string quote_identifier(PGconn* conn, std::string_view name) {
-  char* quoted = PQescapeIdentifier(conn, name.data(), name.size());
-  if (quoted == nullptr) return std::string(name);
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+std::expected<PqConnection, std::string> connect(const std::string& conn_string) {
+  return connect_for_snapshot(conn_string, "vil-cdc snapshot", "to read the snapshot");
 }
-
-pgoutput::ReplicaIdentity replica_identity(char c) {
-  switch (c) {
-    case 'n':
-      return pgoutput::ReplicaIdentity::Nothing;
-    case 'f':
-      return pgoutput::ReplicaIdentity::Full;
-    case 'i':
-      return pgoutput::ReplicaIdentity::Index;
-    default:
-      return pgoutput::ReplicaIdentity::DefaultKey;
-  }
-}
-
-// The columns the stream would send, with its key flags: the primary key's
-// (REPLICA IDENTITY DEFAULT), the identity index's (USING INDEX), every
-// column (FULL), none (NOTHING). Generated columns are not published.
-constexpr const char* kColumns =
-    "SELECT a.attname, a.atttypid, a.atttypmod,"
-    " coalesce(a.attnum = ANY (i.indkey), false)"
-    " FROM pg_catalog.pg_attribute a"
-    " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-    " LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid"
-    "  AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND "
-    "i.indisreplident))"
-    " WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped"
-    "  AND a.attgenerated = '' AND ($2::pg_catalog.name[] IS NULL OR a.attname = ANY "
-    "($2::pg_catalog.name[]))"
-    " ORDER BY a.attnum";
 
 // One unit of work: a table, or a range of its heap blocks.
 struct Unit {
@@ -219,7 +153,6 @@ struct SnapshotReader::Impl {
   std::vector<Unit> units;
   std::atomic<size_t> next_unit{0};
 
-  std::expected<void, std::string> list_tables();
   void work(PqConnection conn);
   std::expected<void, std::string> read_unit(PGconn* conn, const Unit& unit);
   // Worker side: false when reading was cancelled.
@@ -255,81 +188,23 @@ std::expected<void, std::string> SnapshotReader::open() {
     impl_->snapshot = impl_->settings.snapshot_name;
     if (auto r = import_snapshot(c, impl_->snapshot); !r) return r;
   } else {
-    if (auto r =
-            run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "beginning the snapshot");
+    if (auto r = run_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                             "beginning the snapshot");
         !r) {
       return r;
     }
-    Result exported(
+    PqResult exported(
         PQexec(c, "SELECT pg_catalog.pg_export_snapshot(), pg_catalog.pg_current_wal_lsn()"));
-    if (PQresultStatus(exported.r) != PGRES_TUPLES_OK || PQntuples(exported.r) != 1) {
+    if (exported.status() != PGRES_TUPLES_OK || PQntuples(exported.get()) != 1) {
       return std::unexpected(fmt::format("exporting a snapshot: {}", one_line(PQerrorMessage(c))));
     }
-    impl_->snapshot = PQgetvalue(exported.r, 0, 0);
+    impl_->snapshot = PQgetvalue(exported.get(), 0, 0);
     impl_->exported_at =
-        pgoutput::parse_lsn(PQgetvalue(exported.r, 0, 1)).value_or(pgoutput::Lsn{}).value;
+        pgoutput::parse_lsn(PQgetvalue(exported.get(), 0, 1)).value_or(pgoutput::Lsn{}).value;
   }
-  return impl_->list_tables();
-}
-
-std::expected<void, std::string> SnapshotReader::Impl::list_tables() {
-  PGconn* c = first.get();
-  const bool v15 = PQserverVersion(c) >= 150000;
-  // Column lists and row filters are PostgreSQL 15's.
-  const std::string sql = fmt::format(
-      "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpages, c.relreplident,"
-      " {}, {}"
-      " FROM pg_catalog.pg_publication_tables pt"
-      " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
-      " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-      " WHERE pt.pubname = $1 ORDER BY n.nspname, c.relname",
-      v15 ? "pt.attnames::pg_catalog.text" : "NULL", v15 ? "pt.rowfilter" : "NULL");
-  const char* params[] = {settings.publication.c_str()};
-  Result listed(PQexecParams(c, sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
-  if (PQresultStatus(listed.r) != PGRES_TUPLES_OK) {
-    return std::unexpected(fmt::format("listing the tables of publication \"{}\": {}",
-                                       settings.publication, one_line(PQerrorMessage(c))));
-  }
-  Result exists(PQexecParams(c, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", 1,
-                             nullptr, params, nullptr, nullptr, 0));
-  if (PQresultStatus(exists.r) == PGRES_TUPLES_OK && PQntuples(exists.r) == 0) {
-    return std::unexpected(fmt::format("publication \"{}\" does not exist", settings.publication));
-  }
-  for (int row = 0; row < PQntuples(listed.r); ++row) {
-    SnapshotTable table;
-    auto& schema = table.schema;
-    schema.id = static_cast<pgoutput::Oid>(std::strtoul(PQgetvalue(listed.r, row, 0), nullptr, 10));
-    schema.namespace_name = PQgetvalue(listed.r, row, 1);
-    schema.name = PQgetvalue(listed.r, row, 2);
-    schema.qualified_name = schema.namespace_name + "." + schema.name;
-    table.partitioned = PQgetvalue(listed.r, row, 3)[0] == 'p';
-    table.pages = std::strtoull(PQgetvalue(listed.r, row, 4), nullptr, 10);
-    const char identity = PQgetvalue(listed.r, row, 5)[0];
-    schema.replica_identity = replica_identity(identity);
-    if (!PQgetisnull(listed.r, row, 7)) table.row_filter = PQgetvalue(listed.r, row, 7);
-
-    const std::string oid = PQgetvalue(listed.r, row, 0);
-    const char* column_params[] = {
-        oid.c_str(), PQgetisnull(listed.r, row, 6) ? nullptr : PQgetvalue(listed.r, row, 6)};
-    Result columns(PQexecParams(c, kColumns, 2, nullptr, column_params, nullptr, nullptr, 0));
-    if (PQresultStatus(columns.r) != PGRES_TUPLES_OK) {
-      return std::unexpected(fmt::format("reading the columns of {}: {}", schema.qualified_name,
-                                         one_line(PQerrorMessage(c))));
-    }
-    for (int i = 0; i < PQntuples(columns.r); ++i) {
-      pgoutput::ColumnSchema column;
-      column.name = PQgetvalue(columns.r, i, 0);
-      column.type_oid =
-          static_cast<pgoutput::Oid>(std::strtoul(PQgetvalue(columns.r, i, 1), nullptr, 10));
-      column.type_modifier =
-          static_cast<int32_t>(std::strtol(PQgetvalue(columns.r, i, 2), nullptr, 10));
-      column.is_key = identity == 'f' || PQgetvalue(columns.r, i, 3)[0] == 't';
-      if (!table.select_list.empty()) table.select_list += ", ";
-      table.select_list += quote_identifier(c, column.name);
-      schema.columns.push_back(std::move(column));
-    }
-    tables.push_back(std::move(table));
-  }
+  auto tables = list_publication_tables(c, impl_->settings.publication);
+  if (!tables) return std::unexpected(tables.error());
+  impl_->tables = std::move(*tables);
   return {};
 }
 
@@ -353,14 +228,10 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
   if (unit.from_block) add(fmt::format("ctid >= '({},0)'::pg_catalog.tid", *unit.from_block));
   if (unit.to_block) add(fmt::format("ctid < '({},0)'::pg_catalog.tid", *unit.to_block));
   if (!table.row_filter.empty()) add("(" + table.row_filter + ")");
-  // ONLY: an inheritance child is a table of its own; a partitioned root is
-  // read with its partitions.
-  const std::string sql = fmt::format(
-      "COPY (SELECT {} FROM {}{}.{}{}) TO STDOUT",
-      table.select_list.empty() ? "" : table.select_list, table.partitioned ? "" : "ONLY ",
-      quote_identifier(conn, schema.namespace_name), quote_identifier(conn, schema.name), where);
-  Result started(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(started.r) != PGRES_COPY_OUT) {
+  const std::string sql =
+      fmt::format("COPY (SELECT {} FROM {}{}) TO STDOUT", table.select_list, table.from, where);
+  PqResult started(PQexec(conn, sql.c_str()));
+  if (started.status() != PGRES_COPY_OUT) {
     return std::unexpected(
         fmt::format("reading table {}: {}", schema.qualified_name, one_line(PQerrorMessage(conn))));
   }
@@ -395,8 +266,8 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
       batch->table = unit.table;
     }
   }
-  Result finished(PQgetResult(conn));
-  if (PQresultStatus(finished.r) != PGRES_COMMAND_OK) {
+  PqResult finished(PQgetResult(conn));
+  if (finished.status() != PGRES_COMMAND_OK) {
     return std::unexpected(
         fmt::format("reading table {}: {}", schema.qualified_name, one_line(PQerrorMessage(conn))));
   }
@@ -418,7 +289,7 @@ void SnapshotReader::Impl::work(PqConnection conn) {
       break;
     }
   }
-  (void)run(conn.get(), "COMMIT", "ending the snapshot");
+  (void)run_command(conn.get(), "COMMIT", "ending the snapshot");
   std::lock_guard lock(mutex);
   --workers_running;
   changed.notify_all();

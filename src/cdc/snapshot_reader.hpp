@@ -20,19 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "vil/pgoutput/relation_cache.hpp"
+#include "publication_tables.hpp"
 #include "vil/pgoutput/tuple.hpp"
 
 namespace vil::cdc {
-
-// One table as the snapshot reads it.
-struct SnapshotTable {
-  pgoutput::RelationSchema schema;  // the published columns, key flags as the stream's
-  std::string select_list;          // the published columns, quoted
-  std::string row_filter;           // the publication's WHERE (PostgreSQL 15+), or empty
-  bool partitioned = false;         // a partitioned root: read whole, not by blocks
-  uint64_t pages = 0;               // pg_class.relpages: how to split it
-};
 
 struct SnapshotSettings {
   std::string conn_string;

@@ -32,7 +32,9 @@ replication::StreamSettings stream_settings(const CdcConfig& config) {
   settings.publication_all_tables = config.publication_scope.all_tables;
   settings.publication_tables = config.publication_scope.tables;
   settings.protocol_version = config.protocol_version;
-  settings.messages = config.messages;
+  // Always: the incremental snapshot's watermarks are messages. Delivery
+  // drops the others when the owner asked for none.
+  settings.messages = true;
   settings.status_interval = config.status_interval;
   settings.initial_backoff = config.reconnect.initial_backoff;
   settings.max_backoff = config.reconnect.max_backoff;

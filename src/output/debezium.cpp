@@ -66,7 +66,11 @@ void ChangeEncoder::State::debezium_source(const Change& change, std::string_vie
   if (change.kind != ChangeKind::Read) {
     out.append(R"(,"snapshot":"false")");
   } else {
-    out.append(change.snapshot_last ? R"(,"snapshot":"last")" : R"(,"snapshot":"true")");
+    if (change.incremental_snapshot) {
+      out.append(R"(,"snapshot":"incremental")");
+    } else {
+      out.append(change.snapshot_last ? R"(,"snapshot":"last")" : R"(,"snapshot":"true")");
+    }
   }
   out.append(source_db);
   // Debezium's [last committed LSN, this LSN]: for a change inside a

@@ -126,8 +126,4 @@ class ReplicationConnection {
   Interrupt interrupt_;
 };
 
-// How a failed connection attempt is classified from libpq's words: only
-// some are worth a retry.
-ConnectFailure classify_connect_error(std::string_view message, bool needs_password);
-
 }  // namespace vil::replication

@@ -57,7 +57,7 @@ TEST(StreamMapping, SettingsCarryEveryFieldTheTransportUses) {
   EXPECT_FALSE(s.publication_all_tables);
   EXPECT_EQ(s.publication_tables, (std::vector<std::string>{"public.t", "u"}));
   EXPECT_EQ(s.protocol_version, 3u);
-  EXPECT_FALSE(s.messages);
+  EXPECT_TRUE(s.messages) << "always: the incremental snapshot's watermarks are messages";
   EXPECT_EQ(s.status_interval, 1234ms);
   EXPECT_EQ(s.initial_backoff, 20ms);
   EXPECT_EQ(s.max_backoff, 900ms);

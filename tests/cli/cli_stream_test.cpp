@@ -117,6 +117,58 @@ TEST_F(CliStream, SnapshotOnlyWritesEveryRowAsReadsAndExits) {
   EXPECT_EQ(events[1]["source"]["txId"], nullptr);
 }
 
+TEST_F(CliStream, SnapshotCommandAsksTheRunningStreamToReadTablesAgain) {
+  execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  execute("CREATE TABLE other (id int PRIMARY KEY)");
+  execute("INSERT INTO t SELECT g, 'r' || g FROM generate_series(1, 5) g");
+  make_stream("t");
+  TempDir state;
+  ChildProcess child(vil_cdc_path(), stream_args({"--format", "debezium", "--max-events", "6",
+                                                  "--snapshot-chunk-size", "2", "--snapshot-state",
+                                                  (state / "progress.json").string()}));
+  ASSERT_TRUE(wait_until([&] { return slot_active(slot_); }, &child)) << child.wait(1ms).describe();
+
+  const ProcessResult asked = run_vil_cdc(
+      {"snapshot", "--conn", conninfo(), "--publication", publication_, "--table", "t"});
+  ASSERT_TRUE(asked.exited(0)) << asked.describe();
+  EXPECT_EQ(asked.out, "");
+  EXPECT_TRUE(asked.err.starts_with("vil-cdc: requested a snapshot of 1 table of publication \"" +
+                                    publication_ + "\" at "))
+      << asked.err;
+  ASSERT_TRUE(wait_until([&] { return parse_lines(child.out_so_far()).size() >= 5; }, &child))
+      << child.wait(1ms).describe();
+  execute("INSERT INTO t VALUES (6, 'streamed')");
+  const ProcessResult r = child.wait(kRunDeadline);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const auto events = parse_lines(r.out);
+  ASSERT_EQ(events.size(), 6u) << r.out;
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(events[i]["op"], "r");
+    EXPECT_EQ(events[i]["source"]["snapshot"], "incremental");
+    EXPECT_EQ(events[i]["after"]["id"], i + 1);
+    EXPECT_EQ(events[i]["after"]["v"], "r" + std::to_string(i + 1));
+  }
+  EXPECT_EQ(events[5]["op"], "c");
+  EXPECT_EQ(events[5]["after"]["v"], "streamed");
+  EXPECT_NE(read_text_file(state / "progress.json").find("\"incremental\": []"), std::string::npos);
+
+  // Refused, with nothing written: a table outside the publication, an
+  // unknown publication, a server that is not there.
+  expect_one_line_error(
+      run_vil_cdc(
+          {"snapshot", "--conn", conninfo(), "--publication", publication_, "--table", "other"}),
+      4, {"the snapshot request was refused: table \"other\" is not in publication"});
+  expect_one_line_error(
+      run_vil_cdc({"snapshot", "--conn", conninfo(), "--publication", "nope", "--table", "t"}), 4,
+      {"publication \"nope\" does not exist"});
+  expect_one_line_error(run_vil_cdc({"snapshot", "--conn", "host=127.0.0.1 port=1 dbname=x",
+                                     "--publication", "p", "--table", "t"}),
+                        3, {"could not connect to request a snapshot"});
+  expect_one_line_error(run_vil_cdc({"snapshot", "--conn", conninfo(), "--table", "t"}), 2,
+                        {"--publication is required"});
+}
+
 TEST_F(CliStream, SnapshotModeIsCheckedByName) {
   make_stream();
   const ProcessResult r = run_vil_cdc(stream_args({"--snapshot", "sometimes"}));

@@ -10,6 +10,7 @@
 #include "demo_command.hpp"
 #include "exit_codes.hpp"
 #include "signal_watch.hpp"
+#include "snapshot_command.hpp"
 #include "stream_command.hpp"
 #include "stream_settings.hpp"
 #include "vil/output/change_encoder.hpp"
@@ -45,11 +46,19 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo->add_option("--format", demo_format, "jsonl or debezium")->capture_default_str();
 
+  CLI::App* snapshot = app.add_subcommand(
+      "snapshot",
+      "Ask the running streams of a publication to read some of its tables again "
+      "(an incremental snapshot), and exit");
+  SnapshotOptions snapshot_options;
+  snapshot_options.add_to(*snapshot);
+
   // CLI11 would only say that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "stream" &&
-      std::string_view(argv[1]) != "demo") {
+      std::string_view(argv[1]) != "demo" && std::string_view(argv[1]) != "snapshot") {
     std::fprintf(stderr,
-                 "vil-cdc: '%s' is not a command: use stream or demo (see vil-cdc --help)\n",
+                 "vil-cdc: '%s' is not a command: use stream, snapshot or demo (see vil-cdc "
+                 "--help)\n",
                  argv[1]);
     return ExitUsage;
   }
@@ -68,6 +77,7 @@ int main(int argc, char** argv) {
     }
     return run_stream(*settings, signals);
   }
+  if (snapshot->parsed()) return snapshot_options.run();
   auto format = vil::output::parse_format(demo_format);
   if (!format) {
     std::fprintf(stderr, "vil-cdc: --format: '%s' is not jsonl or debezium\n", demo_format.c_str());

@@ -1,5 +1,6 @@
 #include "stream_settings.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -156,6 +157,13 @@ void StreamOptions::add_to(CLI::App& command) {
                   "connections reading a snapshot at once (1-64)")
       ->default_str("1");
   command
+      .add_option("--snapshot-chunk-size", snapshot_chunk_size_,
+                  "rows an incremental snapshot reads between two watermarks (1-1000000)")
+      ->default_str("4096");
+  command.add_option("--snapshot-state", snapshot_state_,
+                     "file keeping incremental snapshots' progress across runs (default: "
+                     "$XDG_STATE_HOME/vil-cdc/SLOT.snapshot.json)");
+  command
       .add_option("--protocol-version", protocol_version_,
                   "pgoutput protocol 1-4 (0: the highest the server speaks)")
       ->default_str("0");
@@ -203,6 +211,8 @@ std::string with_flag(const cdc::ConfigError& error) {
       {"cdc.protocol_version", "--protocol-version"},
       {"cdc.snapshot", "--snapshot"},
       {"cdc.snapshot_workers", "--snapshot-workers"},
+      {"cdc.snapshot_chunk_size", "--snapshot-chunk-size"},
+      {"cdc.snapshot_state", "--snapshot-state"},
       {"cdc.status_interval_ms", "--status-interval-ms"},
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
       {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
@@ -213,6 +223,20 @@ std::string with_flag(const cdc::ConfigError& error) {
     }
   }
   return error.message;
+}
+
+// $XDG_STATE_HOME/vil-cdc/SLOT.snapshot.json ($HOME/.local/state when
+// XDG_STATE_HOME is not set); empty (progress in memory) without a slot or a
+// home.
+std::string default_snapshot_state(const std::string& slot) {
+  if (slot.empty()) return {};
+  const char* state_home = std::getenv("XDG_STATE_HOME");
+  if (state_home != nullptr && state_home[0] == '/') {
+    return fmt::format("{}/vil-cdc/{}.snapshot.json", state_home, slot);
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || home[0] != '/') return {};
+  return fmt::format("{}/.local/state/vil-cdc/{}.snapshot.json", home, slot);
 }
 
 }  // namespace
@@ -246,6 +270,8 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     c.snapshot = *mode;
   }
   if (given(command_, "--snapshot-workers")) c.snapshot_workers = snapshot_workers_;
+  if (given(command_, "--snapshot-chunk-size")) c.snapshot_chunk_size = snapshot_chunk_size_;
+  if (given(command_, "--snapshot-state")) c.snapshot_state = snapshot_state_;
   if (no_messages_) c.messages = false;
   if (given(command_, "--status-interval-ms")) {
     auto ms = positive_millis(status_interval_ms_, "--status-interval-ms");
@@ -266,6 +292,9 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     c.reconnect.max_attempts = reconnect_max_attempts_;
   }
   if (auto valid = cdc::validate(c); !valid) return std::unexpected(with_flag(valid.error()));
+  if (c.snapshot_state.empty() && !given(command_, "--snapshot-state")) {
+    c.snapshot_state = default_snapshot_state(c.slot_name);
+  }
 
   if (given(command_, "--format")) {
     auto format = output::parse_format(format_);

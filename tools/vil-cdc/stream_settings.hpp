@@ -40,10 +40,11 @@ class StreamOptions {
   // Raw flag values; whether each was given is asked of its CLI::Option.
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
-      log_format_, snapshot_;
+      log_format_, snapshot_, snapshot_state_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false;
-  uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1;
+  uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
+           snapshot_chunk_size_ = 4096;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
   uint64_t max_events_ = 0;
   CLI::App* command_ = nullptr;

@@ -56,6 +56,13 @@ struct CdcConfig {
   std::string application_name = "vil-cdc";
   SnapshotMode snapshot = SnapshotMode::Never;
   uint32_t snapshot_workers = 1;  // connections reading the snapshot at once (1..64)
+  // Rows an incremental snapshot reads between one pair of watermarks
+  // (1..1000000): what it holds in memory at once.
+  uint32_t snapshot_chunk_size = 4096;
+  // Where the progress of incremental snapshots is kept across runs (a JSON
+  // file written atomically after each chunk); empty: kept in memory only,
+  // so a snapshot cut short by a restart is not finished by the next run.
+  std::string snapshot_state;
   // One mq_log record per row change (docs/DESIGN.md §2.4). Off by default:
   // the records go to the process-wide logger, whose rings are made at its
   // first use, so an owner who drains no log pays nothing for them.

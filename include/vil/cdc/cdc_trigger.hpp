@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,14 @@ class CdcTrigger final : public core::TriggerSource {
       core::EventCallback callback) override;
   // The same, with the full CdcFault.
   [[nodiscard]] std::expected<void, CdcFault> run(core::EventCallback callback = {});
+
+  // Asks every trigger streaming this trigger's publication on its database
+  // (this one too, running or not yet) to read `tables` again while it
+  // streams: an incremental snapshot (snapshot_request.hpp). Any thread, any
+  // time; returns once the request committed, with its LSN. The rows arrive
+  // as Read changes on the Data lane of each such trigger.
+  [[nodiscard]] std::expected<pgoutput::Lsn, CdcFault> request_snapshot(
+      std::span<const std::string> tables) const;
 
   // Control lane: any thread, any time; never waits for the Data lane.
   [[nodiscard]] std::expected<void, core::TriggerFault> pause() override;

@@ -53,6 +53,10 @@ struct Change {
 
   // Read: the snapshot's last row (Debezium's source.snapshot "last").
   bool snapshot_last = false;
+  // Read: a row an incremental snapshot read while streaming (§6.9;
+  // Debezium's source.snapshot "incremental"), placed at its chunk's high
+  // watermark: commit_lsn is that watermark's LSN.
+  bool incremental_snapshot = false;
 
   // Message (pg_logical_emit_message).
   std::string_view prefix;

@@ -74,6 +74,11 @@ struct StreamError {
   [[nodiscard]] bool is_retryable() const;
 };
 
+// How a failed connection attempt is classified from libpq's words
+// (PQerrorMessage; `needs_password`: PQconnectionNeedsPassword): only some
+// are worth a retry.
+[[nodiscard]] ConnectFailure classify_connect_error(std::string_view message, bool needs_password);
+
 // Server errors after which a new session may well succeed: the connection
 // broke (no SQLSTATE, class 08), the server is shutting down or restarting
 // (57P01-57P03), or the slot is still in use (55006). The one list.

@@ -137,6 +137,8 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.application_name);
     else if (key == "snapshot_workers")
       r = read_scalar(v, field, config.snapshot_workers);
+    else if (key == "snapshot_unit_blocks")
+      r = read_scalar(v, field, config.snapshot_unit_blocks);
     else if (key == "snapshot_chunk_size")
       r = read_scalar(v, field, config.snapshot_chunk_size);
     else if (key == "snapshot_state")
@@ -254,6 +256,10 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   }
   if (config.snapshot_workers < 1 || config.snapshot_workers > 64) {
     return std::unexpected(field_error("cdc.snapshot_workers", "must be between 1 and 64"));
+  }
+  if (config.snapshot_unit_blocks < 1 || config.snapshot_unit_blocks > (1u << 20)) {
+    return std::unexpected(
+        field_error("cdc.snapshot_unit_blocks", "must be between 1 and 1048576"));
   }
   if (config.snapshot_chunk_size < 1 || config.snapshot_chunk_size > 1'000'000) {
     return std::unexpected(field_error("cdc.snapshot_chunk_size", "must be between 1 and 1000000"));

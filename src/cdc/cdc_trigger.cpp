@@ -10,6 +10,7 @@
 
 #include "change_delivery.hpp"
 #include "run_control.hpp"
+#include "snapshot_state.hpp"
 #include "stream_mapping.hpp"
 #include "trigger_events.hpp"
 #include "vil/cdc/snapshot_request.hpp"
@@ -82,6 +83,7 @@ struct CdcTrigger::Impl {
   std::atomic<uint64_t> events_fired{0};
   std::atomic<uint64_t> trigger_errors{0};
   std::atomic<uint64_t> transactions{0};
+  SnapshotCounters snapshot;
   std::atomic<uint64_t> confirmed_lsn{0};
   std::atomic<uint64_t> server_wal_end{0};
   std::atomic<uint64_t> bytes_received{0};
@@ -136,6 +138,13 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     };
   }
   replication::StreamSettings settings = stream_settings(config);
+  // An earlier run's initial snapshot cut short is finished from the slot it
+  // left: that the slot exists is expected then (its state file says so;
+  // a file that cannot be read fails the run in delivery, with its reason).
+  if (config.snapshot == SnapshotMode::Initial && !config.snapshot_state.empty()) {
+    auto state = load_snapshot_state(config.snapshot_state, config.slot_name, config.publication);
+    settings.resuming_snapshot = state && initial_snapshot_unfinished(*state);
+  }
   {
     std::lock_guard lock(impl_->run_mutex);
     settings.slot_streamed_before = impl_->slot_streamed;
@@ -177,10 +186,11 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   TriggerEvents events(callback, impl_->sequence, config.slot_name);
   std::optional<CdcFault> fault;
   {
-    ChangeDelivery delivery(config, run.queue, run.reader, impl_->control, events, sink,
-                            DeliveryCounters{impl_->rows_changed, impl_->last_event_ns,
-                                             impl_->events_fired, impl_->transactions},
-                            notice);
+    ChangeDelivery delivery(
+        config, run.queue, run.reader, impl_->control, events, sink,
+        DeliveryCounters{impl_->rows_changed, impl_->last_event_ns, impl_->events_fired,
+                         impl_->transactions, impl_->snapshot},
+        notice);
     // Neither throws.
     fault = streaming ? delivery.run(impl_->end_lsn.value) : delivery.run_snapshot_only();
   }
@@ -280,6 +290,12 @@ uint64_t CdcTrigger::bytes_received() const {
 
 uint64_t CdcTrigger::transactions() const {
   return impl_->transactions.load();
+}
+
+SnapshotProgress CdcTrigger::snapshot_progress() const {
+  const SnapshotCounters& s = impl_->snapshot;
+  return SnapshotProgress{s.reading.load(), s.tables.load(), s.tables_done.load(), s.rows.load(),
+                          s.rows_estimated.load()};
 }
 
 std::unique_ptr<core::TriggerSource> create_trigger(const CdcConfig& config) {

@@ -50,14 +50,20 @@ ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue&
       on_notice_(std::move(on_notice)),
       slot_hash_(log::register_str(config.slot_name)),
       publication_hash_(log::register_str(config.publication)),
-      incremental_(config, on_notice_,
-                   [this](const SnapshotTable& table, bool started, uint64_t rows) {
-                     log_table(table, started, rows);
-                   }) {}
+      incremental_(
+          config, on_notice_,
+          [this](const SnapshotTable& table, bool started, uint64_t rows) {
+            log_table(table, started, rows);
+          },
+          counters.snapshot) {}
 
 std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
   ledger_ = DeliveryLedger(end_lsn);
   try {
+    if (auto loaded = incremental_.load(); !loaded) {
+      fail(CdcFault(SnapshotFailed{publication_hash_}, loaded.error()));
+      return fault_;
+    }
     deliver_queued();
   } catch (...) {
     fail(caught_as_delivery_fault(events_.last_sequence(), "delivering changes failed"));
@@ -149,13 +155,7 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
     requests_.clear();
     withheld_messages_ = false;
     high_watermark_.reset();
-    if (!incremental_loaded_) {
-      // An incremental snapshot an earlier run did not finish goes on.
-      if (auto loaded = incremental_.load(); !loaded) {
-        return fail(CdcFault(SnapshotFailed{publication_hash_}, loaded.error()));
-      }
-      incremental_loaded_ = true;
-    }
+    // An incremental snapshot an earlier run did not finish goes on.
     incremental_.start_chunk();
     return Step::Next;
   }
@@ -398,6 +398,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     record.op_type = static_cast<log::MqOp>(change.summary.operation);
     log::mq_log(log::LogLevel::Info, record, now);
   }
+  if (change.kind == ChangeKind::Read)
+    counters_.snapshot.rows.fetch_add(1, std::memory_order_relaxed);
   if (row) {
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
     counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
@@ -500,6 +502,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
   settings.publication = config_.publication;
   settings.snapshot_name = name;
   settings.workers = config_.snapshot_workers;
+  settings.blocks_per_unit = config_.snapshot_unit_blocks;
   SnapshotReader snapshot(std::move(settings));
   const auto failed = [&](const std::string& why) {
     return fail(CdcFault(
@@ -517,33 +520,77 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
       describe_columns(table.schema, state);
     }
   }
+  // An initial snapshot keeps what it has left to read, so that a run cut
+  // short is finished by the next (§6.10).
+  const bool resumable = !name.empty() && !config_.snapshot_state.empty();
+  if (resumable) incremental_.begin_initial(snapshot.tables(), snapshot.units());
+  // Each table's progress: its units left, its rows, whether it started.
+  const std::vector<SnapshotTable>& tables = snapshot.tables();
+  struct TableProgress {
+    size_t units_left = 0;
+    uint64_t rows = 0;
+    bool started = false;
+  };
+  std::vector<TableProgress> progress(tables.size());
+  for (const SnapshotUnit& unit : snapshot.units()) ++progress[unit.table].units_left;
+  double estimated = 0;
+  for (const SnapshotTable& table : tables) estimated += std::max(table.reltuples, 0.0);
+  SnapshotCounters& counters = counters_.snapshot;
+  counters.add_tables(static_cast<uint32_t>(tables.size()), estimated);
+  counters.reading.store(true);
+  const auto start_table = [&](size_t t) {
+    if (progress[t].started) return;
+    progress[t].started = true;
+    log_table(tables[t], /*started=*/true, 0);
+  };
+  const auto unit_done = [&](size_t unit) {
+    if (fault_) return;
+    const SnapshotUnit& done = snapshot.units()[unit];
+    if (resumable) {
+      // Kept only once its rows are flushed.
+      flush_and_publish();
+      if (fault_) return;
+      incremental_.initial_unit_done(tables[done.table], done);
+    }
+    if (--progress[done.table].units_left == 0) {
+      start_table(done.table);  // an empty table starts and ends here
+      log_table(tables[done.table], /*started=*/false, progress[done.table].rows);
+      counters.tables_done.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
   const auto taken_ns = static_cast<int64_t>(core::unix_now_ns());
   uint32_t ordinal = 0;
   Step step = Step::Next;
-  auto read = snapshot.read([&](const SnapshotReader::Row& row) {
-    for (;;) {
-      const RunControl::Ask ask = control_.ask();
-      if (ask == RunControl::Ask::Deliver) break;
-      if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
-        step = fault_ ? Step::Fault : Step::End;
-        return false;
-      }
-    }
-    Change change;
-    change.kind = ChangeKind::Read;
-    change.lsn = pgoutput::Lsn{at};
-    change.commit_lsn = pgoutput::Lsn{at};
-    change.commit_time_ns = taken_ns;
-    change.ordinal = ordinal++;
-    change.relation = &row.table->schema;
-    change.new_tuple = row.tuple;
-    change.row_bytes = row.tuple.wire_bytes().size();
-    change.types = &decoder_.types();
-    change.database_encoding = database_encoding_;
-    change.snapshot_last = row.last;
-    step = deliver_change(change);
-    return step == Step::Next;
-  });
+  auto read = snapshot.read(
+      [&](const SnapshotReader::Row& row) {
+        for (;;) {
+          const RunControl::Ask ask = control_.ask();
+          if (ask == RunControl::Ask::Deliver) break;
+          if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
+            step = fault_ ? Step::Fault : Step::End;
+            return false;
+          }
+        }
+        const auto t = static_cast<size_t>(row.table - tables.data());
+        start_table(t);
+        ++progress[t].rows;
+        Change change;
+        change.kind = ChangeKind::Read;
+        change.lsn = pgoutput::Lsn{at};
+        change.commit_lsn = pgoutput::Lsn{at};
+        change.commit_time_ns = taken_ns;
+        change.ordinal = ordinal++;
+        change.relation = &row.table->schema;
+        change.new_tuple = row.tuple;
+        change.row_bytes = row.tuple.wire_bytes().size();
+        change.types = &decoder_.types();
+        change.database_encoding = database_encoding_;
+        change.snapshot_last = row.last;
+        step = deliver_change(change);
+        return step == Step::Next;
+      },
+      unit_done);
+  counters.reading.store(read && *read && incremental_.has_work());
   if (!read) return failed(read.error());
   if (!*read) return step == Step::Next ? Step::End : step;
   // The rows are flushed before the stream starts after them.

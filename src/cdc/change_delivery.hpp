@@ -18,6 +18,7 @@
 #include "delivery_ledger.hpp"
 #include "incremental_snapshot.hpp"
 #include "run_control.hpp"
+#include "snapshot_counters.hpp"
 #include "trigger_events.hpp"
 #include "vil/cdc/catalog_connection.hpp"
 #include "vil/cdc/cdc_config.hpp"
@@ -37,6 +38,7 @@ struct DeliveryCounters {
   std::atomic<uint64_t>& last_event_ns;
   std::atomic<uint64_t>& events_fired;
   std::atomic<uint64_t>& transactions;
+  SnapshotCounters& snapshot;
 };
 
 class ChangeDelivery {
@@ -114,7 +116,6 @@ class ChangeDelivery {
   std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
   IncrementalSnapshot incremental_;
-  bool incremental_loaded_ = false;
 
   // vil-cdc's own messages in the transaction being delivered: requests
   // taken at its Commit, a high watermark whose chunk is delivered there.

@@ -35,10 +35,11 @@ std::string_view text_of(std::span<const std::byte> bytes) {
 }  // namespace
 
 IncrementalSnapshot::IncrementalSnapshot(const CdcConfig& config, Notice notice,
-                                         TableEvent on_table)
+                                         TableEvent on_table, SnapshotCounters& counters)
     : config_(config),
       notice_(std::move(notice)),
       on_table_(std::move(on_table)),
+      counters_(counters),
       nonce_(std::random_device{}() * 0x100000000ULL + std::random_device{}()) {
   state_.slot = config.slot_name;
   state_.publication = config.publication;
@@ -51,6 +52,8 @@ std::expected<void, std::string> IncrementalSnapshot::load() {
   auto loaded = load_snapshot_state(config_.snapshot_state, config_.slot_name, config_.publication);
   if (!loaded) return std::unexpected(loaded.error());
   state_ = std::move(*loaded);
+  counters_.add_tables(static_cast<uint32_t>(state_.incremental.size()), 0);
+  counters_.reading.store(has_work());
   return {};
 }
 
@@ -62,6 +65,39 @@ void IncrementalSnapshot::save() {
   if (config_.snapshot_state.empty()) return;
   if (auto saved = save_snapshot_state(config_.snapshot_state, state_); !saved && notice_) {
     notice_(saved.error() + " (a restart would read the incremental snapshot's last chunks again)");
+  }
+}
+
+void IncrementalSnapshot::begin_initial(const std::vector<SnapshotTable>& tables,
+                                        const std::vector<SnapshotUnit>& units) {
+  state_.incremental.clear();
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const SnapshotTable& table = tables[t];
+    IncrementalTable entry;
+    entry.schema = table.schema.namespace_name;
+    entry.name = table.schema.name;
+    // A partitioned root has no blocks of its own: it is finished by key.
+    entry.by_blocks = !table.partitioned;
+    entry.relfilenode = table.relfilenode;
+    if (entry.by_blocks) {
+      for (const SnapshotUnit& unit : units) {
+        if (unit.table == t)
+          entry.ranges.push_back(BlockRange{unit.from_block.value_or(0), unit.to_block});
+      }
+    }
+    state_.incremental.push_back(std::move(entry));
+  }
+  save();
+}
+
+void IncrementalSnapshot::initial_unit_done(const SnapshotTable& table, const SnapshotUnit& unit) {
+  for (auto it = state_.incremental.begin(); it != state_.incremental.end(); ++it) {
+    if (it->schema != table.schema.namespace_name || it->name != table.schema.name) continue;
+    const uint64_t from = unit.from_block.value_or(0);
+    std::erase_if(it->ranges, [&](const BlockRange& r) { return r.from == from; });
+    if (it->ranges.empty()) state_.incremental.erase(it);
+    save();
+    return;
   }
 }
 
@@ -83,6 +119,8 @@ void IncrementalSnapshot::requested(std::span<const std::byte> content, uint64_t
     return;
   }
   state_.last_request_lsn = commit_lsn;
+  counters_.add_tables(static_cast<uint32_t>(tables.size()), 0);
+  counters_.reading.store(true);
   std::string names;
   for (IncrementalTable& table : tables) {
     names += fmt::format("{}{}.{}", names.empty() ? "" : ", ", table.schema, table.name);
@@ -112,12 +150,14 @@ void IncrementalSnapshot::give_up_table(const std::string& why) {
   if (notice_) notice_(fmt::format("incremental snapshot: {}; the table is skipped", why));
   state_.incremental.pop_front();
   table_.reset();
+  counters_.tables_done.fetch_add(1, std::memory_order_relaxed);
+  counters_.reading.store(has_work());
   save();
 }
 
 bool IncrementalSnapshot::prepare_table() {
   while (!state_.incremental.empty()) {
-    const IncrementalTable& wanted = state_.incremental.front();
+    IncrementalTable& wanted = state_.incremental.front();
     if (table_ && table_->schema.namespace_name == wanted.schema &&
         table_->schema.name == wanted.name) {
       return true;
@@ -135,13 +175,33 @@ bool IncrementalSnapshot::prepare_table() {
         break;
       }
     }
+    if (table_ && wanted.by_blocks && table_->relfilenode != wanted.relfilenode) {
+      // Rewritten (VACUUM FULL, CLUSTER, ALTER TABLE): its rows are in other
+      // blocks now, so the ranges left mean nothing. Read again whole.
+      if (notice_) {
+        notice_(
+            fmt::format("table {} was rewritten since its snapshot began: reading it whole", name));
+      }
+      wanted.ranges.assign(1, BlockRange{0, std::nullopt});
+      wanted.relfilenode = table_->relfilenode;
+      if (table_->key_problem.empty()) {
+        wanted.by_blocks = false;
+        wanted.ranges.clear();
+      }
+      save();
+    }
     if (!table_) {
       give_up_table(
           fmt::format("table {} is not in publication \"{}\"", name, config_.publication));
-    } else if (!table_->key_problem.empty()) {
+    } else if (!wanted.by_blocks && !table_->key_problem.empty()) {
       give_up_table(table_->key_problem);
+    } else if (wanted.by_blocks && table_->partitioned) {
+      give_up_table(fmt::format("table {} is partitioned now: its blocks cannot be read", name));
     } else {
-      if (wanted.after.empty() && on_table_) on_table_(*table_, /*started=*/true, 0);
+      counters_.add_estimate(table_->reltuples - static_cast<double>(wanted.rows_read));
+      if (wanted.after.empty() && wanted.rows_read == 0 && on_table_) {
+        on_table_(*table_, /*started=*/true, 0);
+      }
       return true;
     }
   }
@@ -217,14 +277,40 @@ std::expected<void, std::string> IncrementalSnapshot::read_chunk() {
     after_list += fmt::format("{}${}::{}", separator, i + 1, table.chunk_key_types[i]);
   }
   std::string where;
-  if (!progress.after.empty()) where = fmt::format(" WHERE ({}) > ({})", key_list, after_list);
-  if (!table.row_filter.empty()) {
-    where += fmt::format("{}({})", where.empty() ? " WHERE " : " AND ", table.row_filter);
+  const auto add = [&where](const std::string& condition) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+  };
+  chunk_.keyed = !table.chunk_key.empty();
+  chunk_.by_blocks = progress.by_blocks;
+  std::string order;
+  if (progress.by_blocks) {
+    // About snapshot_chunk_size rows' worth of blocks, by the table's
+    // statistics; the last range, open-ended, to the table's end.
+    const BlockRange& range = progress.ranges.front();
+    const double per_block = table.pages > 0 && table.reltuples > 0
+                                 ? table.reltuples / static_cast<double>(table.pages)
+                                 : 64.0;
+    const auto blocks = std::max<uint64_t>(
+        1, static_cast<uint64_t>(static_cast<double>(config_.snapshot_chunk_size) / per_block));
+    const uint64_t to = range.from + blocks;
+    chunk_.to_block.reset();
+    if (range.to) {
+      chunk_.to_block = std::min(to, *range.to);
+    } else if (to < table.pages) {
+      chunk_.to_block = to;
+    }
+    if (range.from > 0) add(fmt::format("ctid >= '({},0)'::pg_catalog.tid", range.from));
+    if (chunk_.to_block) add(fmt::format("ctid < '({},0)'::pg_catalog.tid", *chunk_.to_block));
+  } else {
+    if (!progress.after.empty()) add(fmt::format("({}) > ({})", key_list, after_list));
+    order = fmt::format(" ORDER BY {} LIMIT {}", key_list, config_.snapshot_chunk_size);
   }
-  const std::string sql = fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT {}", table.select_list,
-                                      table.from, where, key_list, config_.snapshot_chunk_size);
+  if (!table.row_filter.empty()) add("(" + table.row_filter + ")");
+  const std::string sql =
+      fmt::format("SELECT {} FROM {}{}{}", table.select_list, table.from, where, order);
   std::vector<const char*> params;
-  if (!progress.after.empty()) {
+  if (!progress.by_blocks && !progress.after.empty()) {
     if (progress.after.size() != table.chunk_key.size()) {
       return std::unexpected(fmt::format("the key of table {} changed since its snapshot began",
                                          table.schema.qualified_name));
@@ -280,6 +366,7 @@ std::expected<void, std::string> IncrementalSnapshot::read_chunk() {
       std::memcpy(bytes.data() + at + 5, PQgetvalue(r, row, column), length);
     }
     chunk_.ends.push_back(static_cast<uint32_t>(bytes.size()));
+    if (!chunk_.keyed) continue;
     std::string key;
     for (const uint16_t k : table.chunk_key) {
       append_key_column(key, PQgetvalue(r, row, k), static_cast<size_t>(PQgetlength(r, row, k)),
@@ -287,7 +374,7 @@ std::expected<void, std::string> IncrementalSnapshot::read_chunk() {
     }
     chunk_.keys.push_back(std::move(key));
   }
-  if (count > 0) {
+  if (count > 0 && !progress.by_blocks) {
     for (const uint16_t k : table.chunk_key)
       chunk_.last_key.emplace_back(PQgetvalue(r, count - 1, k));
   }
@@ -384,7 +471,9 @@ void IncrementalSnapshot::truncated(uint32_t relation_id) {
 bool IncrementalSnapshot::deliver_chunk(const std::function<bool(const Row&)>& deliver) {
   if (!chunk_.high_seen || !table_ || chunk_.truncated || chunk_.read_again) return true;
   for (size_t row = 0; row < chunk_.ends.size(); ++row) {
-    if (chunk_.changed_keys.contains(chunk_.keys[row])) continue;
+    // A table without a key cannot be matched: its rows are delivered as
+    // read (at least once: an insert between the watermarks may come twice).
+    if (chunk_.keyed && chunk_.changed_keys.contains(chunk_.keys[row])) continue;
     const size_t begin = row == 0 ? 0 : chunk_.ends[row - 1];
     const std::span<const std::byte> message(chunk_.bytes.data() + begin, chunk_.ends[row] - begin);
     auto decoded = pgoutput::decode_message(message, pgoutput::DecodeContext{});
@@ -402,11 +491,23 @@ void IncrementalSnapshot::chunk_delivered() {
   }
   IncrementalTable& progress = state_.incremental.front();
   progress.rows_read += chunk_.ends.size();
-  if (!chunk_.last_key.empty()) progress.after = chunk_.last_key;
+  if (chunk_.by_blocks) {
+    BlockRange& range = progress.ranges.front();
+    if (!chunk_.to_block || (range.to && *chunk_.to_block >= *range.to)) {
+      progress.ranges.erase(progress.ranges.begin());
+    } else {
+      range.from = *chunk_.to_block;
+    }
+    chunk_.table_done = progress.ranges.empty();
+  } else if (!chunk_.last_key.empty()) {
+    progress.after = chunk_.last_key;
+  }
   if (chunk_.table_done) {
     if (on_table_ && table_) on_table_(*table_, /*started=*/false, progress.rows_read);
     state_.incremental.pop_front();
     table_.reset();
+    counters_.tables_done.fetch_add(1, std::memory_order_relaxed);
+    counters_.reading.store(has_work());
   }
   chunk_ = Chunk{};
   save();

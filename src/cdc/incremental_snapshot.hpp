@@ -28,6 +28,8 @@
 
 #include "libpq_text.hpp"
 #include "publication_tables.hpp"
+#include "snapshot_counters.hpp"
+#include "snapshot_reader.hpp"
 #include "snapshot_state.hpp"
 #include "vil/cdc/cdc_config.hpp"
 #include "vil/pgoutput/tuple.hpp"
@@ -40,7 +42,10 @@ class IncrementalSnapshot {
   // What a table's start and end are told to (docs/DESIGN.md §2.4).
   using TableEvent = std::function<void(const SnapshotTable&, bool started, uint64_t rows)>;
 
-  IncrementalSnapshot(const CdcConfig& config, Notice notice, TableEvent on_table);
+  // `on_table` is told each table's start (when it is listed) and end; the
+  // figures of `counters` (tables, estimates, reading) are kept up to date.
+  IncrementalSnapshot(const CdcConfig& config, Notice notice, TableEvent on_table,
+                      SnapshotCounters& counters);
   ~IncrementalSnapshot();
   IncrementalSnapshot(const IncrementalSnapshot&) = delete;
   IncrementalSnapshot& operator=(const IncrementalSnapshot&) = delete;
@@ -48,6 +53,15 @@ class IncrementalSnapshot {
   // Reads the progress an earlier run kept (CdcConfig::snapshot_state). The
   // error is a sentence naming the file.
   std::expected<void, std::string> load();
+
+  // An initial snapshot begins (docs/DESIGN.md §6.10): what it reads is kept
+  // as block ranges left, so that a run cut short is finished by the next,
+  // as an incremental snapshot. Replaces whatever was queued: it reads
+  // everything.
+  void begin_initial(const std::vector<SnapshotTable>& tables,
+                     const std::vector<SnapshotUnit>& units);
+  // Every row of `unit` was delivered and flushed.
+  void initial_unit_done(const SnapshotTable& table, const SnapshotUnit& unit);
 
   // A request whose transaction committed at `commit_lsn`. One for another
   // publication, or one already taken before a restart, is ignored.
@@ -72,7 +86,7 @@ class IncrementalSnapshot {
   // Whether changes of `relation_id` must be told to changed() now.
   [[nodiscard]] bool tracking(uint32_t relation_id) const {
     return (chunk_.tracking || unseen_transaction_) && chunk_.in_flight &&
-           relation_id == chunk_.table_id;
+           relation_id == chunk_.table_id && chunk_.keyed;
   }
   // A change between the chunk's watermarks: its keys (the old row's and the
   // new row's) win over the chunk's rows.
@@ -109,8 +123,11 @@ class IncrementalSnapshot {
     std::vector<std::string> keys;      // each row's key (encode_key)
     std::vector<std::string> last_key;  // the last row's key values: where the next starts
     bool table_done = false;            // fewer rows than asked for came
-    bool truncated = false;             // the table was truncated in between: no row is delivered
-    bool read_again = false;            // a change's key could not be told: read the chunk again
+    bool keyed = true;                  // a table without a key is delivered as read
+    bool by_blocks = false;
+    std::optional<uint64_t> to_block;  // by blocks: where the chunk ended (none: the end)
+    bool truncated = false;            // the table was truncated in between: no row is delivered
+    bool read_again = false;           // a change's key could not be told: read the chunk again
     // The SELECT's snapshot: transactions it saw as running (32-bit xids,
     // as the stream's Begin carries them).
     uint32_t snapshot_xmax = 0;
@@ -132,6 +149,7 @@ class IncrementalSnapshot {
   const CdcConfig& config_;
   Notice notice_;
   TableEvent on_table_;
+  SnapshotCounters& counters_;
   SnapshotState state_;
   PqConnection conn_;
   std::optional<SnapshotTable> table_;  // the front of the queue, as listed

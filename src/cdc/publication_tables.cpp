@@ -112,7 +112,7 @@ std::expected<std::vector<SnapshotTable>, std::string> list_publication_tables(
   // Column lists and row filters are PostgreSQL 15's.
   const std::string sql = fmt::format(
       "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpages, c.relreplident,"
-      " {}, {}, c.reltuples"
+      " {}, {}, c.reltuples, c.relfilenode"
       " FROM pg_catalog.pg_publication_tables pt"
       " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
       " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
@@ -144,6 +144,7 @@ std::expected<std::vector<SnapshotTable>, std::string> list_publication_tables(
     schema.replica_identity = replica_identity(identity);
     if (!PQgetisnull(r, row, 7)) table.row_filter = PQgetvalue(r, row, 7);
     table.reltuples = std::strtod(PQgetvalue(r, row, 8), nullptr);
+    table.relfilenode = std::strtoull(PQgetvalue(r, row, 9), nullptr, 10);
     // ONLY: an inheritance child is a table of its own; a partitioned root is
     // read with its partitions.
     table.from =

@@ -24,6 +24,7 @@ struct SnapshotTable {
   bool partitioned = false;  // a partitioned root: read whole, not by blocks
   uint64_t pages = 0;        // pg_class.relpages: how to split it
   double reltuples = -1;     // pg_class.reltuples: rows, as last estimated (-1: never)
+  uint64_t relfilenode = 0;  // pg_class.relfilenode: changes when the table is rewritten
 
   // The unique key an incremental snapshot reads the table in order of: the
   // replica identity index under REPLICA IDENTITY USING INDEX, the primary

@@ -44,16 +44,12 @@ std::expected<PqConnection, std::string> connect(const std::string& conn_string)
   return connect_for_snapshot(conn_string, "vil-cdc snapshot", "to read the snapshot");
 }
 
-// One unit of work: a table, or a range of its heap blocks.
-struct Unit {
-  size_t table;
-  std::optional<uint64_t> from_block;  // nullopt: from the start
-  std::optional<uint64_t> to_block;    // nullopt: to the end
-};
-
-// Rows of one table as pgoutput Insert messages, back to back.
+// Rows of one unit as pgoutput Insert messages, back to back; or, with
+// `unit_done`, no rows: every row of the unit came before it.
 struct Batch {
   size_t table = 0;
+  size_t unit = 0;
+  bool unit_done = false;
   std::vector<std::byte> bytes;
   std::vector<uint32_t> ends;  // where each message ends
 };
@@ -150,11 +146,12 @@ struct SnapshotReader::Impl {
   uint32_t workers_running = 0;
   bool cancelled = false;
   std::optional<std::string> error;
-  std::vector<Unit> units;
+  std::vector<SnapshotUnit> units;
   std::atomic<size_t> next_unit{0};
 
   void work(PqConnection conn);
-  std::expected<void, std::string> read_unit(PGconn* conn, const Unit& unit);
+  std::expected<void, std::string> read_unit(PGconn* conn, size_t index);
+  void plan_units();
   // Worker side: false when reading was cancelled.
   bool hand_over(std::unique_ptr<Batch> batch);
   void fail(std::string message) {
@@ -205,6 +202,7 @@ std::expected<void, std::string> SnapshotReader::open() {
   auto tables = list_publication_tables(c, impl_->settings.publication);
   if (!tables) return std::unexpected(tables.error());
   impl_->tables = std::move(*tables);
+  impl_->plan_units();
   return {};
 }
 
@@ -217,7 +215,8 @@ bool SnapshotReader::Impl::hand_over(std::unique_ptr<Batch> batch) {
   return true;
 }
 
-std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, const Unit& unit) {
+std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, size_t index) {
+  const SnapshotUnit& unit = units[index];
   const SnapshotTable& table = tables[unit.table];
   const auto& schema = table.schema;
   std::string where;
@@ -238,6 +237,7 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
   const auto columns = static_cast<uint16_t>(schema.columns.size());
   auto batch = std::make_unique<Batch>();
   batch->table = unit.table;
+  batch->unit = index;
   for (;;) {
     char* line = nullptr;
     const int length = PQgetCopyData(conn, &line, /*async=*/0);
@@ -264,6 +264,7 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
       if (!hand_over(std::move(batch))) return {};
       batch = std::make_unique<Batch>();
       batch->table = unit.table;
+      batch->unit = index;
     }
   }
   PqResult finished(PQgetResult(conn));
@@ -272,7 +273,12 @@ std::expected<void, std::string> SnapshotReader::Impl::read_unit(PGconn* conn, c
         fmt::format("reading table {}: {}", schema.qualified_name, one_line(PQerrorMessage(conn))));
   }
   while (PGresult* more = PQgetResult(conn)) PQclear(more);
-  if (!batch->ends.empty()) hand_over(std::move(batch));
+  if (!batch->ends.empty() && !hand_over(std::move(batch))) return {};
+  auto done = std::make_unique<Batch>();
+  done->table = unit.table;
+  done->unit = index;
+  done->unit_done = true;
+  hand_over(std::move(done));
   return {};
 }
 
@@ -284,7 +290,7 @@ void SnapshotReader::Impl::work(PqConnection conn) {
     }
     const size_t index = next_unit.fetch_add(1);
     if (index >= units.size()) break;
-    if (auto r = read_unit(conn.get(), units[index]); !r) {
+    if (auto r = read_unit(conn.get(), index); !r) {
       fail(r.error());
       break;
     }
@@ -295,22 +301,30 @@ void SnapshotReader::Impl::work(PqConnection conn) {
   changed.notify_all();
 }
 
-std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver) {
-  Impl& s = *impl_;
-  for (size_t t = 0; t < s.tables.size(); ++t) {
-    const SnapshotTable& table = s.tables[t];
-    const uint64_t per_unit = std::max<uint64_t>(1, s.settings.blocks_per_unit);
+const std::vector<SnapshotUnit>& SnapshotReader::units() const {
+  return impl_->units;
+}
+
+void SnapshotReader::Impl::plan_units() {
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const SnapshotTable& table = tables[t];
+    const uint64_t per_unit = std::max<uint64_t>(1, settings.blocks_per_unit);
     if (table.partitioned || table.pages <= per_unit) {
-      s.units.push_back(Unit{t, std::nullopt, std::nullopt});
+      units.push_back(SnapshotUnit{t, std::nullopt, std::nullopt});
       continue;
     }
     // relpages is an estimate: the last range has no end.
     for (uint64_t from = 0; from < table.pages; from += per_unit) {
       const bool last = from + per_unit >= table.pages;
-      s.units.push_back(Unit{t, from == 0 ? std::nullopt : std::optional<uint64_t>(from),
-                             last ? std::nullopt : std::optional<uint64_t>(from + per_unit)});
+      units.push_back(SnapshotUnit{t, from == 0 ? std::nullopt : std::optional<uint64_t>(from),
+                                   last ? std::nullopt : std::optional<uint64_t>(from + per_unit)});
     }
   }
+}
+
+std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver,
+                                                      const UnitDone& unit_done) {
+  Impl& s = *impl_;
   // More workers than units would only hold connections.
   const auto workers = static_cast<uint32_t>(
       std::max<size_t>(1, std::min<size_t>(s.settings.workers, s.units.size())));
@@ -344,7 +358,7 @@ std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver) {
   const Batch* held_batch = nullptr;
   size_t held_row = 0;
   bool go_on = true;
-  const auto deliver_held = [&](bool last) {
+  const auto deliver_row = [&](bool last) {
     const size_t begin = held_row == 0 ? 0 : held_batch->ends[held_row - 1];
     const std::span<const std::byte> message(held_batch->bytes.data() + begin,
                                              held_batch->ends[held_row] - begin);
@@ -357,6 +371,16 @@ std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver) {
     return deliver(
         Row{&s.tables[held_batch->table], std::get<pgoutput::Insert>(*decoded).new_tuple, last});
   };
+  // Units whose rows all came, but whose last row is the one held back.
+  std::vector<size_t> done_after_held;
+  const auto deliver_held = [&](bool last) {
+    if (!deliver_row(last)) return false;
+    if (unit_done) {
+      for (const size_t unit : done_after_held) unit_done(unit);
+    }
+    done_after_held.clear();
+    return true;
+  };
   while (go_on) {
     std::unique_ptr<Batch> next;
     {
@@ -366,6 +390,16 @@ std::expected<bool, std::string> SnapshotReader::read(const Deliver& deliver) {
       next = std::move(s.batches.front());
       s.batches.pop_front();
       s.changed.notify_all();
+    }
+    if (next->unit_done) {
+      // Every row of the unit was handed over before this.
+      const bool held_is_its = held_batch != nullptr && held_batch->unit == next->unit;
+      if (held_is_its) {
+        done_after_held.push_back(next->unit);
+      } else if (unit_done) {
+        unit_done(next->unit);
+      }
+      continue;
     }
     held_owner = std::move(current);
     current = std::move(next);

@@ -17,6 +17,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@
 #include "vil/pgoutput/tuple.hpp"
 
 namespace vil::cdc {
+
+// One unit of work: a table, or a range of its heap blocks.
+struct SnapshotUnit {
+  size_t table;                        // in tables()
+  std::optional<uint64_t> from_block;  // nullopt: from the start
+  std::optional<uint64_t> to_block;    // nullopt: to the end
+};
 
 struct SnapshotSettings {
   std::string conn_string;
@@ -48,6 +56,8 @@ class SnapshotReader {
   };
   // Returns false to stop reading (stop(), a failed callback).
   using Deliver = std::function<bool(const Row&)>;
+  // Every row of units()[unit] was given to deliver() (and returned).
+  using UnitDone = std::function<void(size_t unit)>;
 
   explicit SnapshotReader(SnapshotSettings settings);
   ~SnapshotReader();
@@ -58,12 +68,14 @@ class SnapshotReader {
   // publication's tables in it. The error is a whole sentence for a person.
   std::expected<void, std::string> open();
   [[nodiscard]] const std::vector<SnapshotTable>& tables() const;
+  // How the tables are cut into units of work, in the order workers take them.
+  [[nodiscard]] const std::vector<SnapshotUnit>& units() const;
   // The WAL position of a snapshot this reader exported (0 when imported).
   [[nodiscard]] uint64_t exported_at() const;
 
   // Reads every table. Returns true when every row was delivered, false
   // when deliver() said stop, or the error.
-  std::expected<bool, std::string> read(const Deliver& deliver);
+  std::expected<bool, std::string> read(const Deliver& deliver, const UnitDone& unit_done = {});
 
  private:
   struct Impl;

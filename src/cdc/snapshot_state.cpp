@@ -39,6 +39,13 @@ bool write_all(int fd, std::string_view text) {
 
 }  // namespace
 
+bool initial_snapshot_unfinished(const SnapshotState& state) {
+  for (const IncrementalTable& table : state.incremental) {
+    if (table.by_blocks) return true;
+  }
+  return false;
+}
+
 std::expected<SnapshotState, std::string> load_snapshot_state(const std::string& path,
                                                               const std::string& slot,
                                                               const std::string& publication) {
@@ -78,6 +85,16 @@ std::expected<SnapshotState, std::string> load_snapshot_state(const std::string&
       table.name = t.at("table").get<std::string>();
       table.after = t.at("after").get<std::vector<std::string>>();
       table.rows_read = t.at("rows_read").get<uint64_t>();
+      if (t.contains("ranges")) {
+        table.by_blocks = true;
+        table.relfilenode = t.at("relfilenode").get<uint64_t>();
+        for (const auto& r : t.at("ranges")) {
+          BlockRange range;
+          range.from = r.at(0).get<uint64_t>();
+          if (!r.at(1).is_null()) range.to = r.at(1).get<uint64_t>();
+          table.ranges.push_back(range);
+        }
+      }
       state.incremental.push_back(std::move(table));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -95,8 +112,16 @@ std::expected<void, std::string> save_snapshot_state(const std::string& path,
   j["last_request_lsn"] = pgoutput::to_string(pgoutput::Lsn{state.last_request_lsn});
   j["incremental"] = nlohmann::json::array();
   for (const IncrementalTable& t : state.incremental) {
-    j["incremental"].push_back(
-        {{"schema", t.schema}, {"table", t.name}, {"after", t.after}, {"rows_read", t.rows_read}});
+    nlohmann::json entry = {
+        {"schema", t.schema}, {"table", t.name}, {"after", t.after}, {"rows_read", t.rows_read}};
+    if (t.by_blocks) {
+      entry["relfilenode"] = t.relfilenode;
+      entry["ranges"] = nlohmann::json::array();
+      for (const BlockRange& r : t.ranges) {
+        entry["ranges"].push_back({r.from, r.to ? nlohmann::json(*r.to) : nlohmann::json()});
+      }
+    }
+    j["incremental"].push_back(std::move(entry));
   }
   const std::string text = j.dump(2) + "\n";
 

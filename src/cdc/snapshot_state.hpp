@@ -15,13 +15,28 @@
 
 namespace vil::cdc {
 
-// One table an incremental snapshot reads.
+// Heap blocks [from, to) of a table; no `to`: to its end.
+struct BlockRange {
+  uint64_t from = 0;
+  std::optional<uint64_t> to;
+
+  friend bool operator==(const BlockRange&, const BlockRange&) = default;
+};
+
+// One table an incremental snapshot reads: by key (the chunk key's order)
+// or, for what an initial snapshot did not read before it was cut short, by
+// the heap block ranges it had left (docs/DESIGN.md §6.10).
 struct IncrementalTable {
   std::string schema;
   std::string name;
-  // The chunk key's values (text) of the last row delivered; empty: from
-  // the start.
+  // By key: the chunk key's values (text) of the last row delivered; empty:
+  // from the start.
   std::vector<std::string> after;
+  // By blocks: the ranges left, in order. Valid only while the table keeps
+  // `relfilenode` (a rewrite moves every row to other blocks).
+  bool by_blocks = false;
+  std::vector<BlockRange> ranges;
+  uint64_t relfilenode = 0;
   uint64_t rows_read = 0;  // delivered so far, for the progress line
 
   friend bool operator==(const IncrementalTable&, const IncrementalTable&) = default;
@@ -36,6 +51,10 @@ struct SnapshotState {
 
   friend bool operator==(const SnapshotState&, const SnapshotState&) = default;
 };
+
+// Whether `state` holds block ranges an initial snapshot did not read
+// before it was cut short.
+[[nodiscard]] bool initial_snapshot_unfinished(const SnapshotState& state);
 
 // The state at `path`; an empty state for the slot when the file does not
 // exist. The error is a sentence naming the file: it cannot be read, is not

@@ -28,6 +28,7 @@ replication::StreamSettings stream_settings(const CdcConfig& config) {
   settings.create_slot = config.create_slot;
   settings.temporary_slot = config.temporary_slot;
   settings.export_snapshot = config.snapshot == SnapshotMode::Initial;
+  settings.resumable_snapshot = !config.snapshot_state.empty();
   settings.create_publication = config.create_publication;
   settings.publication_all_tables = config.publication_scope.all_tables;
   settings.publication_tables = config.publication_scope.tables;

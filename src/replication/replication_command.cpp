@@ -34,8 +34,9 @@ std::optional<std::string> quote_replication_identifier(std::string_view name) {
 std::optional<std::string> create_slot_command(const StreamSettings& config) {
   // A permanent slot whose snapshot is exported starts as a temporary one
   // (snapshot_slot_name()): set-up makes it permanent once the snapshot was
-  // read, so a crash in between leaves no slot behind.
-  if (config.export_snapshot && !config.temporary_slot) {
+  // read, so a crash in between leaves no slot behind. Unless the owner
+  // finishes a snapshot cut short: then the slot must outlive the crash.
+  if (config.export_snapshot && !config.temporary_slot && !config.resumable_snapshot) {
     return create_slot_command(snapshot_slot_name(config.slot_name), true, true);
   }
   return create_slot_command(config.slot_name, config.temporary_slot, config.export_snapshot);

@@ -120,7 +120,9 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
           pgoutput::parse_lsn(made[1].value_or("")).value_or(pgoutput::Lsn{}).value;
       if (config.export_snapshot) {
         info.exported_snapshot = made[2].value_or("");
-        if (!config.temporary_slot) info.snapshot_slot = snapshot_slot_name(config.slot_name);
+        if (!config.temporary_slot && !config.resumable_snapshot) {
+          info.snapshot_slot = snapshot_slot_name(config.slot_name);
+        }
       }
     }
     return true;

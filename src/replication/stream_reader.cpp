@@ -174,7 +174,8 @@ StreamReader::SessionEnd StreamReader::run_session() {
   // retryable as a lost stream; so is a slot still held by our previous
   // walsender.
   if (!info) return refused(info.error());
-  if (settings_.export_snapshot && !info->slot_created && !ever_streamed_.load() &&
+  if (settings_.export_snapshot && !settings_.resuming_snapshot && !info->slot_created &&
+      !ever_streamed_.load() &&
       !notice(fmt::format("slot \"{}\" exists: streaming from it, without an initial snapshot "
                           "(one is read only when the slot is created)",
                           settings_.slot_name))) {
@@ -186,7 +187,8 @@ StreamReader::SessionEnd StreamReader::run_session() {
         SnapshotExported{info->consistent_point, fixed_text<64>(info->exported_snapshot)});
     queue_.push(exported, 0);
     // Not read whole: the temporary slot that exported the snapshot goes
-    // with this connection, so the same settings start over.
+    // with this connection, so the same settings start over (a resumable
+    // snapshot's slot stays, and the owner finishes it next time).
     if (!wait_for_snapshot()) return {End::Finished, std::nullopt};
     // Every row was delivered: the slot outlives a stop that came since.
     if (auto made = make_snapshot_slot_permanent(**conn, settings_, *info); !made) {

@@ -131,6 +131,40 @@ TEST_F(CliProgress, ShownOnATerminalOnlyAndNotWithQuiet) {
   EXPECT_TRUE(has_progress(r.err)) << r.err;
 }
 
+// While a snapshot is read, the line also shows its tables done, rows,
+// rows/s and the time left by the table's statistics.
+TEST_F(CliProgress, ShowsTheSnapshotWhileOneIsRead) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  execute("INSERT INTO t SELECT generate_series(1, 20000)");
+  execute("ANALYZE t");
+  make_stream();
+  TempDir dir;
+  // Chunks of 2 rows: the snapshot takes seconds, and the line is drawn
+  // once a second.
+  ChildProcess child(
+      vil_cdc_path(),
+      loud_args({"--snapshot-chunk-size", "2", "--snapshot-state", (dir / "state.json").string()}),
+      {}, ChildOptions{.stderr_tty = true});
+  ASSERT_TRUE(wait_until([&] { return slot_active(slot_); }, &child));
+  const ProcessResult asked = run_vil_cdc(
+      {"snapshot", "--conn", conninfo(), "--publication", publication_, "--table", "t", "-q"});
+  ASSERT_TRUE(asked.exited(0)) << asked.describe();
+  std::this_thread::sleep_for(2500ms);
+  child.send_signal(SIGTERM);
+  const ProcessResult r = child.wait(kRunDeadline);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  static const std::regex kSnapshot(
+      "  snapshot 0/1 tables  ([0-9]+) rows  [0-9]+/s  ETA ([0-9]+[hms][0-9ms]*|\\?)$");
+  bool shown = false;
+  for (const auto& line : screen_lines(r.err)) {
+    std::smatch m;
+    if (std::regex_search(line, m, kSnapshot) && std::stoul(m[1]) > 0 && m[2] != "?") {
+      shown = true;
+    }
+  }
+  EXPECT_TRUE(shown) << r.err;
+}
+
 // A record or a notice erases the progress line first, and the line is
 // drawn again after it: on the screen no line mixes the two.
 TEST_F(CliProgress, NoticesAndLogRecordsAreNotWrittenOverIt) {

@@ -117,6 +117,29 @@ TEST_F(CliStream, SnapshotOnlyWritesEveryRowAsReadsAndExits) {
   EXPECT_EQ(events[1]["source"]["txId"], nullptr);
 }
 
+TEST_F(CliStream, SnapshotTablesStartAndEndAsLogRecords) {
+  execute("CREATE TABLE full_one (id int PRIMARY KEY)");
+  execute("CREATE TABLE empty_one (id int PRIMARY KEY)");
+  execute("INSERT INTO full_one SELECT generate_series(1, 3)");
+  make_stream();
+  TempDir dir;
+  const ProcessResult r = run_vil_cdc(stream_args(
+      {"--snapshot", "only", "--log", (dir / "log.jsonl").string(), "--log-format", "json"}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(parse_lines(r.out).size(), 3u);
+  // op_type 3 (shown as MqOp's "nack") starts a table, 4 ("dlq") ends it
+  // with its rows as the offset; a row is 0 ("publish"), as an insert.
+  std::map<std::string, std::vector<uint64_t>> by_op;
+  for (const Json& record : parse_lines(read_text_file(dir / "log.jsonl"))) {
+    by_op[record["op_type"]].push_back(record["offset"].get<uint64_t>());
+  }
+  EXPECT_EQ(by_op["publish"].size(), 3u);
+  EXPECT_EQ(by_op["nack"], (std::vector<uint64_t>{0, 0}));
+  auto ends = by_op["dlq"];
+  std::sort(ends.begin(), ends.end());
+  EXPECT_EQ(ends, (std::vector<uint64_t>{0, 3}));
+}
+
 TEST_F(CliStream, SnapshotCommandAsksTheRunningStreamToReadTablesAgain) {
   execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
   execute("CREATE TABLE other (id int PRIMARY KEY)");

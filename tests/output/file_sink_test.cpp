@@ -80,6 +80,32 @@ TEST_F(FileSinkTest, LinesReachTheFileOnFlushAndAreAppended) {
   EXPECT_EQ(read_file(path), std::string(kLine1) + std::string(kLine2));
 }
 
+TEST_F(FileSinkTest, ALastLineLeftUnfinishedByAKilledRunIsCutBeforeAppending) {
+  const std::string path = (dir_ / "torn.jsonl").string();
+  // Longer than one read block, so that the search for the last newline
+  // crosses blocks.
+  const std::string whole = std::string(kLine1) + std::string(kLine1);
+  const std::string torn(5000, 'x');
+  for (const auto& [before, after] :
+       std::vector<std::pair<std::string, std::string>>{{whole + R"({"op":"rea)", whole},
+                                                        {whole + torn, whole},
+                                                        {torn, ""},
+                                                        {whole, whole},
+                                                        {"", ""}}) {
+    {
+      std::ofstream out(path, std::ios::trunc);
+      out << before;
+    }
+    auto file = open_output_file(path, false);
+    ASSERT_TRUE(file) << file.error();
+    FileSink sink(file->fd, file->name, ChangeEncoder{});
+    sink.on_change(message(0x20, "two"));
+    sink.flush();
+    close_output_file(*file);
+    EXPECT_EQ(read_file(path), after + std::string(kLine2)) << before.size();
+  }
+}
+
 TEST_F(FileSinkTest, TheLimitStopsAfterTheLastChangeAllowed) {
   const std::string path = (dir_ / "limit.jsonl").string();
   auto file = open_output_file(path, false);

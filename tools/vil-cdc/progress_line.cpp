@@ -22,6 +22,20 @@ std::string lag_text(uint64_t server_wal, uint64_t confirmed) {
   return "lag " + human_bytes(server_wal > confirmed ? server_wal - confirmed : 0);
 }
 
+std::string snapshot_text(const cdc::SnapshotProgress& progress, double rows_per_second) {
+  if (!progress.reading) return {};
+  std::string eta = "?";
+  if (rows_per_second >= 1 && progress.rows_estimated > progress.rows) {
+    const auto seconds = static_cast<uint64_t>(
+        static_cast<double>(progress.rows_estimated - progress.rows) / rows_per_second);
+    eta = seconds >= 3600 ? fmt::format("{}h{:02}m", seconds / 3600, seconds / 60 % 60)
+          : seconds >= 60 ? fmt::format("{}m{:02}s", seconds / 60, seconds % 60)
+                          : fmt::format("{}s", seconds);
+  }
+  return fmt::format("snapshot {}/{} tables  {} rows  {:.0f}/s  ETA {}", progress.tables_done,
+                     progress.tables, progress.rows, rows_per_second, eta);
+}
+
 ProgressLine::ProgressLine(bool enabled, const std::string& conn_string,
                            const cdc::CdcTrigger& trigger, std::function<uint64_t()> events)
     : trigger_(trigger), events_(std::move(events)) {
@@ -29,11 +43,12 @@ ProgressLine::ProgressLine(bool enabled, const std::string& conn_string,
   server_wal_ = std::make_unique<ServerWal>(conn_string);
   thread_ = std::thread([this] {
     uint64_t last_events = 0;
+    uint64_t last_rows = trigger_.snapshot_progress().rows;
     auto last = std::chrono::steady_clock::now();
     std::unique_lock lock(mutex_);
     while (!stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
       auto now = std::chrono::steady_clock::now();
-      draw(std::chrono::duration<double>(now - last).count(), last_events);
+      draw(std::chrono::duration<double>(now - last).count(), last_events, last_rows);
       last = now;
     }
   });
@@ -50,14 +65,22 @@ ProgressLine::~ProgressLine() {
   stderr_lines().end_status();
 }
 
-void ProgressLine::draw(double seconds, uint64_t& last_events) {
+void ProgressLine::draw(double seconds, uint64_t& last_events, uint64_t& last_rows) {
   const uint64_t events = events_();
   const double rate = seconds > 0 ? static_cast<double>(events - last_events) / seconds : 0;
   last_events = events;
-  stderr_lines().set_status(
+  const cdc::SnapshotProgress snapshot = trigger_.snapshot_progress();
+  const double row_rate =
+      seconds > 0 ? static_cast<double>(snapshot.rows - last_rows) / seconds : 0;
+  last_rows = snapshot.rows;
+  std::string line =
       fmt::format("{} events  {:.0f}/s  {} transactions  {} received  {}", events, rate,
                   trigger_.transactions(), human_bytes(trigger_.bytes_received()),
-                  lag_text(server_wal_->current(), trigger_.confirmed_lsn().value)));
+                  lag_text(server_wal_->current(), trigger_.confirmed_lsn().value));
+  if (const std::string text = snapshot_text(snapshot, row_rate); !text.empty()) {
+    line += "  " + text;
+  }
+  stderr_lines().set_status(line);
 }
 
 }  // namespace vil::cli

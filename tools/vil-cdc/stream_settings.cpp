@@ -157,6 +157,10 @@ void StreamOptions::add_to(CLI::App& command) {
                   "connections reading a snapshot at once (1-64)")
       ->default_str("1");
   command
+      .add_option("--snapshot-unit-blocks", snapshot_unit_blocks_,
+                  "heap blocks a snapshot worker reads at once from a large table (1-1048576)")
+      ->default_str("4096");
+  command
       .add_option("--snapshot-chunk-size", snapshot_chunk_size_,
                   "rows an incremental snapshot reads between two watermarks (1-1000000)")
       ->default_str("4096");
@@ -212,6 +216,7 @@ std::string with_flag(const cdc::ConfigError& error) {
       {"cdc.snapshot", "--snapshot"},
       {"cdc.snapshot_workers", "--snapshot-workers"},
       {"cdc.snapshot_chunk_size", "--snapshot-chunk-size"},
+      {"cdc.snapshot_unit_blocks", "--snapshot-unit-blocks"},
       {"cdc.snapshot_state", "--snapshot-state"},
       {"cdc.status_interval_ms", "--status-interval-ms"},
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
@@ -271,6 +276,7 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   }
   if (given(command_, "--snapshot-workers")) c.snapshot_workers = snapshot_workers_;
   if (given(command_, "--snapshot-chunk-size")) c.snapshot_chunk_size = snapshot_chunk_size_;
+  if (given(command_, "--snapshot-unit-blocks")) c.snapshot_unit_blocks = snapshot_unit_blocks_;
   if (given(command_, "--snapshot-state")) c.snapshot_state = snapshot_state_;
   if (no_messages_) c.messages = false;
   if (given(command_, "--status-interval-ms")) {

@@ -44,7 +44,7 @@ class StreamOptions {
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
-           snapshot_chunk_size_ = 4096;
+           snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
   uint64_t max_events_ = 0;
   CLI::App* command_ = nullptr;

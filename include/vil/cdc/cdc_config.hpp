@@ -56,6 +56,10 @@ struct CdcConfig {
   std::string application_name = "vil-cdc";
   SnapshotMode snapshot = SnapshotMode::Never;
   uint32_t snapshot_workers = 1;  // connections reading the snapshot at once (1..64)
+  // A table of more heap blocks (8 KiB each) than this is read in ranges of
+  // this many (1..1048576): what the workers share, and what a snapshot cut
+  // short reads again at most per worker.
+  uint32_t snapshot_unit_blocks = 4096;
   // Rows an incremental snapshot reads between one pair of watermarks
   // (1..1000000): what it holds in memory at once.
   uint32_t snapshot_chunk_size = 4096;

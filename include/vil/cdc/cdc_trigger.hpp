@@ -30,6 +30,16 @@
 
 namespace vil::cdc {
 
+// How far the snapshots being read stand (docs/DESIGN.md §6.8-§6.10): what
+// vil-cdc's progress line shows. The figures add up over the trigger's life.
+struct SnapshotProgress {
+  bool reading = false;         // a snapshot (initial, only, incremental) is being read now
+  uint32_t tables = 0;          // the tables asked for
+  uint32_t tables_done = 0;     // ...of which every row was read
+  uint64_t rows = 0;            // rows read (delivered as Read changes)
+  uint64_t rows_estimated = 0;  // pg_class.reltuples of those tables; 0 when unknown
+};
+
 class CdcTrigger final : public core::TriggerSource {
  public:
   explicit CdcTrigger(CdcConfig config);
@@ -81,6 +91,8 @@ class CdcTrigger final : public core::TriggerSource {
   // Bytes of CopyData received.
   [[nodiscard]] uint64_t bytes_received() const;
   [[nodiscard]] uint64_t transactions() const;
+  // Any thread, any time.
+  [[nodiscard]] SnapshotProgress snapshot_progress() const;
 
  private:
   struct Run;

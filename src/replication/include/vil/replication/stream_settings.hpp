@@ -25,6 +25,13 @@ struct StreamSettings {
   // (StreamReader::snapshot_read()). A slot whose snapshot was not read is
   // dropped again, so that the same settings start over.
   bool export_snapshot = false;
+  // With export_snapshot: the owner keeps the snapshot's progress and
+  // finishes it after a crash (docs/DESIGN.md §6.10), so the permanent slot
+  // is created at once and kept whatever happens.
+  bool resumable_snapshot = false;
+  // An earlier run's initial snapshot is being finished: the slot existing
+  // is expected, not worth a notice.
+  bool resuming_snapshot = false;
   bool create_publication = false;
   bool publication_all_tables = true;           // what a created publication covers...
   std::vector<std::string> publication_tables;  // ...otherwise: "table" or "schema.table"

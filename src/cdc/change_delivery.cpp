@@ -441,17 +441,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_chunk(pgoutput::Lsn lsn) {
       step = Step::End;
       return false;
     }
-    Change change;
-    change.kind = ChangeKind::Read;
-    change.lsn = lsn;
-    change.commit_lsn = lsn;
-    change.commit_time_ns = taken_ns;
-    change.ordinal = ordinal++;
-    change.relation = &row.table->schema;
-    change.new_tuple = row.tuple;
-    change.row_bytes = row.tuple.wire_bytes().size();
-    change.types = &decoder_.types();
-    change.database_encoding = database_encoding_;
+    Change change = read_change(*row.table, row.tuple, lsn, taken_ns, ordinal++);
     change.incremental_snapshot = true;
     step = deliver_change(change);
     return step == Step::Next;
@@ -463,6 +453,22 @@ ChangeDelivery::Step ChangeDelivery::deliver_chunk(pgoutput::Lsn lsn) {
   incremental_.chunk_delivered();
   incremental_.start_chunk();
   return Step::Next;
+}
+
+Change ChangeDelivery::read_change(const SnapshotTable& table, pgoutput::TupleView tuple,
+                                   pgoutput::Lsn at, int64_t taken_ns, uint32_t ordinal) const {
+  Change change;
+  change.kind = ChangeKind::Read;
+  change.lsn = at;
+  change.commit_lsn = at;
+  change.commit_time_ns = taken_ns;
+  change.ordinal = ordinal;
+  change.relation = &table.schema;
+  change.new_tuple = tuple;
+  change.row_bytes = tuple.wire_bytes().size();
+  change.types = &decoder_.types();
+  change.database_encoding = database_encoding_;
+  return change;
 }
 
 void ChangeDelivery::describe_table(const SnapshotTable& table) {
@@ -574,17 +580,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
         const auto t = static_cast<size_t>(row.table - tables.data());
         start_table(t);
         ++progress[t].rows;
-        Change change;
-        change.kind = ChangeKind::Read;
-        change.lsn = pgoutput::Lsn{at};
-        change.commit_lsn = pgoutput::Lsn{at};
-        change.commit_time_ns = taken_ns;
-        change.ordinal = ordinal++;
-        change.relation = &row.table->schema;
-        change.new_tuple = row.tuple;
-        change.row_bytes = row.tuple.wire_bytes().size();
-        change.types = &decoder_.types();
-        change.database_encoding = database_encoding_;
+        Change change = read_change(*row.table, row.tuple, pgoutput::Lsn{at}, taken_ns, ordinal++);
         change.snapshot_last = row.last;
         step = deliver_change(change);
         return step == Step::Next;

@@ -72,6 +72,10 @@ class ChangeDelivery {
   // The incremental snapshot's chunk whose high watermark committed at `lsn`,
   // as Read changes; then the next chunk starts.
   Step deliver_chunk(pgoutput::Lsn lsn);
+  // A row a snapshot read, placed at `at` (its consistent point or its
+  // chunk's high watermark) with `ordinal`, read at `taken_ns`.
+  [[nodiscard]] Change read_change(const SnapshotTable& table, pgoutput::TupleView tuple,
+                                   pgoutput::Lsn at, int64_t taken_ns, uint32_t ordinal) const;
   // The table's column types, as for the stream's relations.
   void describe_table(const SnapshotTable& table);
   // A snapshot table's start or end, as an mq_log record (docs/DESIGN.md §2.4).

@@ -133,6 +133,10 @@ class ChangeDelivery {
   int64_t commit_time_ns_ = 0;
   uint32_t ordinal_ = 0;
 
+  // The time given to a snapshot's rows, read every 256th (deliver_change).
+  uint64_t read_clock_ns_ = 0;
+  uint32_t reads_since_clock_ = 0;
+
   replication::FrameArena::Block* current_block_ = nullptr;  // of the frame last delivered
   uint64_t published_lsn_ = 0;  // the last LSN confirmed to the I/O thread
   bool unflushed_ = false;      // the sink was called since it last flushed

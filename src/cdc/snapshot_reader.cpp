@@ -56,79 +56,98 @@ struct Batch {
 
 }  // namespace
 
+namespace {
+
+// One escape of COPY's text format, `p` after its backslash: the byte it
+// stands for, and `p` moved past it.
+char unescape(const char*& p, const char* end) {
+  const char e = *p++;
+  switch (e) {
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'v':
+      return '\v';
+    case 'x': {
+      int value = 0;
+      int digits = 0;
+      while (digits < 2 && p < end && std::isxdigit(static_cast<unsigned char>(*p))) {
+        const char h = *p++;
+        value = value * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+        ++digits;
+      }
+      return digits == 0 ? 'x' : static_cast<char>(value);
+    }
+    default:
+      if (e >= '0' && e <= '7') {
+        int value = e - '0';
+        for (int k = 0; k < 2 && p < end && *p >= '0' && *p <= '7'; ++k) {
+          value = value * 8 + (*p++ - '0');
+        }
+        return static_cast<char>(value);
+      }
+      return e;
+  }
+}
+
+}  // namespace
+
 bool append_copy_row(std::string_view line, uint16_t columns, std::vector<std::byte>& out) {
-  size_t pos = 0;
+  // The hot path of a snapshot: runs without a backslash are copied whole.
+  // Unescaping never lengthens a field, so one resize holds the row: its
+  // text plus a kind byte and a length per column.
+  const size_t base = out.size();
+  out.resize(base + line.size() + 5u * columns);
+  std::byte* const start = out.data();
+  std::byte* w = start + base;
+  const char* p = line.data();
+  const char* const end = p + line.size();
   for (uint16_t column = 0; column < columns; ++column) {
     if (column > 0) {
-      if (pos >= line.size() || line[pos] != '\t') return false;
-      ++pos;
+      if (p >= end || *p != '\t') {
+        out.resize(base);
+        return false;
+      }
+      ++p;
     }
-    const size_t end = std::min(line.find('\t', pos), line.size());
-    const std::string_view field = line.substr(pos, end - pos);
-    pos = end;
-    if (field == "\\N") {
-      out.push_back(std::byte{'n'});
+    const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<size_t>(end - p)));
+    const char* const field_end = tab != nullptr ? tab : end;
+    if (field_end - p == 2 && p[0] == '\\' && p[1] == 'N') {
+      *w++ = std::byte{'n'};
+      p = field_end;
       continue;
     }
-    out.push_back(std::byte{'t'});
-    const size_t length_at = out.size();
-    out.resize(out.size() + 4);
-    const size_t text_at = out.size();
-    for (size_t i = 0; i < field.size(); ++i) {
-      char c = field[i];
-      if (c == '\\' && i + 1 < field.size()) {
-        const char e = field[++i];
-        switch (e) {
-          case 'b':
-            c = '\b';
-            break;
-          case 'f':
-            c = '\f';
-            break;
-          case 'n':
-            c = '\n';
-            break;
-          case 'r':
-            c = '\r';
-            break;
-          case 't':
-            c = '\t';
-            break;
-          case 'v':
-            c = '\v';
-            break;
-          case 'x': {
-            int value = 0;
-            int digits = 0;
-            while (digits < 2 && i + 1 < field.size() &&
-                   std::isxdigit(static_cast<unsigned char>(field[i + 1]))) {
-              const char h = field[++i];
-              value = value * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-              ++digits;
-            }
-            c = digits == 0 ? 'x' : static_cast<char>(value);
-            break;
-          }
-          default:
-            if (e >= '0' && e <= '7') {
-              int value = e - '0';
-              for (int k = 0;
-                   k < 2 && i + 1 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '7';
-                   ++k) {
-                value = value * 8 + (field[++i] - '0');
-              }
-              c = static_cast<char>(value);
-            } else {
-              c = e;
-            }
-        }
-      }
-      out.push_back(static_cast<std::byte>(c));
+    *w++ = std::byte{'t'};
+    std::byte* const length_at = w;
+    w += 4;
+    std::byte* const text_at = w;
+    while (p < field_end) {
+      const auto* slash =
+          static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(field_end - p)));
+      const char* const run_end = slash != nullptr ? slash : field_end;
+      std::memcpy(w, p, static_cast<size_t>(run_end - p));
+      w += run_end - p;
+      p = run_end;
+      if (slash == nullptr) break;
+      ++p;  // the backslash
+      // A backslash that ends the field stands for itself.
+      *w++ = static_cast<std::byte>(p < field_end ? unescape(p, field_end) : '\\');
     }
-    pgoutput::store_be<uint32_t>(out.data() + length_at,
-                                 static_cast<uint32_t>(out.size() - text_at));
+    pgoutput::store_be<uint32_t>(length_at, static_cast<uint32_t>(w - text_at));
   }
-  return pos == line.size();
+  if (p != end) {  // more columns than the table's
+    out.resize(base);
+    return false;
+  }
+  out.resize(static_cast<size_t>(w - start));
+  return true;
 }
 
 struct SnapshotReader::Impl {

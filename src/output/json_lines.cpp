@@ -50,10 +50,12 @@ void transaction_fields(const Change& change, detail::UtcMicrosCache& times, std
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   };
+  // A snapshot's rows have one LSN for both: written once.
+  const pgoutput::LsnText commit = pgoutput::format_lsn(change.commit_lsn);
   put(R"(,"commit_lsn":")");
-  put(pgoutput::format_lsn(change.commit_lsn).view());
+  put(commit.view());
   put(R"(","lsn":")");
-  put(pgoutput::format_lsn(change.lsn).view());
+  put(change.lsn == change.commit_lsn ? commit.view() : pgoutput::format_lsn(change.lsn).view());
   put(R"(","seq":)");
   p = put_decimal(p, change.ordinal);
   put(R"(,"xid":)");

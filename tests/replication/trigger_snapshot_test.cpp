@@ -16,6 +16,7 @@
 #include "replication/collecting_sink.hpp"
 #include "replication/trigger_test_base.hpp"
 #include "vil/cdc/cdc_trigger.hpp"
+#include "vil/pgoutput/byte_order.hpp"
 
 namespace vil::cdc::test {
 namespace {
@@ -362,6 +363,23 @@ TEST(CopyRow, UnescapesCopyTextIntoTupleColumns) {
   EXPECT_FALSE(append_copy_row("1", 2, out)) << "a column short";
   out.clear();
   EXPECT_TRUE(append_copy_row("", 1, out)) << "one empty text column";
+}
+
+TEST(CopyRow, LongRunsLoneBackslashesAndShortEscapesAppendAfterWhatIsThere) {
+  std::vector<std::byte> out = {std::byte{'I'}};
+  const std::string long_text(300, 'z');
+  // COPY's text: an escaped backslash, \t, \x without digits, \7, \012
+  // then '3', and a backslash that ends the field.
+  ASSERT_TRUE(append_copy_row(long_text + "\\\\" + long_text + "\\t\\x\\7\\0123\\", 1, out));
+  const std::string want = long_text + "\\" + long_text + "\t" + "x" + "\7" + "\n3" + "\\";
+  ASSERT_EQ(out.size(), 1 + 5 + want.size());
+  EXPECT_EQ(out[0], std::byte{'I'}) << "what was there stays";
+  EXPECT_EQ(out[1], std::byte{'t'});
+  EXPECT_EQ(pgoutput::load_be<uint32_t>(out.data() + 2), want.size());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data() + 6), want.size()), want);
+  // A failed row leaves `out` as it was.
+  EXPECT_FALSE(append_copy_row("a\\tb", 2, out));
+  EXPECT_EQ(out.size(), 1 + 5 + want.size());
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ void IncrementalSnapshot::requested(std::span<const std::byte> content, uint64_t
     state_.incremental.push_back(std::move(table));
   }
   save();
-  if (notice_) notice_(fmt::format("incremental snapshot requested of {}", names));
+  if (notice_) notice_(fmt::format("incremental snapshot of {} requested", names));
 }
 
 std::expected<void, std::string> IncrementalSnapshot::connect() {

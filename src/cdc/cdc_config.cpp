@@ -137,6 +137,10 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.application_name);
     else if (key == "snapshot_workers")
       r = read_scalar(v, field, config.snapshot_workers);
+    else if (key == "max_in_flight")
+      r = read_scalar(v, field, config.max_in_flight);
+    else if (key == "max_in_flight_bytes")
+      r = read_scalar(v, field, config.max_in_flight_bytes);
     else if (key == "snapshot_unit_blocks")
       r = read_scalar(v, field, config.snapshot_unit_blocks);
     else if (key == "snapshot_chunk_size")
@@ -256,6 +260,13 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   }
   if (config.snapshot_workers < 1 || config.snapshot_workers > 64) {
     return std::unexpected(field_error("cdc.snapshot_workers", "must be between 1 and 64"));
+  }
+  if (config.max_in_flight < 1 || config.max_in_flight > 10'000'000) {
+    return std::unexpected(field_error("cdc.max_in_flight", "must be between 1 and 10000000"));
+  }
+  if (config.max_in_flight_bytes < 1024 || config.max_in_flight_bytes > (16ull << 30)) {
+    return std::unexpected(
+        field_error("cdc.max_in_flight_bytes", "must be between 1024 and 17179869184"));
   }
   if (config.snapshot_unit_blocks < 1 || config.snapshot_unit_blocks > (1u << 20)) {
     return std::unexpected(

@@ -55,11 +55,18 @@ ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue&
           [this](const SnapshotTable& table, bool started, uint64_t rows) {
             log_table(table, started, rows);
           },
-          counters.snapshot) {}
+          counters.snapshot),
+      async_(dynamic_cast<AsyncChangeSink*>(&sink)) {
+  if (async_ != nullptr) {
+    acks_ = std::make_unique<AckTracker>(config.max_in_flight, config.max_in_flight_bytes,
+                                         [&queue] { queue.wake_consumer(); });
+  }
+}
 
 std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
   ledger_ = DeliveryLedger(end_lsn);
   try {
+    if (async_ != nullptr) async_->bind(*acks_);
     if (auto loaded = incremental_.load(); !loaded) {
       fail(CdcFault(SnapshotFailed{publication_hash_}, loaded.error()));
       return fault_;
@@ -85,6 +92,7 @@ void ChangeDelivery::deliver_queued() {
     }
     if (pending.empty()) {
       if (queue_.empty()) flush_and_publish();
+      if (fault_) break;  // an asynchronous sink's failure, told by an acknowledging thread
       // Woken by frames, by the control lane, or by the I/O thread's end.
       if (!queue_.pop_all(taken)) continue;
       for (auto& item : taken) {
@@ -120,6 +128,7 @@ void ChangeDelivery::deliver_queued() {
   // came before it is still flushed and confirmed (a failed frame is not
   // done, so nothing after it is); after a failed flush, nothing more.
   flush_and_publish();
+  drain_async();
   queue_.release(pending_bytes);
 }
 
@@ -143,7 +152,9 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   if (const auto* position = std::get_if<replication::ServerPosition>(&item)) {
     // A chunk that failed is tried again once it is due.
     if (incremental_.has_work() && !incremental_.chunk_in_flight()) incremental_.start_chunk();
-    return ledger_.server_position(position->lsn) ? Step::End : Step::Next;
+    const bool end = ledger_.server_position(position->lsn);
+    note_boundary();
+    return end ? Step::End : Step::Next;
   }
   if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
     // The server starts again from the slot: a transaction cut short by the
@@ -265,6 +276,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
             counters_.transactions.fetch_add(1, std::memory_order_relaxed);
           }
           const bool end_here = ledger_.commit(m.commit_lsn.value, m.end_lsn.value);
+          note_boundary();
           for (const auto& request : requests_) incremental_.requested(request, m.commit_lsn.value);
           const bool requested = !requests_.empty();
           requests_.clear();
@@ -353,6 +365,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
+  if (acks_) {
+    if (const Step step = wait_for_room(); step != Step::Next) return step;
+  }
   // A snapshot's rows come by the million: the clock is read every 256th,
   // which keeps their times within a fraction of a millisecond.
   uint64_t now = 0;
@@ -387,6 +402,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
                                   static_cast<uint64_t>(change.commit_time_ns)};
       events_.fire(change.sequence, now, static_cast<uint32_t>(change.row_bytes));
     }
+    // Recorded first: the sink may acknowledge from inside on_change().
+    if (acks_) acks_->sent(change.sequence, change.row_bytes);
     sink_.on_change(change);
   } catch (...) {
     return fail(caught_as_delivery_fault(
@@ -455,9 +472,9 @@ ChangeDelivery::Step ChangeDelivery::deliver_chunk(pgoutput::Lsn lsn) {
     return step == Step::Next;
   });
   if (!whole) return step;
-  // The chunk's progress is kept only once its rows are flushed.
-  flush_and_publish();
-  if (fault_) return Step::Fault;
+  // The chunk's progress is kept only once its rows are flushed (and
+  // acknowledged).
+  if (!settle()) return fault_ ? Step::Fault : Step::End;
   incremental_.chunk_delivered();
   incremental_.start_chunk();
   return Step::Next;
@@ -501,8 +518,10 @@ void ChangeDelivery::log_table(const SnapshotTable& table, bool started, uint64_
 
 std::optional<CdcFault> ChangeDelivery::run_snapshot_only() {
   try {
+    if (async_ != nullptr) async_->bind(*acks_);
     (void)deliver_snapshot(std::string(), 0);
     flush_and_publish();
+    drain_async();
   } catch (...) {
     fail(caught_as_delivery_fault(events_.last_sequence(), "delivering the snapshot failed"));
   }
@@ -561,9 +580,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
     if (fault_) return;
     const SnapshotUnit& done = snapshot.units()[unit];
     if (resumable) {
-      // Kept only once its rows are flushed.
-      flush_and_publish();
-      if (fault_) return;
+      // Kept only once its rows are flushed (and acknowledged).
+      if (!settle()) return;
       incremental_.initial_unit_done(tables[done.table], done);
     }
     if (--progress[done.table].units_left == 0) {
@@ -597,11 +615,47 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
   counters.reading.store(read && *read && incremental_.has_work());
   if (!read) return failed(read.error());
   if (!*read) return step == Step::Next ? Step::End : step;
-  // The rows are flushed before the stream starts after them.
-  flush_and_publish();
-  if (fault_) return Step::Fault;
+  // The rows are flushed (and acknowledged) before the stream starts after
+  // them, and before the slot is kept.
+  if (!settle()) return fault_ ? Step::Fault : Step::End;
   reader_.snapshot_read();
   return Step::Next;
+}
+
+void ChangeDelivery::note_boundary() {
+  if (acks_) acks_->boundary(ledger_.confirmable());
+}
+
+ChangeDelivery::Step ChangeDelivery::wait_for_room() {
+  while (!acks_->has_room()) {
+    // What was acknowledged meanwhile is confirmed while waiting.
+    flush_and_publish();
+    if (fault_) return Step::Fault;
+    if (control_.ask() == RunControl::Ask::Stop) return Step::End;
+    acks_->wait(std::chrono::milliseconds(50));
+  }
+  return Step::Next;
+}
+
+void ChangeDelivery::drain_async() {
+  if (async_ == nullptr || flush_failed_) return;
+  try {
+    async_->drain();
+  } catch (...) {
+    fail(caught_as_delivery_fault(events_.last_sequence(), "draining the sink failed"));
+  }
+  flush_and_publish();
+}
+
+bool ChangeDelivery::settle() {
+  if (!acks_) return !fault_;
+  while (!fault_ && acks_->in_flight() > 0) {
+    flush_and_publish();
+    if (fault_ || control_.ask() == RunControl::Ask::Stop) break;
+    acks_->wait(std::chrono::milliseconds(50));
+  }
+  flush_and_publish();
+  return !fault_ && acks_->in_flight() == 0;
 }
 
 void ChangeDelivery::flush_and_publish() {
@@ -617,7 +671,15 @@ void ChangeDelivery::flush_and_publish() {
     unflushed_ = false;
     bytes_since_flush_ = 0;
   }
-  const uint64_t lsn = ledger_.confirmable();
+  // An asynchronous sink's acknowledgements decide what is delivered.
+  if (acks_) {
+    if (auto failed = acks_->failure()) {
+      fail(CdcFault(DeliveryFailed{failed->sequence},
+                    fmt::format("delivering change {} to {} failed: {}", failed->sequence,
+                                failed->destination, failed->cause)));
+    }
+  }
+  const uint64_t lsn = acks_ ? acks_->confirmable() : ledger_.confirmable();
   if (lsn != published_lsn_) {
     reader_.confirm(lsn);
     published_lsn_ = lsn;
@@ -636,6 +698,11 @@ bool ChangeDelivery::wait_while_paused() {
     const RunControl::Ask ask = control_.ask();
     if (ask == RunControl::Ask::Stop) return true;  // the loop sees it
     if (ask == RunControl::Ask::Deliver) break;
+    // Acknowledgements that come during the pause are confirmed during it.
+    if (acks_) {
+      flush_and_publish();
+      if (fault_) return false;
+    }
     if (queue_.wait_for_wake_or_end() && control_.ask() == RunControl::Ask::Pause) {
       // Still paused, but the I/O thread is gone: its error (a bad password,
       // no such slot) ends start() now, not at resume().

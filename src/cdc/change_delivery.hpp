@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ack_tracker.hpp"
 #include "delivery_ledger.hpp"
 #include "incremental_snapshot.hpp"
 #include "run_control.hpp"
@@ -84,6 +85,19 @@ class ChangeDelivery {
   // as a Read change placed at `consistent_point`; then tells the I/O thread
   // that the stream may start.
   Step deliver_snapshot(const std::string& name, uint64_t consistent_point);
+  // After a transaction's end or a server position: with an asynchronous
+  // sink, where the acknowledgements may confirm up to.
+  void note_boundary();
+  // An asynchronous sink at its bound: waits for acknowledgements (End on a
+  // stop, Fault on a failure).
+  Step wait_for_room();
+  // Flushes and, with an asynchronous sink, waits until everything handed
+  // over was acknowledged: before progress that outlives the run (a
+  // snapshot's state, its slot) is kept. False on a failure or a stop.
+  bool settle();
+  // The run ends: an asynchronous sink waits for what is in flight, and what
+  // was acknowledged is confirmed.
+  void drain_async();
   // Flushes the sink if anything was delivered since it last did, then
   // confirms the ledger's LSN to the I/O thread if it moved.
   void flush_and_publish();
@@ -120,6 +134,8 @@ class ChangeDelivery {
   std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
   IncrementalSnapshot incremental_;
+  AsyncChangeSink* async_;            // the sink, when it acknowledges later
+  std::unique_ptr<AckTracker> acks_;  // with async_
 
   // vil-cdc's own messages in the transaction being delivered: requests
   // taken at its Commit, a high watermark whose chunk is delivered there.

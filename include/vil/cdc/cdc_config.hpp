@@ -67,6 +67,10 @@ struct CdcConfig {
   // file written atomically after each chunk); empty: kept in memory only,
   // so a snapshot cut short by a restart is not finished by the next run.
   std::string snapshot_state;
+  // An AsyncChangeSink's changes waiting for acknowledgement, at most: so
+  // many (1..10000000), and so many bytes of their rows (1 KiB..16 GiB).
+  uint32_t max_in_flight = 10'000;
+  uint64_t max_in_flight_bytes = 64ull << 20;
   // One mq_log record per row change (docs/DESIGN.md §2.4). Off by default:
   // the records go to the process-wide logger, whose rings are made at its
   // first use, so an owner who drains no log pays nothing for them.

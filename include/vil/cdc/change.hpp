@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "vil/cdc/row_changed.hpp"
@@ -108,6 +109,42 @@ class ChangeSink {
   // Make everything delivered so far durable (write and flush a file, say);
   // the trigger confirms an LSN to the server only after this returns.
   virtual void flush() {}
+};
+
+// What an AsyncChangeSink tells the trigger, from any thread, about the
+// changes it took (docs/DESIGN.md §3.1). The trigger owns it.
+class DeliveryAcks {
+ public:
+  virtual ~DeliveryAcks() = default;
+  // The change with this Change::sequence reached its destination (the
+  // broker acknowledged it). In any order; a sequence acknowledged twice, or
+  // never handed over, is ignored.
+  virtual void acknowledge(uint64_t sequence) = 0;
+  // It never will: the run ends with DeliveryFailed{sequence}, whose message
+  // names `destination` and `cause`, and nothing from that change on is
+  // confirmed.
+  virtual void fail(uint64_t sequence, std::string destination, std::string cause) = 0;
+};
+
+// A sink whose destination confirms changes after on_change() returned, on
+// a thread of its own (a broker producer). A change counts as delivered
+// only once acknowledged: the trigger confirms to the server the end of the
+// last transaction whose every change was acknowledged, in commit order,
+// whatever order the acknowledgements come in. At most
+// CdcConfig::max_in_flight changes (and max_in_flight_bytes of their rows)
+// wait for acknowledgement; at the bound the trigger stops handing over
+// changes, and so stops reading from the server, until acknowledgements
+// make room. flush() pushes out what the sink buffered, without waiting for
+// acknowledgements.
+class AsyncChangeSink : public ChangeSink {
+ public:
+  // Before the first change of each run; `acks` is valid until drain()
+  // returned.
+  virtual void bind(DeliveryAcks& acks) = 0;
+  // The run ends: wait, as long as the destination's own time-out allows,
+  // for the acknowledgements of what is in flight. What is not acknowledged
+  // is not confirmed, and comes again next run.
+  virtual void drain() {}
 };
 
 // A ChangeSink that calls a function for each change: for owners with

@@ -25,7 +25,7 @@ done
 
 packages=(
   build-essential cmake pkg-config
-  libpq-dev postgresql postgresql-contrib
+  libpq-dev postgresql postgresql-contrib libcurl4-openssl-dev libcpp-httplib-dev
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev clang-tidy-19

@@ -4,8 +4,23 @@
 
 namespace vil::cdc {
 
-AckTracker::AckTracker(uint32_t max_changes, uint64_t max_bytes, std::function<void()> wake)
-    : max_changes_(max_changes), max_bytes_(max_bytes), wake_(std::move(wake)) {}
+AckTracker::AckTracker(uint32_t max_changes, uint64_t max_bytes)
+    : max_changes_(max_changes), max_bytes_(max_bytes) {}
+
+void AckTracker::begin_run(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  in_flight_.clear();
+  bytes_ = 0;
+  boundaries_.clear();
+  confirmable_ = 0;
+  failure_.reset();
+  wake_ = std::move(wake);
+}
+
+void AckTracker::end_run() {
+  std::lock_guard lock(mutex_);
+  wake_ = nullptr;
+}
 
 bool AckTracker::full() const {
   // One change always fits, however large: a row bigger than the byte bound
@@ -59,7 +74,6 @@ std::optional<AckTracker::Failure> AckTracker::failure() const {
 }
 
 void AckTracker::acknowledge(uint64_t sequence) {
-  bool moved = false;
   {
     std::lock_guard lock(mutex_);
     const auto it =
@@ -70,19 +84,18 @@ void AckTracker::acknowledge(uint64_t sequence) {
     const bool was_full = full();
     const uint64_t before = confirmable_;
     advance();
-    moved = confirmable_ != before || (was_full && !full());
+    if ((confirmable_ != before || (was_full && !full())) && wake_) wake_();
   }
   changed_.notify_all();
-  if (moved && wake_) wake_();
 }
 
 void AckTracker::fail(uint64_t sequence, std::string destination, std::string cause) {
   {
     std::lock_guard lock(mutex_);
     if (!failure_) failure_ = Failure{sequence, std::move(destination), std::move(cause)};
+    if (wake_) wake_();
   }
   changed_.notify_all();
-  if (wake_) wake_();
 }
 
 void AckTracker::advance() {

@@ -29,10 +29,18 @@ class AckTracker final : public DeliveryAcks {
     std::string cause;
   };
 
-  // `wake` is called (from the acknowledging thread, outside any lock) when
-  // an acknowledgement moved the confirmable LSN or made room, and on a
-  // failure: the delivery thread may be asleep waiting for frames.
-  AckTracker(uint32_t max_changes, uint64_t max_bytes, std::function<void()> wake);
+  // Lives as long as the trigger, so that an acknowledgement that comes late
+  // (after a run ended, from a broker's thread) is harmless: it names a
+  // sequence no longer in flight, and is ignored.
+  AckTracker(uint32_t max_changes, uint64_t max_bytes);
+
+  // A run begins: nothing is in flight. `wake` is called when an
+  // acknowledgement moved the confirmable LSN or made room, and on a
+  // failure (the delivery thread may be asleep waiting for frames); it is
+  // called under the tracker's lock, so that end_run() is the last of it.
+  void begin_run(std::function<void()> wake);
+  // The run ended: `wake` is never called again.
+  void end_run();
 
   // Delivery thread: `sequence` is handed to the sink (before on_change, so
   // that an acknowledgement from inside it is not lost).
@@ -72,7 +80,7 @@ class AckTracker final : public DeliveryAcks {
 
   const uint32_t max_changes_;
   const uint64_t max_bytes_;
-  const std::function<void()> wake_;
+  std::function<void()> wake_;  // under mutex_
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::deque<InFlight> in_flight_;  // in sequence order

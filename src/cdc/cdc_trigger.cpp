@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ack_tracker.hpp"
 #include "change_delivery.hpp"
 #include "run_control.hpp"
 #include "snapshot_state.hpp"
@@ -84,6 +85,7 @@ struct CdcTrigger::Impl {
   std::atomic<uint64_t> trigger_errors{0};
   std::atomic<uint64_t> transactions{0};
   SnapshotCounters snapshot;
+  std::unique_ptr<AckTracker> acks;  // made for the first AsyncChangeSink run
   std::atomic<uint64_t> confirmed_lsn{0};
   std::atomic<uint64_t> server_wal_end{0};
   std::atomic<uint64_t> bytes_received{0};
@@ -184,16 +186,27 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   }
 
   TriggerEvents events(callback, impl_->sequence, config.slot_name);
+  // A sink that acknowledges later gets the trigger's tracker, which outlives
+  // the run: a late acknowledgement from a broker's thread finds it there.
+  auto* async = dynamic_cast<AsyncChangeSink*>(&sink);
+  if (async != nullptr) {
+    if (!impl_->acks) {
+      impl_->acks = std::make_unique<AckTracker>(config.max_in_flight, config.max_in_flight_bytes);
+    }
+    impl_->acks->begin_run([&queue = run.queue] { queue.wake_consumer(); });
+  }
   std::optional<CdcFault> fault;
   {
     ChangeDelivery delivery(
         config, run.queue, run.reader, impl_->control, events, sink,
         DeliveryCounters{impl_->rows_changed, impl_->last_event_ns, impl_->events_fired,
                          impl_->transactions, impl_->snapshot},
-        notice);
+        notice, async != nullptr ? impl_->acks.get() : nullptr);
     // Neither throws.
     fault = streaming ? delivery.run(impl_->end_lsn.value) : delivery.run_snapshot_only();
   }
+  // The queue the wake-ups reach goes with this run.
+  if (async != nullptr) impl_->acks->end_run();
 
   if (streaming) {
     // Whatever ended delivery, the I/O thread sends the final status update

@@ -39,7 +39,7 @@ RowOperation row_operation(ChangeKind kind) {
 ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue& queue,
                                replication::StreamReader& reader, RunControl& control,
                                TriggerEvents& events, ChangeSink& sink, DeliveryCounters counters,
-                               NoticeCallback on_notice)
+                               NoticeCallback on_notice, AckTracker* acks)
     : config_(config),
       queue_(queue),
       reader_(reader),
@@ -56,12 +56,8 @@ ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue&
             log_table(table, started, rows);
           },
           counters.snapshot),
-      async_(dynamic_cast<AsyncChangeSink*>(&sink)) {
-  if (async_ != nullptr) {
-    acks_ = std::make_unique<AckTracker>(config.max_in_flight, config.max_in_flight_bytes,
-                                         [&queue] { queue.wake_consumer(); });
-  }
-}
+      async_(acks != nullptr ? dynamic_cast<AsyncChangeSink*>(&sink) : nullptr),
+      acks_(async_ != nullptr ? acks : nullptr) {}
 
 std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
   ledger_ = DeliveryLedger(end_lsn);
@@ -648,14 +644,13 @@ void ChangeDelivery::drain_async() {
 }
 
 bool ChangeDelivery::settle() {
-  if (!acks_) return !fault_;
-  while (!fault_ && acks_->in_flight() > 0) {
-    flush_and_publish();
-    if (fault_ || control_.ask() == RunControl::Ask::Stop) break;
-    acks_->wait(std::chrono::milliseconds(50));
-  }
   flush_and_publish();
-  return !fault_ && acks_->in_flight() == 0;
+  while (acks_ != nullptr && !fault_ && acks_->in_flight() > 0) {
+    if (control_.ask() == RunControl::Ask::Stop) return false;
+    acks_->wait(std::chrono::milliseconds(50));
+    flush_and_publish();
+  }
+  return !fault_;
 }
 
 void ChangeDelivery::flush_and_publish() {

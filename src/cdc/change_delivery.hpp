@@ -46,9 +46,12 @@ class ChangeDelivery {
  public:
   using NoticeCallback = std::function<void(const std::string&)>;
 
+  // `acks`: the trigger's tracker, begun for this run, when the sink is an
+  // AsyncChangeSink.
   ChangeDelivery(const CdcConfig& config, replication::FrameQueue& queue,
                  replication::StreamReader& reader, RunControl& control, TriggerEvents& events,
-                 ChangeSink& sink, DeliveryCounters counters, NoticeCallback on_notice);
+                 ChangeSink& sink, DeliveryCounters counters, NoticeCallback on_notice,
+                 AckTracker* acks = nullptr);
 
   // Runs until the I/O thread finished, a stop, the end LSN, or a delivery
   // fault. Flushes and confirms what was delivered before returning (unless
@@ -134,8 +137,8 @@ class ChangeDelivery {
   std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
   IncrementalSnapshot incremental_;
-  AsyncChangeSink* async_;            // the sink, when it acknowledges later
-  std::unique_ptr<AckTracker> acks_;  // with async_
+  AsyncChangeSink* async_;  // the sink, when it acknowledges later
+  AckTracker* acks_;        // with async_: the trigger's, begun for this run
 
   // vil-cdc's own messages in the transaction being delivered: requests
   // taken at its Commit, a high watermark whose chunk is delivered there.

@@ -15,7 +15,7 @@ namespace vil::cdc {
 namespace {
 
 TEST(AckTracker, ConfirmsATransactionOnlyWhenEveryChangeOfItAndBeforeItWasAcknowledged) {
-  AckTracker acks(100, 1 << 20, {});
+  AckTracker acks(100, 1 << 20);
   // Transaction A: changes 1, 2, ends at 0x100. B: change 3, ends at 0x200.
   acks.sent(1, 10);
   acks.sent(2, 10);
@@ -33,7 +33,7 @@ TEST(AckTracker, ConfirmsATransactionOnlyWhenEveryChangeOfItAndBeforeItWasAcknow
 }
 
 TEST(AckTracker, APositionWithNothingInFlightIsConfirmableAtOnce) {
-  AckTracker acks(100, 1 << 20, {});
+  AckTracker acks(100, 1 << 20);
   acks.boundary(0x50);
   EXPECT_EQ(acks.confirmable(), 0x50u);
   acks.sent(7, 1);
@@ -47,7 +47,7 @@ TEST(AckTracker, APositionWithNothingInFlightIsConfirmableAtOnce) {
 }
 
 TEST(AckTracker, GapsInSequencesUnknownAndRepeatedAcknowledgementsAreHarmless) {
-  AckTracker acks(100, 1 << 20, {});
+  AckTracker acks(100, 1 << 20);
   acks.sent(10, 1);
   acks.sent(12, 1);  // 11 went to the Trigger lane (a PauseAck)
   acks.boundary(0x10);
@@ -61,7 +61,7 @@ TEST(AckTracker, GapsInSequencesUnknownAndRepeatedAcknowledgementsAreHarmless) {
 }
 
 TEST(AckTracker, AFailureStopsConfirmationAtTheFailedChange) {
-  AckTracker acks(100, 1 << 20, {});
+  AckTracker acks(100, 1 << 20);
   acks.sent(1, 1);
   acks.boundary(0x10);
   acks.sent(2, 1);
@@ -80,7 +80,7 @@ TEST(AckTracker, AFailureStopsConfirmationAtTheFailedChange) {
 }
 
 TEST(AckTracker, BoundsChangesAndBytesButAlwaysLetsOneThrough) {
-  AckTracker by_count(2, 1 << 20, {});
+  AckTracker by_count(2, 1 << 20);
   EXPECT_TRUE(by_count.has_room());
   by_count.sent(1, 1);
   EXPECT_TRUE(by_count.has_room());
@@ -91,7 +91,7 @@ TEST(AckTracker, BoundsChangesAndBytesButAlwaysLetsOneThrough) {
   by_count.acknowledge(1);
   EXPECT_TRUE(by_count.has_room());
 
-  AckTracker by_bytes(100, 1000, {});
+  AckTracker by_bytes(100, 1000);
   EXPECT_TRUE(by_bytes.has_room());
   by_bytes.sent(1, 5000);  // larger than the bound on its own
   EXPECT_FALSE(by_bytes.has_room());
@@ -101,7 +101,8 @@ TEST(AckTracker, BoundsChangesAndBytesButAlwaysLetsOneThrough) {
 
 TEST(AckTracker, WakesTheDeliveryThreadWhenAnAcknowledgementMovesSomething) {
   std::atomic<int> wakes{0};
-  AckTracker acks(1, 1 << 20, [&] { ++wakes; });
+  AckTracker acks(1, 1 << 20);
+  acks.begin_run([&] { ++wakes; });
   acks.sent(1, 1);
   acks.sent(2, 1);
   acks.boundary(0x10);
@@ -111,10 +112,32 @@ TEST(AckTracker, WakesTheDeliveryThreadWhenAnAcknowledgementMovesSomething) {
   EXPECT_EQ(wakes.load(), 1);
   acks.fail(3, "d", "c");
   EXPECT_EQ(wakes.load(), 2);
+  acks.end_run();  // the run's queue is gone: never called again
+  acks.fail(4, "d", "c");
+  EXPECT_EQ(wakes.load(), 2);
+}
+
+TEST(AckTracker, ANewRunStartsEmptyAndLateAcknowledgementsOfTheLastAreIgnored) {
+  AckTracker acks(100, 1 << 20);
+  acks.begin_run({});
+  acks.sent(1, 1);
+  acks.boundary(0x10);
+  acks.fail(1, "d", "c");
+  acks.end_run();
+  acks.begin_run({});
+  EXPECT_FALSE(acks.failure());
+  EXPECT_EQ(acks.in_flight(), 0u);
+  EXPECT_EQ(acks.confirmable(), 0u);
+  acks.acknowledge(1);  // late, from the last run
+  acks.sent(2, 1);
+  acks.boundary(0x20);
+  EXPECT_EQ(acks.confirmable(), 0u);
+  acks.acknowledge(2);
+  EXPECT_EQ(acks.confirmable(), 0x20u);
 }
 
 TEST(AckTracker, AcknowledgementsFromManyThreadsInAnyOrderConfirmEverything) {
-  AckTracker acks(1'000'000, 1ull << 40, {});
+  AckTracker acks(1'000'000, 1ull << 40);
   constexpr uint64_t kChanges = 20'000;
   for (uint64_t s = 1; s <= kChanges; ++s) {
     acks.sent(s, 100);

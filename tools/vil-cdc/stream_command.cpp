@@ -19,6 +19,7 @@
 #include "vil/log/logger.hpp"
 #include "vil/log/sink.hpp"
 #include "vil/output/file_sink.hpp"
+#include "vil/output/http_sink.hpp"
 
 namespace vil::cli {
 
@@ -121,28 +122,49 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
   encoder_options.database = database;
-  output::ChangeEncoder encoder(encoder_options);
-  output::FileSink writer(output->fd, output->name, std::move(encoder),
-                          {.fsync = settings.fsync,
-                           .max_changes = settings.max_events,
-                           .on_limit = [&] { (void)trigger.stop(); }});
-  trigger.set_sink(&writer);
+  // The file writer (stdout or --output), or a receiver's URL (--sink http).
+  std::unique_ptr<output::FileSink> writer;
+  std::unique_ptr<output::HttpSink> http;
+  if (settings.sink == "http") {
+    output::HttpSinkOptions http_options;
+    http_options.url = settings.http_url;
+    http_options.batch_bytes = settings.http_batch_bytes;
+    http_options.initial_backoff = settings.cdc.reconnect.initial_backoff;
+    http_options.max_backoff = settings.cdc.reconnect.max_backoff;
+    http = std::make_unique<output::HttpSink>(std::move(http_options),
+                                              output::ChangeEncoder(encoder_options));
+    // A receiver that is not there is the operator's to fix, as a server is.
+    if (auto reachable = http->check(); !reachable) {
+      print_line(reachable.error());
+      return ExitConnection;
+    }
+    trigger.set_sink(http.get());
+  } else {
+    writer = std::make_unique<output::FileSink>(
+        output->fd, output->name, output::ChangeEncoder(encoder_options),
+        output::FileSinkOptions{.fsync = settings.fsync,
+                                .max_changes = settings.max_events,
+                                .on_limit = [&] { (void)trigger.stop(); }});
+    trigger.set_sink(writer.get());
+  }
+  const output::ChangeEncoder& encoder = http ? http->encoder() : writer->encoder();
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
 
   std::expected<void, cdc::CdcFault> result;
   {
-    ProgressLine progress(!settings.quiet && isatty(STDERR_FILENO), settings.cdc.conn_string,
-                          trigger, [&] { return writer.changes(); });
+    ProgressLine progress(
+        !settings.quiet && isatty(STDERR_FILENO), settings.cdc.conn_string, trigger,
+        [&] { return writer ? writer->changes() : trigger.state().events_fired; });
     result = trigger.run();
   }
   signals.set_action({});
   // Written anyway, so said even when the run failed.
-  if (const std::string summary = writer.encoder().value_error_summary(); !summary.empty()) {
+  if (const std::string summary = encoder.value_error_summary(); !summary.empty()) {
     print_line(summary);
   }
   if (!result) {
-    if (writer.reader_gone()) return ExitOk;
+    if (writer && writer->reader_gone()) return ExitOk;
     const cdc::CdcFault& fault = result.error();
     if (gave_up_reconnecting(fault, trigger)) {
       print_line(fmt::format("slot \"{}\": the stream was lost and could not be resumed: {}",

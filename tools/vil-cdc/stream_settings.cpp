@@ -52,6 +52,12 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
         settings.format = *format;
       } else if (key == "path") {
         settings.output = v.as<std::string>();
+      } else if (key == "sink") {
+        settings.sink = v.as<std::string>();
+      } else if (key == "http_url") {
+        settings.http_url = v.as<std::string>();
+      } else if (key == "http_batch_bytes") {
+        settings.http_batch_bytes = v.as<uint64_t>();
       } else if (key == "fsync") {
         settings.fsync = v.as<bool>();
       } else if (key == "end_lsn") {
@@ -134,6 +140,14 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_option("--format", format_, "jsonl or debezium")->default_str("jsonl");
   command.add_option("--output,-o", output_, "file to append to, or - for stdout")
       ->default_str("-");
+  command.add_option("--sink", sink_, "where changes go: file (--output) or http (--http-url)")
+      ->default_str("file");
+  command.add_option("--http-url", http_url_,
+                     "with --sink http: POST batches of lines here (default: none)");
+  command
+      .add_option("--http-batch-bytes", http_batch_bytes_,
+                  "with --sink http: a batch is cut once its lines reach this many bytes")
+      ->default_str("1048576");
   command.add_flag("--fsync,!--no-fsync", fsync_,
                    "fdatasync the output file before confirming to the server");
   command.add_option("--end-lsn", end_lsn_,
@@ -310,6 +324,9 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     s.format = *format;
   }
   if (given(command_, "--output")) s.output = output_;
+  if (given(command_, "--sink")) s.sink = sink_;
+  if (given(command_, "--http-url")) s.http_url = http_url_;
+  if (given(command_, "--http-batch-bytes")) s.http_batch_bytes = http_batch_bytes_;
   if (given(command_, "--fsync")) s.fsync = fsync_;
   if (given(command_, "--end-lsn")) {
     auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
@@ -326,6 +343,20 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
           fmt::format("--log-format: '{}' is not pretty, compact, json or resolved", log_format_));
     }
     s.log_format = format;
+  }
+  if (s.sink != "file" && s.sink != "http") {
+    return std::unexpected(fmt::format("--sink: '{}' is not file or http", s.sink));
+  }
+  if (s.sink == "http") {
+    if (s.http_url.empty()) return std::unexpected("--sink http needs --http-url");
+    if (!s.http_url.starts_with("http://") && !s.http_url.starts_with("https://")) {
+      return std::unexpected("--http-url: must start with http:// or https://");
+    }
+    if (s.http_batch_bytes == 0) return std::unexpected("--http-batch-bytes: must be at least 1");
+    if (s.max_events != 0 || s.output != "-" || s.fsync) {
+      return std::unexpected(
+          "--sink http: --output, --fsync and --max-events are the file sink's options");
+    }
   }
   return s;
 }

@@ -20,8 +20,11 @@ namespace vil::cli {
 struct StreamSettings {
   cdc::CdcConfig cdc;
   output::Format format = output::Format::JsonLines;
-  std::string output = "-";  // "-" is stdout; a file is appended to
-  bool fsync = false;        // fdatasync a file before confirming
+  std::string output = "-";   // "-" is stdout; a file is appended to
+  std::string sink = "file";  // file (output) or http (http_url)
+  std::string http_url;
+  uint64_t http_batch_bytes = 1u << 20;
+  bool fsync = false;  // fdatasync a file before confirming
   std::optional<pgoutput::Lsn> end_lsn;
   uint64_t max_events = 0;  // 0: no limit
   bool quiet = false;       // no progress line, no notices
@@ -40,13 +43,13 @@ class StreamOptions {
   // Raw flag values; whether each was given is asked of its CLI::Option.
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
-      log_format_, snapshot_, snapshot_state_;
+      log_format_, snapshot_, snapshot_state_, sink_, http_url_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
            snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
-  uint64_t max_events_ = 0;
+  uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20;
   CLI::App* command_ = nullptr;
 };
 

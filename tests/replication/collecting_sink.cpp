@@ -118,4 +118,34 @@ std::optional<std::expected<void, CdcFault>> TriggerThread::join(std::chrono::se
   return result_;
 }
 
+std::map<int, std::string> apply_by_key(const std::vector<Record>& records,
+                                        const std::string& table) {
+  std::map<int, std::string> out;
+  for (const Record& r : records) {
+    // A truncate names its tables joined by ','.
+    const bool truncated = r.kind == ChangeKind::Truncate &&
+                           ("," + r.table + ",").find("," + table + ",") != std::string::npos;
+    if (r.table != table && !truncated) continue;
+    switch (r.kind) {
+      case ChangeKind::Read:
+      case ChangeKind::Insert:
+        out[std::stoi(r.new_values[0])] = r.new_values[1];
+        break;
+      case ChangeKind::Update:
+        if (!r.old_values.empty()) out.erase(std::stoi(r.old_values[0]));
+        out[std::stoi(r.new_values[0])] = r.new_values[1];
+        break;
+      case ChangeKind::Delete:
+        out.erase(std::stoi(r.old_values[0]));
+        break;
+      case ChangeKind::Truncate:
+        out.clear();
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
 }  // namespace vil::cdc::test

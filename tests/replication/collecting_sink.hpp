@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,6 +39,13 @@ struct Record {
 };
 
 Values values_of(const pgoutput::TupleView& tuple);
+
+// A consumer's copy of `table` ("schema.table") built from `records` in
+// order, for a table of (key in column 0, value in column 1): reads, inserts
+// and updates as upserts (an update's old key removed first), deletes as
+// deletes, a truncate empties it.
+std::map<int, std::string> apply_by_key(const std::vector<Record>& records,
+                                        const std::string& table);
 
 class CollectingSink : public ChangeSink {
  public:

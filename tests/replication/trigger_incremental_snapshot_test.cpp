@@ -49,40 +49,6 @@ class IncrementalSnapshotTest : public TriggerTestBase {
     return config;
   }
 
-  // id -> v, as SELECT sees it now.
-  std::map<int, std::string> table_content(const std::string& table) {
-    std::map<int, std::string> out;
-    for (const auto& row : query("SELECT id, v FROM " + table)) out[std::stoi(*row[0])] = *row[1];
-    return out;
-  }
-
-  static std::map<int, std::string> apply(const std::vector<Record>& records,
-                                          const std::string& table) {
-    std::map<int, std::string> out;
-    for (const Record& r : records) {
-      if (r.table != table) continue;
-      switch (r.kind) {
-        case ChangeKind::Read:
-        case ChangeKind::Insert:
-          out[std::stoi(r.new_values[0])] = r.new_values[1];
-          break;
-        case ChangeKind::Update:
-          if (!r.old_values.empty()) out.erase(std::stoi(r.old_values[0]));
-          out[std::stoi(r.new_values[0])] = r.new_values[1];
-          break;
-        case ChangeKind::Delete:
-          out.erase(std::stoi(r.old_values[0]));
-          break;
-        case ChangeKind::Truncate:
-          out.clear();
-          break;
-        default:
-          break;
-      }
-    }
-    return out;
-  }
-
   // The keys where two contents differ, with both sides: what a failure shows.
   static std::string difference(const std::map<int, std::string>& got,
                                 const std::map<int, std::string>& want) {
@@ -189,7 +155,7 @@ TEST_F(IncrementalSnapshotTest, ReadsTheTableWhileStreamingAndGivesItsContentExa
   ASSERT_TRUE(result) << result.error().message();
 
   const std::vector<Record> records = sink.records();
-  EXPECT_EQ(difference(apply(records, "public." + table), table_content(table)), "");
+  EXPECT_EQ(difference(apply_by_key(records, "public." + table), id_value_content(table)), "");
   // At most every row once: a row a change won over is not read.
   const size_t reads = reads_of(records, "public." + table);
   EXPECT_GE(reads, 18000u);
@@ -234,8 +200,8 @@ TEST_F(IncrementalSnapshotTest, ASecondRequestWhileTheFirstRunsIsReadAfterIt) {
   ASSERT_TRUE(result) << result.error().message();
 
   const std::vector<Record> records = sink.records();
-  EXPECT_EQ(apply(records, "public." + first), table_content(first));
-  EXPECT_EQ(apply(records, "public." + second), table_content(second));
+  EXPECT_EQ(apply_by_key(records, "public." + first), id_value_content(first));
+  EXPECT_EQ(apply_by_key(records, "public." + second), id_value_content(second));
   EXPECT_EQ(reads_of(records, "public." + first), 3000u);
   EXPECT_EQ(reads_of(records, "public." + second), 2990u);
   // Every read of the first table comes before the first of the second.
@@ -288,7 +254,7 @@ TEST_F(IncrementalSnapshotTest, ProgressSurvivesARestartAndOnlyTheChunkInFlightI
     // The second run read from the third chunk on: rows 2001..10000.
     EXPECT_EQ(reads_of(second, "public." + table), 8000u);
   }
-  EXPECT_EQ(apply(all, "public." + table), table_content(table));
+  EXPECT_EQ(apply_by_key(all, "public." + table), id_value_content(table));
   // At most the chunk in flight was read twice.
   EXPECT_LE(reads_of(all, "public." + table), 10000u + 1000u);
 }

@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,38 +37,6 @@ class SnapshotTest : public TriggerTestBase {
     config.snapshot_workers = workers;
     config.status_interval = 200ms;
     return config;
-  }
-
-  // id -> v, as SELECT sees it now.
-  std::map<int, std::string> table_content(const std::string& table) {
-    std::map<int, std::string> out;
-    for (const auto& row : query("SELECT id, v FROM " + table)) out[std::stoi(*row[0])] = *row[1];
-    return out;
-  }
-
-  // Applies the records of `table` in order, by the key in column 0.
-  static std::map<int, std::string> apply(const std::vector<Record>& records,
-                                          const std::string& table) {
-    std::map<int, std::string> out;
-    for (const Record& r : records) {
-      if (r.table != table) continue;
-      switch (r.kind) {
-        case ChangeKind::Read:
-        case ChangeKind::Insert:
-          out[std::stoi(r.new_values[0])] = r.new_values[1];
-          break;
-        case ChangeKind::Update:
-          if (!r.old_values.empty()) out.erase(std::stoi(r.old_values[0]));
-          out[std::stoi(r.new_values[0])] = r.new_values[1];
-          break;
-        case ChangeKind::Delete:
-          out.erase(std::stoi(r.old_values[0]));
-          break;
-        default:
-          break;
-      }
-    }
-    return out;
   }
 
   static size_t count(const std::vector<Record>& records, ChangeKind kind) {
@@ -124,7 +92,7 @@ TEST_F(SnapshotTest, InitialSnapshotThenTheStreamGiveTheTableExactlyUnderConcurr
     ASSERT_TRUE(result) << result.error().message();
 
     const std::vector<Record> records = sink.records();
-    EXPECT_EQ(apply(records, "public." + table), table_content(table));
+    EXPECT_EQ(apply_by_key(records, "public." + table), id_value_content(table));
     // Every read comes before the first streamed change.
     const size_t reads = count(records, ChangeKind::Read);
     EXPECT_GE(reads, 19000u);
@@ -180,7 +148,8 @@ TEST_F(SnapshotTest, ATableWithoutAKeyWrittenDuringTheSnapshotComesWholeAndOnce)
   // As a multiset: every row once, read or inserted, none twice.
   std::multiset<std::string> delivered;
   for (const Record& r : sink.records()) {
-    if (r.kind == ChangeKind::Read || r.kind == ChangeKind::Insert) delivered.insert(r.new_values[0]);
+    if (r.kind == ChangeKind::Read || r.kind == ChangeKind::Insert)
+      delivered.insert(r.new_values[0]);
   }
   std::multiset<std::string> want;
   for (const auto& row : query("SELECT v FROM " + table)) want.insert(*row[0]);
@@ -228,7 +197,7 @@ TEST_F(SnapshotTest, ASnapshotNotReadWholeLeavesNoSlotAndTheSameSettingsStartOve
   ASSERT_TRUE(sink.wait_for(5000));
   auto result = thread.stop();
   ASSERT_TRUE(result) << result.error().message();
-  EXPECT_EQ(apply(sink.records(), "public." + table), table_content(table));
+  EXPECT_EQ(apply_by_key(sink.records(), "public." + table), id_value_content(table));
   EXPECT_EQ(sink.records().size(), 5000u);
 }
 

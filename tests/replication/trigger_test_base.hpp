@@ -52,6 +52,13 @@ class TriggerTestBase : public vil::testing::PgTest {
     execute("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
   }
 
+  // id -> v of a table (id int, v text), as SELECT sees it now.
+  std::map<int, std::string> id_value_content(const std::string& table) {
+    std::map<int, std::string> out;
+    for (const auto& row : query("SELECT id, v FROM " + table)) out[std::stoi(*row[0])] = *row[1];
+    return out;
+  }
+
   uint64_t current_wal_lsn() { return lsn_value(query_value("SELECT pg_current_wal_lsn()")); }
   uint64_t confirmed_flush_lsn(const std::string& slot) {
     return lsn_value(

@@ -28,10 +28,11 @@ bool AckTracker::full() const {
   return !in_flight_.empty() && (in_flight_.size() >= max_changes_ || bytes_ >= max_bytes_);
 }
 
-void AckTracker::sent(uint64_t sequence, uint64_t bytes) {
+bool AckTracker::sent(uint64_t sequence, uint64_t bytes) {
   std::lock_guard lock(mutex_);
   in_flight_.push_back(InFlight{sequence, bytes, false});
   bytes_ += bytes;
+  return !full();
 }
 
 void AckTracker::boundary(uint64_t lsn) {

@@ -43,8 +43,9 @@ class AckTracker final : public DeliveryAcks {
   void end_run();
 
   // Delivery thread: `sequence` is handed to the sink (before on_change, so
-  // that an acknowledgement from inside it is not lost).
-  void sent(uint64_t sequence, uint64_t bytes);
+  // that an acknowledgement from inside it is not lost). False when that
+  // filled the window: wait for has_room() before the next.
+  bool sent(uint64_t sequence, uint64_t bytes);
   // Delivery thread: once everything sent so far is acknowledged, `lsn` is
   // confirmable.
   void boundary(uint64_t lsn);

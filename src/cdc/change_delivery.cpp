@@ -147,7 +147,7 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   }
   if (const auto* position = std::get_if<replication::ServerPosition>(&item)) {
     // A chunk that failed is tried again once it is due.
-    if (incremental_.has_work() && !incremental_.chunk_in_flight()) incremental_.start_chunk();
+    incremental_.start_chunk();
     const bool end = ledger_.server_position(position->lsn);
     note_boundary();
     return end ? Step::End : Step::Next;
@@ -361,26 +361,29 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
-  if (acks_) {
-    if (const Step step = wait_for_room(); step != Step::Next) return step;
+  // The last change handed over filled the asynchronous sink's window.
+  if (acks_full_) {
+    if (const Step step = wait_for_acks([this] { return acks_->has_room(); }); step != Step::Next) {
+      return step;
+    }
+    acks_full_ = false;
   }
-  // A snapshot's rows come by the million: the clock is read every 256th,
-  // which keeps their times within a fraction of a millisecond.
   uint64_t now = 0;
   if (change.kind == ChangeKind::Read) {
+    // The snapshot set its place (consistent point, ordinal) and time. Its
+    // rows come by the million: the clock is read every 256th, which keeps
+    // their times within a fraction of a millisecond.
     if ((reads_since_clock_++ & 255u) == 0) read_clock_ns_ = core::unix_now_ns();
     now = read_clock_ns_;
-  } else {
-    now = core::unix_now_ns();
-  }
-  if (change.kind == ChangeKind::Read) {
-    // The snapshot set its place (consistent point, ordinal) and time.
+    counters_.snapshot.rows.fetch_add(1, std::memory_order_relaxed);
   } else if (change.in_transaction()) {
+    now = core::unix_now_ns();
     change.xid = xid_;
     change.commit_lsn = commit_lsn_;
     change.commit_time_ns = commit_time_ns_;
     change.ordinal = ordinal_++;
   } else {
+    now = core::unix_now_ns();
     change.commit_time_ns = static_cast<int64_t>(now);
   }
   change.sequence = events_.next_sequence();
@@ -399,7 +402,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
       events_.fire(change.sequence, now, static_cast<uint32_t>(change.row_bytes));
     }
     // Recorded first: the sink may acknowledge from inside on_change().
-    if (acks_) acks_->sent(change.sequence, change.row_bytes);
+    if (acks_) acks_full_ = !acks_->sent(change.sequence, change.row_bytes);
     sink_.on_change(change);
   } catch (...) {
     return fail(caught_as_delivery_fault(
@@ -419,8 +422,6 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
     record.op_type = static_cast<log::MqOp>(change.summary.operation);
     log::mq_log(log::LogLevel::Info, record, now);
   }
-  if (change.kind == ChangeKind::Read)
-    counters_.snapshot.rows.fetch_add(1, std::memory_order_relaxed);
   if (row) {
     counters_.rows_changed.fetch_add(1, std::memory_order_relaxed);
     counters_.events_fired.fetch_add(1, std::memory_order_relaxed);
@@ -622,15 +623,15 @@ void ChangeDelivery::note_boundary() {
   if (acks_) acks_->boundary(ledger_.confirmable());
 }
 
-ChangeDelivery::Step ChangeDelivery::wait_for_room() {
-  while (!acks_->has_room()) {
+ChangeDelivery::Step ChangeDelivery::wait_for_acks(const std::function<bool()>& enough) {
+  for (;;) {
     // What was acknowledged meanwhile is confirmed while waiting.
     flush_and_publish();
     if (fault_) return Step::Fault;
+    if (acks_ == nullptr || enough()) return Step::Next;
     if (control_.ask() == RunControl::Ask::Stop) return Step::End;
     acks_->wait(std::chrono::milliseconds(50));
   }
-  return Step::Next;
 }
 
 void ChangeDelivery::drain_async() {
@@ -644,13 +645,7 @@ void ChangeDelivery::drain_async() {
 }
 
 bool ChangeDelivery::settle() {
-  flush_and_publish();
-  while (acks_ != nullptr && !fault_ && acks_->in_flight() > 0) {
-    if (control_.ask() == RunControl::Ask::Stop) return false;
-    acks_->wait(std::chrono::milliseconds(50));
-    flush_and_publish();
-  }
-  return !fault_;
+  return wait_for_acks([this] { return acks_->in_flight() == 0; }) == Step::Next;
 }
 
 void ChangeDelivery::flush_and_publish() {

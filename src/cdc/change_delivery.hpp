@@ -91,9 +91,10 @@ class ChangeDelivery {
   // After a transaction's end or a server position: with an asynchronous
   // sink, where the acknowledgements may confirm up to.
   void note_boundary();
-  // An asynchronous sink at its bound: waits for acknowledgements (End on a
+  // Flushes, publishes what the acknowledgements allow, and with an
+  // asynchronous sink waits for more of them until `enough` holds (End on a
   // stop, Fault on a failure).
-  Step wait_for_room();
+  Step wait_for_acks(const std::function<bool()>& enough);
   // Flushes and, with an asynchronous sink, waits until everything handed
   // over was acknowledged: before progress that outlives the run (a
   // snapshot's state, its slot) is kept. False on a failure or a stop.
@@ -139,6 +140,7 @@ class ChangeDelivery {
   IncrementalSnapshot incremental_;
   AsyncChangeSink* async_;  // the sink, when it acknowledges later
   AckTracker* acks_;        // with async_: the trigger's, begun for this run
+  bool acks_full_ = false;  // the last change handed over filled its window
 
   // vil-cdc's own messages in the transaction being delivered: requests
   // taken at its Commit, a high watermark whose chunk is delivered there.

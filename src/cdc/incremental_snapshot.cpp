@@ -378,7 +378,10 @@ std::expected<void, std::string> IncrementalSnapshot::read_chunk() {
     for (const uint16_t k : table.chunk_key)
       chunk_.last_key.emplace_back(PQgetvalue(r, count - 1, k));
   }
-  chunk_.table_done = static_cast<uint32_t>(count) < config_.snapshot_chunk_size;
+  // By key, a short chunk ends the table; by blocks, the ranges left do
+  // (chunk_delivered()).
+  chunk_.table_done =
+      !progress.by_blocks && static_cast<uint32_t>(count) < config_.snapshot_chunk_size;
   return {};
 }
 

@@ -107,7 +107,6 @@ class IncrementalSnapshot {
   void chunk_delivered();
 
   [[nodiscard]] bool has_work() const { return !state_.incremental.empty(); }
-  [[nodiscard]] bool chunk_in_flight() const { return chunk_.in_flight; }
   // The table being read, when a chunk is in flight.
   [[nodiscard]] const SnapshotTable* table() const;
 

@@ -102,7 +102,6 @@ struct HttpSink::Impl {
   bool stopping = false;  // the sink goes away
   bool abandon = false;   // the run ended: what waits is given up, until bind()
   bool failed = false;
-  uint64_t sent = 0;
   std::thread worker;
 
   void enqueue() {
@@ -142,17 +141,8 @@ HttpSink::~HttpSink() {
   if (impl_->worker.joinable()) impl_->worker.join();
 }
 
-const std::string& HttpSink::shown_url() const {
-  return impl_->shown_url;
-}
-
 const ChangeEncoder& HttpSink::encoder() const {
   return impl_->encoder;
-}
-
-uint64_t HttpSink::batches_sent() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->sent;
 }
 
 std::expected<void, std::string> HttpSink::check() const {
@@ -237,7 +227,6 @@ void HttpSink::Impl::work() {
     {
       std::lock_guard lock(mutex);
       posting = false;
-      if (taken) ++sent;
       to = acks;
     }
     if (taken) {

@@ -82,9 +82,9 @@ TEST(AckTracker, AFailureStopsConfirmationAtTheFailedChange) {
 TEST(AckTracker, BoundsChangesAndBytesButAlwaysLetsOneThrough) {
   AckTracker by_count(2, 1 << 20);
   EXPECT_TRUE(by_count.has_room());
-  by_count.sent(1, 1);
+  EXPECT_TRUE(by_count.sent(1, 1));
   EXPECT_TRUE(by_count.has_room());
-  by_count.sent(2, 1);
+  EXPECT_FALSE(by_count.sent(2, 1)) << "that one filled the window";
   EXPECT_FALSE(by_count.has_room());
   by_count.acknowledge(2);  // not the oldest: still two waiting
   EXPECT_FALSE(by_count.has_room());
@@ -93,7 +93,7 @@ TEST(AckTracker, BoundsChangesAndBytesButAlwaysLetsOneThrough) {
 
   AckTracker by_bytes(100, 1000);
   EXPECT_TRUE(by_bytes.has_room());
-  by_bytes.sent(1, 5000);  // larger than the bound on its own
+  EXPECT_FALSE(by_bytes.sent(1, 5000));  // larger than the bound on its own
   EXPECT_FALSE(by_bytes.has_room());
   by_bytes.acknowledge(1);
   EXPECT_TRUE(by_bytes.has_room());

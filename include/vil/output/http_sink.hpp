@@ -50,9 +50,6 @@ class HttpSink final : public cdc::AsyncChangeSink {
   void flush() override;
   void drain() override;
 
-  // The URL as messages show it: a password replaced by "********".
-  [[nodiscard]] const std::string& shown_url() const;
-  [[nodiscard]] uint64_t batches_sent() const;
   [[nodiscard]] const ChangeEncoder& encoder() const;
 
  private:

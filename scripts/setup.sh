@@ -26,6 +26,7 @@ done
 packages=(
   build-essential cmake pkg-config
   libpq-dev postgresql postgresql-contrib libcurl4-openssl-dev libcpp-httplib-dev
+  librdkafka-dev libnats-dev nats-server
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev clang-tidy-19

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "vil/pgoutput/lsn.hpp"
+#include "vil/output/broker_names.hpp"
 
 namespace vil::output {
 
@@ -75,12 +75,6 @@ struct Batch {
 };
 
 }  // namespace
-
-std::string change_key(const cdc::Change& change) {
-  const bool placed = change.in_transaction() || change.kind == cdc::ChangeKind::Read;
-  const pgoutput::Lsn at = placed ? change.commit_lsn : change.lsn;
-  return fmt::format("{}:{}", pgoutput::format_lsn(at).view(), placed ? change.ordinal : 0);
-}
 
 struct HttpSink::Impl {
   Impl(HttpSinkOptions o, ChangeEncoder e) : options(std::move(o)), encoder(std::move(e)) {}

@@ -57,9 +57,4 @@ class HttpSink final : public cdc::AsyncChangeSink {
   std::unique_ptr<Impl> impl_;
 };
 
-// The key of a change in a batch's Idempotency-Key (and a broker's message
-// id): "commit_lsn:seq" as PostgreSQL writes LSNs ("0/1A2B3C4:3"); for a
-// logical message outside a transaction, "lsn:0".
-[[nodiscard]] std::string change_key(const cdc::Change& change);
-
 }  // namespace vil::output

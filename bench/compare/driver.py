@@ -17,6 +17,8 @@ import os
 import platform
 import re
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -33,11 +35,18 @@ CONSUMERS = [
     ("vil_library", "vil-cdc library (views)"),
     ("vil_typed", "vil-cdc library (typed values)"),
     ("vil_cli", "vil-cdc stream --format jsonl"),
+    ("vil_http", "vil-cdc stream --sink http (a local receiver)"),
+    ("vil_kafka", "vil-cdc stream --sink kafka (librdkafka's mock cluster)"),
+    ("vil_nats", "vil-cdc stream --sink nats (a local nats-server, JetStream)"),
     ("psycopg2", "psycopg2 consumer"),
     ("node", "node pg-logical-replication"),
     ("node_ack_commit", "node pg-logical-replication, ack per commit"),
 ]
 LATENCY_CONSUMERS = ["vil_library", "psycopg2", "node", "node_ack_commit"]
+# Sinks that deliver to a broker, run beside the file sink (vil_cli) on the
+# workloads --broker-workloads names; each broker is a local process the
+# driver starts (Brokers).
+BROKER_CONSUMERS = ["vil_http", "vil_kafka", "vil_nats"]
 
 COLUMNS = "id int PRIMARY KEY, t text, n numeric, ts timestamptz, b bool"
 
@@ -241,6 +250,7 @@ class Environment:
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.work = args.work_dir
         self.wrap = args.wrap
+        self.brokers = None  # Brokers, while broker sinks run
 
     def slot_plugin(self, consumer):
         return "wal2json" if consumer == "wal2json" else "pgoutput"
@@ -259,10 +269,14 @@ class Environment:
                    "--slot", slot, "--publication", PUBLICATION, "--protocol-version", PROTOCOL_VERSION]
             if consumer == "vil_typed":
                 cmd.append("--typed")
-        elif consumer == "vil_cli":
+        elif consumer == "vil_cli" or consumer in BROKER_CONSUMERS:
             cmd = [os.path.join(self.build, "tools/vil-cdc/vil-cdc"), "stream", "--conn", self.conninfo,
                    "--slot", slot, "--publication", PUBLICATION, "--protocol-version", PROTOCOL_VERSION,
-                   "--format", "jsonl", "--output", "/dev/null", "--quiet"]
+                   "--format", "jsonl", "--quiet"]
+            if consumer == "vil_cli":
+                cmd += ["--output", "/dev/null"]
+            else:
+                cmd += self.brokers.sink_args(consumer)
             if end_lsn:
                 cmd += ["--end-lsn", end_lsn]
             return cmd
@@ -327,22 +341,107 @@ def wait_slot_inactive(db, slot, timeout=30):
     raise RuntimeError(f"slot {slot} still active after {timeout}s")
 
 
+def process_cpu(pid):
+    """CPU seconds a running process has used: /proc/PID/stat utime + stime."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Brokers:
+    """The destinations of the broker sinks, each a local process: a webhook
+    (bench_http_receiver), librdkafka's mock cluster (bench_kafka_mock) and
+    nats-server with JetStream on a file store in the work folder."""
+
+    NATS_STREAM = "BENCH"
+    PREFIX = "bench"
+
+    def __init__(self, env, consumers):
+        self.procs = {}
+        self.address = {}
+        for consumer in consumers:
+            if consumer == "vil_http":
+                self.start(consumer, [os.path.join(env.build, "bench/compare/bench_http_receiver")])
+            elif consumer == "vil_kafka":
+                self.start(consumer, [os.path.join(env.build, "bench/compare/bench_kafka_mock")])
+            elif consumer == "vil_nats":
+                store = os.path.join(env.work, "nats-store")
+                os.makedirs(store, exist_ok=True)
+                port = free_port()
+                server = shutil.which("nats-server") or "/usr/sbin/nats-server"
+                self.procs[consumer] = subprocess.Popen(
+                    [server, "-js", "-sd", store, "-a", "127.0.0.1", "-p", str(port)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                self.address[consumer] = f"nats://127.0.0.1:{port}"
+                wait_port(port)
+
+    def start(self, consumer, cmd):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs[consumer] = proc
+        self.address[consumer] = proc.stdout.readline().strip()
+        if not self.address[consumer]:
+            raise RuntimeError(f"{cmd[0]} did not start")
+
+    def sink_args(self, consumer):
+        if consumer == "vil_http":
+            return ["--sink", "http", "--http-url", self.address[consumer]]
+        if consumer == "vil_kafka":
+            return ["--sink", "kafka", "--kafka-brokers", self.address[consumer],
+                    "--topic-prefix", self.PREFIX]
+        return ["--sink", "nats", "--nats-url", self.address[consumer], "--nats-stream",
+                self.NATS_STREAM, "--topic-prefix", self.PREFIX]
+
+    def cpu(self, consumer):
+        proc = self.procs.get(consumer)
+        return process_cpu(proc.pid) if proc else 0.0
+
+    def stop(self):
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 def run_consumer(db, env, consumer, slot, end_lsn, timeout):
     time_out = os.path.join(env.work, f"time-{slot}.txt")
     cmd = ["/usr/bin/time", "-v", "-o", time_out] + env.command(consumer, slot, end_lsn=end_lsn)
     if env.wrap:
         cmd = shlex.split(env.wrap.replace("{slot}", slot)) + cmd
     server_before = env.server_children_cpu()
+    broker_before = env.brokers.cpu(consumer) if env.brokers else 0.0
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env.child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, timeout=timeout)
     wall = time.monotonic() - started
+    broker_cpu = (env.brokers.cpu(consumer) if env.brokers else 0.0) - broker_before
     if proc.returncode != 0:
         raise RuntimeError(f"{consumer} failed ({proc.returncode}): {' '.join(map(shlex.quote, cmd))}\n"
                            f"{proc.stderr[-3000:]}")
     wait_slot_inactive(db, slot)
     server_cpu = env.server_children_cpu() - server_before
     result = {"wall_s": wall, "server_cpu_s": server_cpu}
+    if consumer in BROKER_CONSUMERS:
+        result["broker_cpu_s"] = broker_cpu
     result.update(parse_gnu_time(time_out))
     result["cpu_s"] = result["user_s"] + result["sys_s"]
     summary = proc.stdout.strip().splitlines()
@@ -358,7 +457,9 @@ def lsn_value(text):
     return (int(high, 16) << 32) | int(low, 16)
 
 
-def run_workload(db, env, workload, consumers, timeout):
+def run_workload(db, env, workload, consumers, timeout, broker_workloads=()):
+    if workload.key not in broker_workloads:
+        consumers = [c for c in consumers if c not in BROKER_CONSUMERS]
     log(f"{workload.key}: preparing")
     for sql in workload.prepare:
         db.execute(sql)
@@ -576,6 +677,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--consumers", default=",".join(c for c, _ in CONSUMERS))
+    parser.add_argument("--broker-workloads", default="W1,W2",
+                        help="the workloads the broker sinks run on (the others skip them)")
     parser.add_argument("--latency-rate", type=float, default=2000)
     parser.add_argument("--latency-seconds", type=float, default=30)
     parser.add_argument("--latency-consumers", default=",".join(LATENCY_CONSUMERS))
@@ -604,9 +707,18 @@ def main():
         "workloads": [],
         "latency": {},
     }
-    for workload in make_workloads(args.scale):
-        if workload.key in wanted:
-            report["workloads"].append(run_workload(db, env, workload, consumers, timeout=1800))
+    broker_workloads = set(w for w in args.broker_workloads.split(",") if w)
+    if broker_workloads & wanted:
+        env.brokers = Brokers(env, [c for c in consumers if c in BROKER_CONSUMERS])
+    try:
+        for workload in make_workloads(args.scale):
+            if workload.key in wanted:
+                report["workloads"].append(
+                    run_workload(db, env, workload, consumers, 1800, broker_workloads))
+    finally:
+        if env.brokers:
+            env.brokers.stop()
+            env.brokers = None
     snapshot_rows = args.snapshot_rows if args.snapshot_rows is not None else int(10_000_000 * args.scale)
     if snapshot_rows > 0:
         report["snapshot"] = run_snapshot(db, env, snapshot_rows, timeout=1800)

@@ -252,6 +252,49 @@ def snapshot_table(snapshot):
     return lines
 
 
+BROKERS = ("vil_http", "vil_kafka", "vil_nats")
+FILE_SINK = "vil_cli"
+
+
+def broker_table(report):
+    """Each broker sink beside the file sink, on the workloads they ran."""
+    titles = report["consumer_titles"]
+    runs = [w for w in report["workloads"]
+            if FILE_SINK in w["consumers"] and any(b in w["consumers"] for b in BROKERS)]
+    if not runs:
+        return []
+    lines = [
+        "## Broker sinks beside the file sink",
+        "",
+        "`vil-cdc stream` with the same slot position and end LSN, into each sink: the file sink "
+        "writes to /dev/null; the HTTP sink POSTs to a local receiver "
+        "(bench/compare/bench_http_receiver), the Kafka sink produces to librdkafka's mock "
+        "cluster (bench/compare/bench_kafka_mock, `acks=all`, idempotent), the NATS sink "
+        "publishes to a local nats-server with JetStream on a file store. A run ends when every "
+        "change up to the end LSN was acknowledged and confirmed. The destination runs on the "
+        "same two cores: its CPU is the last column. Goal: each broker sink at least 0.8× the "
+        "file sink's rows/s on W1.",
+        "",
+        "| workload | sink | wall s | rows/s | / file sink | CPU s | peak RSS MB | destination CPU s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for w in runs:
+        c = w["consumers"]
+        base = c[FILE_SINK]
+        for key in (FILE_SINK,) + BROKERS:
+            if key not in c:
+                continue
+            r = c[key]
+            share = ratio(r["rows_per_s"], base["rows_per_s"])
+            met = "" if key == FILE_SINK or w["key"] != "W1" else (" (met)" if share >= 0.8 else " (**missed**)")
+            lines.append("| {} | {} | {:.2f} | {} | {}{} | {:.2f} | {:.1f} | {} |".format(
+                w["key"], titles.get(key, key), r["wall_s"], fmt_rate(r["rows_per_s"]),
+                fmt_ratio(share), met, r["cpu_s"], r["max_rss_kb"] / 1024,
+                f"{r['broker_cpu_s']:.2f}" if "broker_cpu_s" in r else "—"))
+    lines.append("")
+    return lines
+
+
 def markdown(report, profile_text, png_name):
     titles = report["consumer_titles"]
     m = report["machine"]
@@ -285,6 +328,7 @@ def markdown(report, profile_text, png_name):
     ]
     for w in report["workloads"]:
         lines += workload_table(w, titles)
+    lines += broker_table(report)
     lines += snapshot_table(report.get("snapshot"))
     lines += latency_table(report.get("latency"), titles)
     s = m["settings"]
@@ -351,7 +395,8 @@ def chart(report, path):
 
     titles = report["consumer_titles"]
     workloads = report["workloads"]
-    consumers = list(workloads[0]["consumers"].keys()) if workloads else []
+    # The broker sinks run on some workloads only: they have their own table.
+    consumers = [k for k in workloads[0]["consumers"] if k not in BROKERS] if workloads else []
     colors = {
         "floor": "#7f7f7f", "wal2json": "#bcbd22", "vil_library": "#1f77b4", "vil_typed": "#17becf",
         "vil_cli": "#2ca02c", "psycopg2": "#ff7f0e", "node": "#d62728", "node_ack_commit": "#9467bd",

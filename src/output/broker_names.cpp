@@ -9,8 +9,8 @@ namespace vil::output {
 namespace {
 
 bool safe_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
 }
 
 void append_safe(std::string& out, std::string_view name) {
@@ -19,8 +19,7 @@ void append_safe(std::string& out, std::string_view name) {
 
 }  // namespace
 
-std::string table_topic(std::string_view prefix, std::string_view schema,
-                        std::string_view table) {
+std::string table_topic(std::string_view prefix, std::string_view schema, std::string_view table) {
   std::string topic;
   topic.reserve(prefix.size() + schema.size() + table.size() + 2);
   topic.append(prefix);
@@ -51,8 +50,7 @@ void change_topics(std::string_view prefix, const cdc::Change& change,
       return;
     default:
       if (change.relation != nullptr) {
-        out.push_back(
-            table_topic(prefix, change.relation->namespace_name, change.relation->name));
+        out.push_back(table_topic(prefix, change.relation->namespace_name, change.relation->name));
       }
       return;
   }

@@ -6,7 +6,11 @@
 
 #include <httplib.h>
 
+#include <csignal>
+#include <cstdio>
+#include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,14 +153,62 @@ TEST_F(CliHttpSink, ARefusalEndsTheRunWithItsStatusAndConfirmsNothingOfIt) {
   EXPECT_LT(confirmed, lsn_value(end)) << "the refused transaction comes again";
 }
 
+// 12 kills of vil-cdc while a writer commits 4,000 transactions, each time
+// the same command again: every row at least once; a batch that comes again
+// has the same key and body.
+TEST_F(CliHttpSink, TwelveKillsDuring4000TransactionsLoseNothing) {
+  constexpr int kTransactions = 4000;
+  execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  make_stream("t");
+  Receiver receiver;
+  BackgroundWriter writer(
+      conninfo(), kTransactions,
+      [](int i) { return fmt::format("INSERT INTO t VALUES ({0}, 'row {0}')", i); }, 1ms);
+  std::mt19937 random(54321);
+  const auto command = http_args(receiver.url(), {"--status-interval-ms", "50"});
+  for (int kill = 0; kill < 12; ++kill) {
+    ChildProcess child(vil_cdc_path(), command);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 + random() % 300));
+    EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
+    child.send_signal(SIGKILL);
+    (void)child.wait(kRunDeadline);
+    ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
+  }
+  const int written_during_kills = writer.written();
+  ASSERT_TRUE(writer.join());
+  EXPECT_LT(written_during_kills, kTransactions) << "the kills came after the writer ended";
+  const ProcessResult last =
+      run_vil_cdc(http_args(receiver.url(), {"--end-lsn", current_wal_lsn()}), 120s);
+  ASSERT_TRUE(last.exited(0)) << last.describe();
+
+  std::map<int, int> ids;
+  std::map<std::string, std::string> bodies;  // Idempotency-Key -> body
+  size_t duplicates = 0;
+  for (const auto& request : receiver.requests()) {
+    const auto lines = parse_lines(request.body);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(request.key, key_of(lines.front()) + "-" + key_of(lines.back()));
+    const auto [known, added] = bodies.emplace(request.key, request.body);
+    if (!added) {
+      EXPECT_EQ(known->second, request.body) << "a batch that comes again is the same batch";
+      ++duplicates;
+    }
+    for (const Json& line : lines) ++ids[line["after"]["id"].get<int>()];
+  }
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kTransactions));
+  EXPECT_EQ(ids.begin()->first, 1);
+  EXPECT_EQ(ids.rbegin()->first, kTransactions);
+  std::printf("http kill loop: %zu batches, %zu again\n", receiver.requests().size(), duplicates);
+}
+
 TEST_F(CliHttpSink, AReceiverThatIsNotThereIsExitThreeAndAPasswordIsNeverShown) {
   make_stream();
   const ProcessResult r = run_vil_cdc(http_args("http://user:s3cret-pass@127.0.0.1:1/ingest", {}));
   expect_one_line_error(r, 3, {"cannot reach http://user:********@127.0.0.1:1/ingest"});
   EXPECT_EQ(r.err.find("s3cret-pass"), std::string::npos);
 
-  expect_one_line_error(run_vil_cdc(stream_args({"--sink", "kafka"})), 2,
-                        {"--sink: 'kafka' is not file or http"});
+  expect_one_line_error(run_vil_cdc(stream_args({"--sink", "kafka2"})), 2,
+                        {"--sink: 'kafka2' is not file, http or kafka"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "http"})), 2,
                         {"--sink http needs --http-url"});
   expect_one_line_error(

@@ -1,5 +1,7 @@
 #include "cli/cli_test_support.hpp"
 
+#include <libpq-fe.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -151,6 +153,37 @@ bool CliTest::wait_until(const std::function<bool()>& condition, const ChildProc
     std::this_thread::sleep_for(20ms);
   }
   return false;
+}
+
+BackgroundWriter::BackgroundWriter(const std::string& conninfo, int transactions,
+                                   std::function<std::string(int)> statement,
+                                   std::chrono::microseconds pause)
+    : thread_([this, conninfo, transactions, statement = std::move(statement), pause] {
+        PGconn* conn = PQconnectdb(conninfo.c_str());
+        if (PQstatus(conn) != CONNECTION_OK) error_ = PQerrorMessage(conn);
+        for (int i = 1; i <= transactions && error_.empty() && !stop_; ++i) {
+          PGresult* result = PQexec(conn, statement(i).c_str());
+          if (PQresultStatus(result) != PGRES_COMMAND_OK &&
+              PQresultStatus(result) != PGRES_TUPLES_OK) {
+            error_ = fmt::format("transaction {}: {}", i, PQresultErrorMessage(result));
+          } else {
+            written_ = i;
+          }
+          PQclear(result);
+          std::this_thread::sleep_for(pause);
+        }
+        PQfinish(conn);
+      }) {}
+
+BackgroundWriter::~BackgroundWriter() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+bool BackgroundWriter::join() {
+  if (thread_.joinable()) thread_.join();
+  if (!error_.empty()) ADD_FAILURE() << "the writer failed: " << error_;
+  return error_.empty();
 }
 
 }  // namespace vil::testing::cli

@@ -3,6 +3,7 @@
 // test's own database of the throwaway cluster.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -61,6 +63,30 @@ class TempDir {
 // contains every one of `needles`.
 void expect_one_line_error(const ProcessResult& r, int code,
                            std::initializer_list<std::string_view> needles);
+
+// Commits `transactions` transactions on a connection of its own, on a thread
+// of its own, `statement(i)` for i from 1, with `pause` between them; until
+// done or destroyed.
+class BackgroundWriter {
+ public:
+  BackgroundWriter(const std::string& conninfo, int transactions,
+                   std::function<std::string(int)> statement, std::chrono::microseconds pause);
+  ~BackgroundWriter();
+  BackgroundWriter(const BackgroundWriter&) = delete;
+  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+
+  // How many have committed so far.
+  [[nodiscard]] int written() const { return written_.load(); }
+  // Waits until all are committed; false (with the failure added to the
+  // test) when one failed.
+  bool join();
+
+ private:
+  std::atomic<int> written_{0};
+  std::atomic<bool> stop_{false};
+  std::string error_;
+  std::thread thread_;
+};
 
 class CliTest : public PgTest {
  protected:

@@ -20,6 +20,7 @@
 #include "vil/log/sink.hpp"
 #include "vil/output/file_sink.hpp"
 #include "vil/output/http_sink.hpp"
+#include "vil/output/kafka_sink.hpp"
 
 namespace vil::cli {
 
@@ -122,10 +123,34 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
   encoder_options.database = database;
-  // The file writer (stdout or --output), or a receiver's URL (--sink http).
+  encoder_options.schemas = settings.debezium_schemas;
+  // The file writer (stdout or --output), a receiver's URL (--sink http), or
+  // Kafka (--sink kafka).
   std::unique_ptr<output::FileSink> writer;
   std::unique_ptr<output::HttpSink> http;
-  if (settings.sink == "http") {
+  std::unique_ptr<output::KafkaSink> kafka;
+  const output::ChangeEncoder* encoder = nullptr;
+  if (settings.sink == "kafka") {
+    output::KafkaSinkOptions kafka_options;
+    kafka_options.brokers = settings.kafka_brokers;
+    kafka_options.topic_prefix = settings.topic_prefix;
+    kafka_options.tombstones = settings.tombstones;
+    kafka_options.properties = settings.kafka_properties;
+    if (!settings.quiet) kafka_options.on_notice = print_line;
+    kafka = std::make_unique<output::KafkaSink>(std::move(kafka_options),
+                                                output::ChangeEncoder(encoder_options));
+    if (auto configured = kafka->configure(); !configured) {
+      print_line(configured.error());
+      return ExitUsage;
+    }
+    // Brokers that are not there are the operator's to fix, as a server is.
+    if (auto reachable = kafka->check(); !reachable) {
+      print_line(reachable.error());
+      return ExitConnection;
+    }
+    trigger.set_sink(kafka.get());
+    encoder = &kafka->encoder();
+  } else if (settings.sink == "http") {
     output::HttpSinkOptions http_options;
     http_options.url = settings.http_url;
     http_options.batch_bytes = settings.http_batch_bytes;
@@ -139,6 +164,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
       return ExitConnection;
     }
     trigger.set_sink(http.get());
+    encoder = &http->encoder();
   } else {
     writer = std::make_unique<output::FileSink>(
         output->fd, output->name, output::ChangeEncoder(encoder_options),
@@ -146,8 +172,8 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
                                 .max_changes = settings.max_events,
                                 .on_limit = [&] { (void)trigger.stop(); }});
     trigger.set_sink(writer.get());
+    encoder = &writer->encoder();
   }
-  const output::ChangeEncoder& encoder = http ? http->encoder() : writer->encoder();
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
 
@@ -160,7 +186,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   }
   signals.set_action({});
   // Written anyway, so said even when the run failed.
-  if (const std::string summary = encoder.value_error_summary(); !summary.empty()) {
+  if (const std::string summary = encoder->value_error_summary(); !summary.empty()) {
     print_line(summary);
   }
   if (!result) {

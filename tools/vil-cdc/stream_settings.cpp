@@ -1,11 +1,14 @@
 #include "stream_settings.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include "vil/output/broker_names.hpp"
 
 namespace vil::cli {
 
@@ -58,6 +61,22 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
         settings.http_url = v.as<std::string>();
       } else if (key == "http_batch_bytes") {
         settings.http_batch_bytes = v.as<uint64_t>();
+      } else if (key == "kafka_brokers") {
+        settings.kafka_brokers = v.as<std::string>();
+      } else if (key == "kafka_properties") {
+        if (!v.IsMap()) {
+          return std::unexpected("output.kafka_properties: must be a mapping of name: value");
+        }
+        for (const auto& property : v) {
+          settings.kafka_properties.emplace_back(property.first.as<std::string>(),
+                                                 property.second.as<std::string>());
+        }
+      } else if (key == "topic_prefix") {
+        settings.topic_prefix = v.as<std::string>();
+      } else if (key == "tombstones") {
+        settings.tombstones = v.as<bool>();
+      } else if (key == "debezium_schemas") {
+        settings.debezium_schemas = v.as<bool>();
       } else if (key == "fsync") {
         settings.fsync = v.as<bool>();
       } else if (key == "end_lsn") {
@@ -140,7 +159,10 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_option("--format", format_, "jsonl or debezium")->default_str("jsonl");
   command.add_option("--output,-o", output_, "file to append to, or - for stdout")
       ->default_str("-");
-  command.add_option("--sink", sink_, "where changes go: file (--output) or http (--http-url)")
+  command
+      .add_option("--sink", sink_,
+                  "where changes go: file (--output), http (--http-url) or kafka "
+                  "(--kafka-brokers)")
       ->default_str("file");
   command.add_option("--http-url", http_url_,
                      "with --sink http: POST batches of lines here (default: none)");
@@ -148,6 +170,16 @@ void StreamOptions::add_to(CLI::App& command) {
       .add_option("--http-batch-bytes", http_batch_bytes_,
                   "with --sink http: a batch is cut once its lines reach this many bytes")
       ->default_str("1048576");
+  command.add_option("--kafka-brokers", kafka_brokers_,
+                     "with --sink kafka: bootstrap brokers HOST:PORT[,...] (default: none)");
+  command.add_option("--kafka-property", kafka_properties_,
+                     "with --sink kafka: a librdkafka property NAME=VALUE; repeatable");
+  command.add_option("--topic-prefix", topic_prefix_,
+                     "a broker sink's topics are PREFIX.schema.table (default: the slot's name)");
+  command.add_flag("--tombstones,!--no-tombstones", tombstones_,
+                   "with --sink kafka: a null-valued message after each delete (default: on)");
+  command.add_flag("--debezium-schemas,!--no-debezium-schemas", debezium_schemas_,
+                   "with --format debezium: Kafka Connect's schema block in each line and key");
   command.add_flag("--fsync,!--no-fsync", fsync_,
                    "fdatasync the output file before confirming to the server");
   command.add_option("--end-lsn", end_lsn_,
@@ -327,6 +359,19 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--sink")) s.sink = sink_;
   if (given(command_, "--http-url")) s.http_url = http_url_;
   if (given(command_, "--http-batch-bytes")) s.http_batch_bytes = http_batch_bytes_;
+  if (given(command_, "--kafka-brokers")) s.kafka_brokers = kafka_brokers_;
+  for (const std::string& property : kafka_properties_) {
+    const size_t equals = property.find('=');
+    if (equals == 0 || equals == std::string::npos) {
+      return std::unexpected(
+          fmt::format("--kafka-property: '{}' is not NAME=VALUE",
+                      property.substr(0, std::min(equals, property.size()))));  // never the value
+    }
+    s.kafka_properties.emplace_back(property.substr(0, equals), property.substr(equals + 1));
+  }
+  if (given(command_, "--topic-prefix")) s.topic_prefix = topic_prefix_;
+  if (given(command_, "--tombstones")) s.tombstones = tombstones_;
+  if (given(command_, "--debezium-schemas")) s.debezium_schemas = debezium_schemas_;
   if (given(command_, "--fsync")) s.fsync = fsync_;
   if (given(command_, "--end-lsn")) {
     auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
@@ -344,8 +389,26 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     }
     s.log_format = format;
   }
-  if (s.sink != "file" && s.sink != "http") {
-    return std::unexpected(fmt::format("--sink: '{}' is not file or http", s.sink));
+  if (s.sink != "file" && s.sink != "http" && s.sink != "kafka") {
+    return std::unexpected(fmt::format("--sink: '{}' is not file, http or kafka", s.sink));
+  }
+  if (s.sink != "file" && (s.max_events != 0 || s.output != "-" || s.fsync)) {
+    return std::unexpected(fmt::format(
+        "--sink {}: --output, --fsync and --max-events are the file sink's options", s.sink));
+  }
+  if (s.debezium_schemas && s.format != output::Format::Debezium) {
+    return std::unexpected("--debezium-schemas: needs --format debezium");
+  }
+  if (s.sink == "kafka") {
+    if (s.kafka_brokers.empty()) return std::unexpected("--sink kafka needs --kafka-brokers");
+  } else if (!s.kafka_properties.empty()) {
+    return std::unexpected("--kafka-property: only with --sink kafka");
+  }
+  if (s.topic_prefix.empty()) s.topic_prefix = c.slot_name;
+  if (s.sink == "kafka") {
+    if (std::string error = output::check_topic_prefix(s.topic_prefix); !error.empty()) {
+      return std::unexpected(fmt::format("--topic-prefix: {}", error));
+    }
   }
   if (s.sink == "http") {
     if (s.http_url.empty()) return std::unexpected("--sink http needs --http-url");
@@ -353,10 +416,6 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
       return std::unexpected("--http-url: must start with http:// or https://");
     }
     if (s.http_batch_bytes == 0) return std::unexpected("--http-batch-bytes: must be at least 1");
-    if (s.max_events != 0 || s.output != "-" || s.fsync) {
-      return std::unexpected(
-          "--sink http: --output, --fsync and --max-events are the file sink's options");
-    }
   }
   return s;
 }

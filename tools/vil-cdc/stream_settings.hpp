@@ -7,6 +7,8 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -21,10 +23,15 @@ struct StreamSettings {
   cdc::CdcConfig cdc;
   output::Format format = output::Format::JsonLines;
   std::string output = "-";   // "-" is stdout; a file is appended to
-  std::string sink = "file";  // file (output) or http (http_url)
+  std::string sink = "file";  // file (output), http (http_url) or kafka (kafka_brokers)
   std::string http_url;
   uint64_t http_batch_bytes = 1u << 20;
-  bool fsync = false;  // fdatasync a file before confirming
+  std::string kafka_brokers;
+  std::vector<std::pair<std::string, std::string>> kafka_properties;  // name, value
+  std::string topic_prefix;       // a broker's "P.schema.table"; resolve() makes it the slot's name
+  bool tombstones = true;         // Kafka: a null-valued message after each delete
+  bool debezium_schemas = false;  // --format debezium with Kafka Connect's schema blocks
+  bool fsync = false;             // fdatasync a file before confirming
   std::optional<pgoutput::Lsn> end_lsn;
   uint64_t max_events = 0;  // 0: no limit
   bool quiet = false;       // no progress line, no notices
@@ -43,9 +50,10 @@ class StreamOptions {
   // Raw flag values; whether each was given is asked of its CLI::Option.
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
-      log_format_, snapshot_, snapshot_state_, sink_, http_url_;
+      log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, topic_prefix_;
+  std::vector<std::string> kafka_properties_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
-       no_messages_ = false;
+       no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
            snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;

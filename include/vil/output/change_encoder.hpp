@@ -88,6 +88,11 @@ struct ChangeEncoderOptions {
   std::string database;                 // Debezium source.db
   std::string server_name = "vil-cdc";  // Debezium source.name (its topic prefix)
   std::string version;                  // Debezium source.version; empty: library_version()
+  // Format::Debezium only: each line is {"schema":{..},"payload":<the envelope>},
+  // as Kafka Connect's JsonConverter with schemas.enable=true reads it, and
+  // encode_key() gives {"schema":{..},"payload":<the key>}. json/jsonb values
+  // are then JSON strings (see above).
+  bool schemas = false;
   // Debezium's top-level ts_ms, when the event was made: Unix nanoseconds.
   // nullptr: the system clock (tests give a fixed one).
   std::int64_t (*clock_ns)() = nullptr;
@@ -119,6 +124,16 @@ class ChangeEncoder {
   // relation its kind needs (which the trigger never delivers) is written as a
   // line with null rows rather than dropped.
   void encode(const cdc::Change& change, std::string& out);
+
+  // Appends the change's key, one JSON object without a line break, and
+  // returns true; or appends nothing and returns false when it has none (a
+  // Kafka producer then sends a null key). Rows: the relation's replica
+  // identity columns (pgoutput's key flag) from the new row, or a delete's
+  // old row, as {"id":7}, values as in the rows; none under REPLICA IDENTITY
+  // NOTHING or without a primary key, nor for a delete without an old row.
+  // Truncate: none. Message: {"prefix":"p"}. The same in both formats; with
+  // `schemas`, wrapped as {"schema":{..Key..},"payload":{..}}.
+  bool encode_key(const cdc::Change& change, std::string& out);
 
   // Column values whose text was not a valid form of their type (the server
   // never sends such; they are written as JSON strings of their text).

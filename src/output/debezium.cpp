@@ -130,9 +130,8 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
 
 // ,"transaction":null}, the payload's closing brace with schemas, '\n'.
 void ChangeEncoder::State::end_envelope(std::string& out) const {
-  out.append(R"(,"transaction":null})");
-  if (schemas) out.push_back('}');
-  out.push_back('\n');
+  out.append(schemas ? std::string_view(",\"transaction\":null}}\n")
+                     : std::string_view(",\"transaction\":null}\n"));
 }
 
 void ChangeEncoder::State::encode_debezium(const Change& change, std::string& out) {

@@ -354,6 +354,19 @@ TEST(DebeziumSchemas, ANewRelationMessageChangesTheSchema) {
       R"("optional":false,"name":"vil-cdc.public.orders.Key"},"payload":{"id":2}})");
 }
 
+// REPLICA IDENTITY FULL: every column is key, and may be NULL.
+TEST(DebeziumSchemas, FullIdentityKeyFieldsAreOptional) {
+  Session s = orders_session(schema_options(), 'f');
+  s.feed(relation(16390, "public", "orders", 'f',
+                  {{"id", oid::int4, true}, {"status", oid::text, true}}));
+  (void)s.encode(Wire('D').u32(16390).ch('O').columns(2).text("7").null(), 0x1A2B3C4);
+  EXPECT_EQ(s.last_key(),
+            R"({"schema":{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"},)"
+            R"({"type":"string","optional":true,"field":"status"}],"optional":false,)"
+            R"("name":"vil-cdc.public.orders.Key"},"payload":{"id":7,"status":null}})");
+  check_connect_record(s.last_key().value_or(""));
+}
+
 TEST(DebeziumSchemas, SchemaNamesFollowTheServerName) {
   ChangeEncoderOptions options = schema_options();
   options.server_name = "shop\"db";
@@ -627,6 +640,24 @@ TEST_P(Keys, TruncateHasNoKeyAndAMessageItsPrefix) {
   EXPECT_EQ(s.last_key(), R"({"prefix":"audit \"x\""})");
   (void)s.encode(message(false, 0x3000028, "", "c"), 0);
   EXPECT_EQ(s.last_key(), R"({"prefix":""})");
+}
+
+TEST_P(Keys, SnapshotRowKeyIsItsRows) {
+  Session s(options());
+  s.keep_keys();
+  s.feed(
+      relation(16390, "public", "orders", 'd', {{"id", oid::int4, true}, {"status", oid::text}}));
+  const Wire row = std::move(Wire('I').u32(16390).ch('N').columns(2).text("5").text("x"));
+  auto decoded = s.decoder().decode(row.span());
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  const auto* insert = std::get_if<pgoutput::Insert>(&decoded->message);
+  cdc::Change read;
+  read.kind = cdc::ChangeKind::Read;
+  read.relation = decoded->relation;
+  read.types = &s.decoder().types();
+  read.new_tuple = insert != nullptr ? insert->new_tuple : pgoutput::TupleView{};
+  (void)s.encode(read);
+  EXPECT_EQ(s.last_key(), R"({"id":5})");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothFormats, Keys, ::testing::Values(Format::JsonLines, Format::Debezium),

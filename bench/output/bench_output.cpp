@@ -91,10 +91,12 @@ Stream& stream(char identity, bool updates) {
   return s;
 }
 
-void run(benchmark::State& state, output::Format format, char identity, bool updates) {
+void run(benchmark::State& state, output::Format format, char identity, bool updates,
+         bool schemas = false) {
   const Stream& s = stream(identity, updates);
   output::ChangeEncoderOptions options;
   options.format = format;
+  options.schemas = schemas;
   options.database = "shop";
   // The system clock, as in use: Debezium reads it once per event.
   output::ChangeEncoder encoder(options);
@@ -137,6 +139,28 @@ void BM_DebeziumUpdateFull(benchmark::State& state) {
   run(state, output::Format::Debezium, 'f', true);
 }
 BENCHMARK(BM_DebeziumUpdateFull);
+
+// With Kafka Connect's schema block before each value.
+void BM_DebeziumInsertSchemas(benchmark::State& state) {
+  run(state, output::Format::Debezium, 'd', false, true);
+}
+BENCHMARK(BM_DebeziumInsertSchemas);
+
+// The record key alone (a broker sink asks for it beside each value).
+void BM_Key(benchmark::State& state) {
+  const Stream& s = stream('d', false);
+  output::ChangeEncoder encoder(output::ChangeEncoderOptions{});
+  std::string key;
+  key.reserve(256);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    key.clear();
+    benchmark::DoNotOptimize(encoder.encode_key(s.changes[i++ & (row_count - 1)], key));
+    benchmark::DoNotOptimize(key.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_Key);
 
 }  // namespace
 

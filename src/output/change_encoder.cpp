@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base64.hpp"
+#include "connect_schema.hpp"
 #include "encoder_state.hpp"
 #include "vil/values/json_writer.hpp"
 
@@ -28,6 +29,46 @@ ChangeEncoder::State::State(ChangeEncoderOptions opts) : options(std::move(opts)
   source_db.append(",\"sequence\":\"[");
   layouts.set_server_catalog(options.server_catalog.get());
   if (!options.database_encoding.empty()) transcoder.emplace(options.database_encoding);
+  schemas = options.schemas && options.format == Format::Debezium;
+  if (schemas) {
+    layouts.enable_connect_schemas(options.server_name);
+    message_schema = detail::message_envelope_schema();
+    message_key_schema = detail::message_key_schema();
+  }
+}
+
+bool ChangeEncoder::State::encode_key(const cdc::Change& change, std::string& out) {
+  switch (change.kind) {
+    case cdc::ChangeKind::Truncate:
+      return false;
+    case cdc::ChangeKind::Message:
+      // Debezium's key of a logical decoding message.
+      if (schemas) out.append(message_key_schema);
+      out.append(R"({"prefix":)");
+      values::write_json_string(out, change.prefix);
+      out.push_back('}');
+      if (schemas) out.push_back('}');
+      return true;
+    case cdc::ChangeKind::Insert:
+    case cdc::ChangeKind::Update:
+    case cdc::ChangeKind::Delete:
+    case cdc::ChangeKind::Read:
+      break;
+  }
+  if (change.relation == nullptr) return false;
+  const bool is_delete = change.kind == cdc::ChangeKind::Delete;
+  if (is_delete && change.old_kind == pgoutput::OldTuple::None) return false;
+  const detail::RelationLayout& layout =
+      layouts.get(*change.relation, change.types, change.column_types);
+  if (!layout.has_key) return false;  // REPLICA IDENTITY NOTHING, or no primary key
+  if (schemas) out.append(layout.key_schema);
+  if (is_delete) {
+    rows.write_key(out, layout, change.old_tuple, pgoutput::OldTuple::None, {});
+  } else {
+    rows.write_key(out, layout, change.new_tuple, change.old_kind, change.old_tuple);
+  }
+  if (schemas) out.push_back('}');
+  return true;
 }
 
 void ChangeEncoder::State::message_content(const cdc::Change& change, std::string& out) {
@@ -71,6 +112,10 @@ ChangeEncoder::ChangeEncoder(ChangeEncoderOptions options)
 ChangeEncoder::~ChangeEncoder() = default;
 ChangeEncoder::ChangeEncoder(ChangeEncoder&&) noexcept = default;
 ChangeEncoder& ChangeEncoder::operator=(ChangeEncoder&&) noexcept = default;
+
+bool ChangeEncoder::encode_key(const cdc::Change& change, std::string& out) {
+  return state_->encode_key(change, out);
+}
 
 void ChangeEncoder::encode(const cdc::Change& change, std::string& out) {
   if (state_->options.format == Format::Debezium) {

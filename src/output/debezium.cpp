@@ -95,6 +95,11 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
   const detail::RelationLayout* layout =
       change.relation != nullptr ? &layouts.get(*change.relation, change.types, change.column_types)
                                  : nullptr;
+  if (schemas) {
+    // A Change without its relation (never delivered) has no schema.
+    out.append(layout != nullptr ? std::string_view(layout->envelope_schema)
+                                 : std::string_view(R"({"schema":null,"payload":)"));
+  }
   out.append(R"({"before":)");
   if (layout != nullptr && change.kind != ChangeKind::Insert && change.kind != ChangeKind::Read &&
       change.old_kind != pgoutput::OldTuple::None) {
@@ -120,7 +125,13 @@ void ChangeEncoder::State::debezium_row(const Change& change, std::string& out) 
                                     : std::string_view(R"("schema":null,"table":null)"),
                   out);
   op_and_time(out, row_op(change.kind), options);
-  out.append(",\"transaction\":null}\n");
+  end_envelope(out);
+}
+
+// ,"transaction":null}, the payload's closing brace with schemas, '\n'.
+void ChangeEncoder::State::end_envelope(std::string& out) const {
+  out.append(schemas ? std::string_view(",\"transaction\":null}}\n")
+                     : std::string_view(",\"transaction\":null}\n"));
 }
 
 void ChangeEncoder::State::encode_debezium(const Change& change, std::string& out) {
@@ -140,14 +151,23 @@ void ChangeEncoder::State::encode_debezium(const Change& change, std::string& ou
         values::write_json_string(location, relation->namespace_name);
         location.append(R"(,"table":)");
         values::write_json_string(location, relation->name);
+        if (schemas) {
+          // The table's own envelope schema (Debezium sends a truncate to
+          // the table's topic); one that no row of this run described yet is
+          // derived now.
+          const detail::RelationLayout* layout = layouts.find(*relation);
+          if (layout == nullptr) layout = &layouts.get(*relation, change.types);
+          out.append(layout->envelope_schema);
+        }
         out.append(R"({"before":null,"after":null,)");
         debezium_source(change, location, out);
         op_and_time(out, 't', options);
-        out.append(",\"transaction\":null}\n");
+        end_envelope(out);
       }
       return;
     }
     case ChangeKind::Message: {
+      if (schemas) out.append(message_schema);
       out.append(R"({"op":"m","ts_ms":)");
       append_int(out, detail::floor_div(now_ns(options), 1'000'000));
       out.push_back(',');
@@ -156,7 +176,7 @@ void ChangeEncoder::State::encode_debezium(const Change& change, std::string& ou
       values::write_json_string(out, change.prefix);
       out.append(R"(,"content":")");
       detail::append_base64(out, change.content);
-      out.append("\"}}\n");
+      out.append(schemas ? "\"}}}\n" : "\"}}\n");
       return;
     }
   }

@@ -20,6 +20,7 @@ struct ChangeEncoder::State {
 
   void encode_json_lines(const cdc::Change& change, std::string& out);
   void encode_debezium(const cdc::Change& change, std::string& out);
+  bool encode_key(const cdc::Change& change, std::string& out);
   // ,"content":"..." or ,"content_base64":"..." (change_encoder.hpp).
   void message_content(const cdc::Change& change, std::string& out);
 
@@ -35,6 +36,13 @@ struct ChangeEncoder::State {
   pgoutput::Lsn current_commit;
   pgoutput::Lsn previous_commit;
 
+  // Debezium with Kafka Connect schemas (options.schemas): each value is
+  // {"schema":..,"payload":..}; a relation's schemas live in its layout,
+  // the messages' here, each ending in ,"payload":
+  bool schemas = false;
+  std::string message_schema;
+  std::string message_key_schema;
+
   // Message content -> UTF-8, made once the database's encoding is known.
   std::optional<values::Utf8Transcoder> transcoder;
   std::string content_text;  // the converted content, reused
@@ -42,6 +50,7 @@ struct ChangeEncoder::State {
  private:
   void debezium_source(const cdc::Change& change, std::string_view location, std::string& out);
   void debezium_row(const cdc::Change& change, std::string& out);
+  void end_envelope(std::string& out) const;
 };
 
 namespace detail {

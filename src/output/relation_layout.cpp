@@ -1,5 +1,6 @@
 #include "relation_layout.hpp"
 
+#include "connect_schema.hpp"
 #include "vil/values/json_writer.hpp"
 
 namespace vil::output::detail {
@@ -8,7 +9,7 @@ namespace {
 bool same_description(const pgoutput::RelationSchema& a,
                       const pgoutput::RelationSchema& b) noexcept {
   if (a.id != b.id || a.columns.size() != b.columns.size() || a.name != b.name ||
-      a.namespace_name != b.namespace_name) {
+      a.namespace_name != b.namespace_name || a.replica_identity != b.replica_identity) {
     return false;
   }
   for (std::size_t i = 0; i < a.columns.size(); ++i) {
@@ -61,6 +62,7 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
   layout.location.append(",\"table\":");
   values::write_json_string(layout.location, schema.name);
   layout.type_names.clear();
+  layout.has_key = false;
   layout.columns.clear();
   layout.columns.reserve(schema.columns.size());
   for (const pgoutput::ColumnSchema& column : schema.columns) {
@@ -71,6 +73,7 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
     c.type = given ? column_types[layout.columns.size()] : catalog_.find(column.type_oid);
     c.type_name = std::string(c.type.name);
     c.is_key = column.is_key;
+    layout.has_key |= column.is_key;
     if (!values::is_builtin_type(column.type_oid)) {
       layout.type_names.emplace_back(column.type_oid, type_name(types, column.type_oid));
     }
@@ -79,8 +82,23 @@ const RelationLayout& LayoutCache::get(const pgoutput::RelationSchema& schema,
   // The layout keeps its own copy of each type's name: the catalog it came
   // from may replace it. Pointed at once the columns no longer move.
   for (ColumnLayout& c : layout.columns) c.type.name = c.type_name;
+  if (connect_schemas_) {
+    // The schemas describe the types as they are; the values are then written
+    // as the schemas say: json/jsonb as strings.
+    build_connect_schemas(layout, connect_server_);
+    for (ColumnLayout& c : layout.columns) json_as_text(c.type);
+  } else {
+    layout.envelope_schema.clear();
+    layout.key_schema.clear();
+  }
   last_ = &layout;
   return layout;
+}
+
+const RelationLayout* LayoutCache::find(const pgoutput::RelationSchema& schema) const noexcept {
+  const auto it = layouts_.find(schema.id);
+  if (it == layouts_.end() || !same_description(it->second.derived_from, schema)) return nullptr;
+  return &it->second;
 }
 
 void LayoutCache::register_types(const pgoutput::RelationSchema& schema,

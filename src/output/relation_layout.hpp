@@ -45,6 +45,11 @@ struct RelationLayout {
   const values::TypeInfo* given_types = nullptr;
   std::string location;  // "schema":"public","table":"orders"
   std::vector<ColumnLayout> columns;
+  bool has_key = false;  // some column is part of the replica identity
+  // Kafka Connect schemas (connect_schema.hpp), made only when the cache was
+  // asked for them: {"schema":<envelope>,"payload": and {"schema":<key>,"payload":
+  std::string envelope_schema;
+  std::string key_schema;
 };
 
 class LayoutCache {
@@ -53,6 +58,20 @@ class LayoutCache {
   // them, types of extensions) when a change does not bring them resolved;
   // nullptr: such columns keep their text.
   void set_server_catalog(values::ServerCatalog* server) noexcept { server_ = server; }
+
+  // Derive each layout's Kafka Connect schemas too (RelationLayout::
+  // envelope_schema, key_schema), naming them after `server_name`, and write
+  // json/jsonb values (and their arrays' elements) as JSON strings, as a
+  // Connect schema can describe them. Before the first get().
+  void enable_connect_schemas(std::string server_name) {
+    connect_server_ = std::move(server_name);
+    connect_schemas_ = true;
+  }
+
+  // The layout get() derived last for `schema`'s relation id, if it still
+  // matches that description (whatever the column types were taken from);
+  // nullptr otherwise. For a truncate, which names relations without rows.
+  [[nodiscard]] const RelationLayout* find(const pgoutput::RelationSchema& schema) const noexcept;
 
   // The layout of `schema`, derived again whenever the relation was described
   // anew. `column_types` are the columns' types as the trigger resolved them
@@ -70,6 +89,8 @@ class LayoutCache {
   const RelationLayout* last_ = nullptr;  // consecutive rows mostly share a relation
   values::TypeCatalog catalog_;
   values::ServerCatalog* server_ = nullptr;
+  bool connect_schemas_ = false;
+  std::string connect_server_;
   // The "schema.name" each non built-in type was registered under: a type
   // named anew replaces its catalog entry, which ends the layouts using it.
   std::unordered_map<pgoutput::Oid, std::string> registered_;

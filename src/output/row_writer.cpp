@@ -100,4 +100,32 @@ void RowWriter::write_new(std::string& out, const RelationLayout& layout,
   out.push_back('}');
 }
 
+void RowWriter::write_key(std::string& out, const RelationLayout& layout,
+                          const pgoutput::TupleView& tuple, pgoutput::OldTuple old_kind,
+                          const pgoutput::TupleView& old_tuple) {
+  layout_ = &layout;
+  const bool has_old = old_kind != pgoutput::OldTuple::None && old_tuple.size() == tuple.size();
+  auto old = has_old ? old_tuple.begin() : pgoutput::TupleView::iterator{};
+  out.push_back('{');
+  bool first = true;
+  std::size_t i = 0;
+  for (const pgoutput::ColumnValue& value : tuple) {
+    if (i == layout.columns.size()) break;
+    const ColumnLayout& column = layout.columns[i++];
+    if (column.is_key) {
+      out.append(column.key_after(first));
+      first = false;
+      if (!value.is_unchanged_toast()) {
+        write_value(out, column, value);
+      } else if (has_old && old->has_value()) {
+        write_value(out, column, *old);
+      } else {
+        out.append(kDebeziumUnavailable);
+      }
+    }
+    if (has_old) ++old;
+  }
+  out.push_back('}');
+}
+
 }  // namespace vil::output::detail

@@ -32,6 +32,13 @@ class RowWriter {
                  const pgoutput::TupleView& new_tuple, pgoutput::OldTuple old_kind,
                  const pgoutput::TupleView& old_tuple, UnsentToast unsent);
 
+  // The row's key: {"col":value,...} of the columns the layout marks as key,
+  // from `tuple` (the new row, or a delete's old one). An unchanged TOASTed
+  // value is taken from `old_tuple` when that has it, else written as
+  // Debezium's placeholder.
+  void write_key(std::string& out, const RelationLayout& layout, const pgoutput::TupleView& tuple,
+                 pgoutput::OldTuple old_kind, const pgoutput::TupleView& old_tuple);
+
   // Columns (indexes into the layout) that the last write_new left out.
   [[nodiscard]] std::span<const std::uint16_t> omitted() const noexcept { return omitted_; }
 

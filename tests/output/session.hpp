@@ -174,8 +174,9 @@ class Session {
     return encode(change);
   }
 
-  // Encodes a hand-made Change.
+  // Encodes a hand-made Change (and its key, after keep_keys()).
   std::string encode(const cdc::Change& change) {
+    if (keep_keys_) encode_key(change);
     std::string out = "unrelated text before ";
     const std::size_t start = out.size();
     encoder_.encode(change, out);
@@ -203,6 +204,11 @@ class Session {
     }
   }
 
+  // From now on, encode() also asks for each change's key: last_key().
+  void keep_keys() { keep_keys_ = true; }
+  // What encode_key() gave for the last change encoded; nullopt: no key.
+  [[nodiscard]] const std::optional<std::string>& last_key() const { return last_key_; }
+
   [[nodiscard]] ChangeEncoder& encoder() { return encoder_; }
   [[nodiscard]] pgoutput::Decoder& decoder() { return decoder_; }
 
@@ -213,6 +219,25 @@ class Session {
   pgoutput::Lsn commit_lsn_;
   std::int64_t commit_time_ns_ = 0;
   std::uint32_t ordinal_ = 0;
+  bool keep_keys_ = false;
+  std::optional<std::string> last_key_;
+
+  // A key is one JSON object without a line break; no key appends nothing.
+  void encode_key(const cdc::Change& change) {
+    std::string out = "before ";
+    const bool has = encoder_.encode_key(change, out);
+    if (out.compare(0, 7, "before ") != 0) ADD_FAILURE() << "the key changed the buffer";
+    out.erase(0, 7);
+    if (!has) {
+      EXPECT_EQ(out, "") << "no key, but something was appended";
+      last_key_.reset();
+      return;
+    }
+    EXPECT_EQ(out.find('\n'), std::string::npos) << out;
+    const auto parsed = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(parsed.is_object()) << "not a JSON object: " << out;
+    last_key_ = std::move(out);
+  }
 };
 
 // The first line of `out` parsed (for tests that look at single fields).

@@ -64,13 +64,55 @@
 //     not base64 bytes; timestamps, dates, times and intervals are PostgreSQL's
 //     ISO text, not epoch numbers; json/jsonb are embedded objects, not
 //     strings; bytea is "\\x..." hex, not base64). No tombstone follows a
-//     delete (there is no record key here), and no schema, key or
+//     delete (that is for a broker sink to add), and no schema-change or
 //     transaction-metadata topics exist.
+//   - With ChangeEncoderOptions::schemas, each line is what Kafka Connect's
+//     JsonConverter with schemas.enable=true reads:
+//       {"schema":{"type":"struct","fields":[before,after,source,op,ts_ms,
+//        transaction],"optional":false,"name":"<server_name>.<schema>.<table>.Envelope",
+//        "version":1},"payload":<the envelope above>}
+//     before/after: optional struct "<server>.<schema>.<table>.Value", one field per
+//     column in the relation's order; source: "io.debezium.connector.postgresql.Source"
+//     with the fields our source block writes; transaction: Debezium's optional
+//     "event.block" (always null here). A column's schema describes what is written
+//     for it: int2/int4/int8/oid -> int16/int32/int64/int64, float4/float8 ->
+//     float/double, bool -> boolean, numeric -> string (Debezium's
+//     decimal.handling.mode=string), arrays -> array of the element's schema
+//     (elements optional), everything else -> string, named where a Debezium
+//     semantic type fits: io.debezium.data.Uuid, io.debezium.data.Json,
+//     io.debezium.time.ZonedTimestamp (timestamptz), IsoTimestamp (timestamp),
+//     IsoDate, IsoTime, ZonedTime (timetz), each "version":1. Every column is
+//     optional except the key columns of a primary key or replica-identity
+//     index (NOT NULL there; pgoutput says nothing else of NULLs).
+//     json/jsonb values (also as array elements) are then JSON strings of their
+//     text, as Debezium writes them: a Connect schema cannot describe an
+//     arbitrary object. A truncate has its table's schema; a message Debezium's
+//     "io.debezium.connector.postgresql.MessageValue" (op, ts_ms, source, and
+//     message {prefix, content as bytes}). The schema text of a relation is made
+//     once per description and appended as is. Not described: a
+//     multi-dimensional array (nested JSON arrays), a TOASTed array left
+//     unchanged (its placeholder is a string), NaN and the infinities of a
+//     float (strings, as JsonConverter's own Jackson writes them), values sent
+//     in binary format or not valid for their type (strings).
+//
+// Keys (encode_key, both formats; for a broker's record key): the row's
+// replica-identity columns (pgoutput's key flag: the primary key or the
+// USING INDEX columns, every column under REPLICA IDENTITY FULL, none under
+// NOTHING) as one object, values as in the rows, in the relation's order:
+//   {"id":7}. Insert, update, read: from the new row (an update that changed
+//   the key has the new key; a key column the update left TOASTed and
+//   unchanged comes from the old row, or is Debezium's placeholder); delete:
+//   from the old row (key tuple or full row). None (false, nothing appended)
+//   for a truncate, a relation without key columns, a delete without an old
+//   row. A message: {"prefix":"p"} (Debezium's MessageKey). With schemas:
+//   {"schema":{"type":"struct","fields":[..],"optional":false,
+//    "name":"<server>.<schema>.<table>.Key"},"payload":{"id":7}}.
 //
 // Speed: the encoder keeps, per relation, the escaped "schema"/"table"
-// fragment and each column's escaped key and type, so a row costs only its
-// values. With a reused output string, encoding allocates nothing in the
-// steady state. Not thread-safe: one encoder per stream.
+// fragment, each column's escaped key and type and, with schemas, the schema
+// text, so a row (and its key) costs only its values. With a reused output
+// string, encoding allocates nothing in the steady state. Not thread-safe:
+// one encoder per stream.
 
 #include <cstdint>
 #include <memory>
@@ -88,6 +130,11 @@ struct ChangeEncoderOptions {
   std::string database;                 // Debezium source.db
   std::string server_name = "vil-cdc";  // Debezium source.name (its topic prefix)
   std::string version;                  // Debezium source.version; empty: library_version()
+  // Format::Debezium only: each line is {"schema":{..},"payload":<the envelope>},
+  // as Kafka Connect's JsonConverter with schemas.enable=true reads it, and
+  // encode_key() gives {"schema":{..},"payload":<the key>}. json/jsonb values
+  // are then JSON strings (see above).
+  bool schemas = false;
   // Debezium's top-level ts_ms, when the event was made: Unix nanoseconds.
   // nullptr: the system clock (tests give a fixed one).
   std::int64_t (*clock_ns)() = nullptr;
@@ -119,6 +166,16 @@ class ChangeEncoder {
   // relation its kind needs (which the trigger never delivers) is written as a
   // line with null rows rather than dropped.
   void encode(const cdc::Change& change, std::string& out);
+
+  // Appends the change's key, one JSON object without a line break, and
+  // returns true; or appends nothing and returns false when it has none (a
+  // Kafka producer then sends a null key). Rows: the relation's replica
+  // identity columns (pgoutput's key flag) from the new row, or a delete's
+  // old row, as {"id":7}, values as in the rows; none under REPLICA IDENTITY
+  // NOTHING or without a primary key, nor for a delete without an old row.
+  // Truncate: none. Message: {"prefix":"p"}. The same in both formats; with
+  // `schemas`, wrapped as {"schema":{..Key..},"payload":{..}}.
+  bool encode_key(const cdc::Change& change, std::string& out);
 
   // Column values whose text was not a valid form of their type (the server
   // never sends such; they are written as JSON strings of their text).

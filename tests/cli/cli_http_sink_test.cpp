@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -33,7 +34,8 @@ class Receiver {
     std::string key;
   };
 
-  Receiver() {
+  // On `port`, or a free one.
+  explicit Receiver(int port = 0) {
     server_.Post("/ingest", [this](const httplib::Request& request, httplib::Response& response) {
       std::lock_guard lock(mutex_);
       requests_.push_back(Request{request.body, request.get_header_value("Content-Type"),
@@ -46,7 +48,11 @@ class Receiver {
         response.status = 204;
       }
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port == 0) {
+      port_ = server_.bind_to_any_port("127.0.0.1");
+    } else if (server_.bind_to_port("127.0.0.1", port)) {
+      port_ = port;
+    }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
   ~Receiver() {
@@ -56,6 +62,7 @@ class Receiver {
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
 
+  int port() const { return port_; }
   std::string url() const { return fmt::format("http://127.0.0.1:{}/ingest", port_); }
   void answer(int status, const std::string& body, int times = 1) {
     std::lock_guard lock(mutex_);
@@ -151,6 +158,45 @@ TEST_F(CliHttpSink, ARefusalEndsTheRunWithItsStatusAndConfirmsNothingOfIt) {
   const uint64_t confirmed = confirmed_flush_lsn(slot_);
   EXPECT_GE(confirmed, before);
   EXPECT_LT(confirmed, lsn_value(end)) << "the refused transaction comes again";
+}
+
+TEST_F(CliHttpSink, AReceiverThatGoesAwayHoldsConfirmationUntilItIsBack) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream("t");
+  auto receiver = std::make_unique<Receiver>();
+  const std::string url = receiver->url();
+  const int port = receiver->port();
+  ChildProcess child(vil_cdc_path(), http_args(url, {"--status-interval-ms", "100"}));
+  const auto ids_of = [](const Receiver& r, std::map<int, int>& ids) {
+    for (const auto& request : r.requests()) {
+      for (const Json& line : parse_lines(request.body)) ++ids[line["after"]["id"].get<int>()];
+    }
+  };
+  for (int i = 1; i <= 50; ++i) execute(fmt::format("INSERT INTO t VALUES ({})", i));
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() == 50; }, &child))
+      << child.wait(1ms).describe();
+  std::map<int, int> ids;
+  ids_of(*receiver, ids);
+  receiver.reset();  // gone: connections refused
+
+  for (int i = 51; i <= 100; ++i) execute(fmt::format("INSERT INTO t VALUES ({})", i));
+  const std::string written = current_wal_lsn();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_LT(confirmed_flush_lsn(slot_), lsn_value(written) - 64)
+      << "nothing the receiver did not take is confirmed";
+  EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
+
+  Receiver back(port);
+  ASSERT_EQ(back.port(), port);
+  ASSERT_TRUE(
+      wait_until([&] { return confirmed_flush_lsn(slot_) >= lsn_value(written) - 64; }, &child))
+      << child.wait(1ms).describe();
+  child.send_signal(SIGTERM);
+  const ProcessResult r = child.wait(kRunDeadline);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  ids_of(back, ids);
+  ASSERT_EQ(ids.size(), 100u);
+  for (const auto& [id, times] : ids) EXPECT_EQ(times, 1) << "row " << id;
 }
 
 // 12 kills of vil-cdc while a writer commits 4,000 transactions, each time

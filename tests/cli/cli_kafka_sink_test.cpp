@@ -151,6 +151,25 @@ TEST_F(CliKafkaSink, WithoutTombstonesADeleteIsOneMessage) {
   EXPECT_EQ(Json::parse(records[1].value.value_or("{}"))["op"], "delete");
 }
 
+TEST_F(CliKafkaSink, DebeziumSchemasWrapValueAndKeyAsKafkaConnectReadsThem) {
+  execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  make_stream("t");
+  execute("INSERT INTO t VALUES (7, 'seven')");
+  const ProcessResult r = run_vil_cdc(
+      kafka_args({"--end-lsn", current_wal_lsn(), "--format", "debezium", "--debezium-schemas"}));
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  const auto records = kafka_.read_topic("vil.public.t");
+  ASSERT_EQ(records.size(), 1u);
+  const Json value = Json::parse(records[0].value.value_or("{}"));
+  const Json key = Json::parse(records[0].key.value_or("{}"));
+  EXPECT_EQ(value["schema"]["type"], "struct");
+  EXPECT_EQ(value["payload"]["op"], "c");
+  EXPECT_EQ(value["payload"]["after"], Json::parse(R"({"id":7,"v":"seven"})"));
+  EXPECT_EQ(key["payload"], Json::parse(R"({"id":7})"));
+  EXPECT_EQ(key["schema"]["fields"][0]["field"], "id");
+  EXPECT_EQ(key["schema"]["fields"][0]["type"], "int32");
+}
+
 // The ids of the rows whose insert is in `records`, each as often as it is.
 std::map<int, int> inserted_ids(const std::vector<KafkaRecord>& records) {
   std::map<int, int> ids;

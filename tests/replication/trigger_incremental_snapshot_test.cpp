@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -86,12 +87,22 @@ class IncrementalSnapshotTest : public TriggerTestBase {
 
   // Waits until the state file says a request was taken and no table is
   // left to read.
-  static bool wait_until_done(const CdcConfig& config, std::chrono::seconds deadline = 120s) {
+  // Until the state file says no snapshot is left and a request at or after
+  // `requested` (request_snapshot's answer: the request message's own LSN,
+  // before its commit) was taken: a state written between two requests
+  // says "none left" too.
+  static bool wait_until_done(const CdcConfig& config, pgoutput::Lsn requested = {},
+                              std::chrono::seconds deadline = 120s) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     while (std::chrono::steady_clock::now() < until) {
       const std::string text = state_text(config);
-      if (text.find("\"incremental\": []") != std::string::npos &&
-          text.find("\"last_request_lsn\": \"0/0\"") == std::string::npos) {
+      const size_t at = text.find("\"last_request_lsn\": \"");
+      const auto taken =
+          at == std::string::npos
+              ? std::nullopt
+              : pgoutput::parse_lsn(text.substr(at + 21, text.find('"', at + 21) - (at + 21)));
+      if (text.find("\"incremental\": []") != std::string::npos && taken && taken->value != 0 &&
+          *taken >= requested) {
         return true;
       }
       std::this_thread::sleep_for(20ms);
@@ -193,8 +204,11 @@ TEST_F(IncrementalSnapshotTest, ASecondRequestWhileTheFirstRunsIsReadAfterIt) {
   // Deleted before it is asked for: never read (a delete between a chunk's
   // watermarks may or may not find its row in the chunk).
   execute("DELETE FROM " + second + " WHERE id <= 10");
-  ASSERT_TRUE(trigger.request_snapshot(std::vector<std::string>{"public." + second}));
-  ASSERT_TRUE(wait_until_done(config)) << state_text(config);
+  const auto second_request =
+      trigger.request_snapshot(std::vector<std::string>{"public." + second});
+  ASSERT_TRUE(second_request);
+  ASSERT_TRUE(wait_until_done(config, second_request.value_or(pgoutput::Lsn{})))
+      << state_text(config);
   sync_on_sentinel(first, sink);
   auto result = thread.stop();
   ASSERT_TRUE(result) << result.error().message();

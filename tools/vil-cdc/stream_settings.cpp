@@ -173,7 +173,7 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_option("--kafka-brokers", kafka_brokers_,
                      "with --sink kafka: bootstrap brokers HOST:PORT[,...] (default: none)");
   command.add_option("--kafka-property", kafka_properties_,
-                     "with --sink kafka: a librdkafka property NAME=VALUE; repeatable");
+                     "with --sink kafka: a librdkafka property NAME=VALUE; repeatable (default: none)");
   command.add_option("--topic-prefix", topic_prefix_,
                      "a broker sink's topics are PREFIX.schema.table (default: the slot's name)");
   command.add_flag("--tombstones,!--no-tombstones", tombstones_,

@@ -92,6 +92,10 @@ struct HttpSink::Impl {
   std::condition_variable changed;
   cdc::DeliveryAcks* acks = nullptr;
   std::deque<Batch> queue;
+  // Posted batches, emptied, for the next ones: a batch's body grows to
+  // hundreds of kilobytes, and a fresh one each time costs its growth's
+  // copies and page faults again.
+  std::vector<Batch> spare;
   bool posting = false;   // the worker holds a batch
   bool stopping = false;  // the sink goes away
   bool abandon = false;   // the run ended: what waits is given up, until bind()
@@ -103,9 +107,22 @@ struct HttpSink::Impl {
     {
       std::lock_guard lock(mutex);
       queue.push_back(std::move(current));
+      if (spare.empty()) {
+        current = Batch{};
+      } else {
+        current = std::move(spare.back());
+        spare.pop_back();
+      }
     }
-    current = Batch{};
     changed.notify_all();
+  }
+
+  // Under mutex: `batch` posted, its buffers kept for another.
+  void recycle(Batch&& batch) {
+    if (spare.size() >= 4) return;
+    batch.body.clear();
+    batch.sequences.clear();
+    spare.push_back(std::move(batch));
   }
 
   void work();
@@ -225,6 +242,10 @@ void HttpSink::Impl::work() {
     }
     if (taken) {
       for (const uint64_t sequence : batch.sequences) to->acknowledge(sequence);
+    }
+    {
+      std::lock_guard lock(mutex);
+      recycle(std::move(batch));
     }
     changed.notify_all();
   }

@@ -180,11 +180,17 @@ TEST_F(CliHttpSink, AReceiverThatGoesAwayHoldsConfirmationUntilItIsBack) {
   receiver.reset();  // gone: connections refused
 
   for (int i = 51; i <= 100; ++i) execute(fmt::format("INSERT INTO t VALUES ({})", i));
+  // More than the 10,000 changes allowed in flight: the rest waits in the
+  // server, and memory stays bounded.
+  execute("INSERT INTO t SELECT g FROM generate_series(101, 20100) g");
   const std::string written = current_wal_lsn();
   std::this_thread::sleep_for(1500ms);
   EXPECT_LT(confirmed_flush_lsn(slot_), lsn_value(written) - 64)
       << "nothing the receiver did not take is confirmed";
   EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
+  const uint64_t rss_kb = resident_kb(child.pid());
+  EXPECT_GT(rss_kb, 0u);
+  EXPECT_LT(rss_kb, 128u * 1024) << "kB resident while the receiver is away";
 
   Receiver back(port);
   ASSERT_EQ(back.port(), port);
@@ -195,7 +201,7 @@ TEST_F(CliHttpSink, AReceiverThatGoesAwayHoldsConfirmationUntilItIsBack) {
   const ProcessResult r = child.wait(kRunDeadline);
   ASSERT_TRUE(r.exited(0)) << r.describe();
   ids_of(back, ids);
-  ASSERT_EQ(ids.size(), 100u);
+  ASSERT_EQ(ids.size(), 20100u);
   for (const auto& [id, times] : ids) EXPECT_EQ(times, 1) << "row " << id;
 }
 

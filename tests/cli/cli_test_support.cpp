@@ -155,6 +155,15 @@ bool CliTest::wait_until(const std::function<bool()>& condition, const ChildProc
   return false;
 }
 
+uint64_t resident_kb(pid_t pid) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
 BackgroundWriter::BackgroundWriter(const std::string& conninfo, int transactions,
                                    std::function<std::string(int)> statement,
                                    std::chrono::microseconds pause)

@@ -64,6 +64,9 @@ class TempDir {
 void expect_one_line_error(const ProcessResult& r, int code,
                            std::initializer_list<std::string_view> needles);
 
+// The resident memory of process `pid` now, in kB (VmRSS); 0 when unknown.
+uint64_t resident_kb(pid_t pid);
+
 // Commits `transactions` transactions on a connection of its own, on a thread
 // of its own, `statement(i)` for i from 1, with `pause` between them; until
 // done or destroyed.

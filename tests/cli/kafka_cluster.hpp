@@ -41,7 +41,8 @@ class KafkaCluster {
   void set_up(int id) const;
 
   // Every record of `topic` now, partition by partition in offset order; no
-  // record when the topic does not exist.
+  // record when the topic does not exist. The mock cluster keeps only the
+  // last few megabytes of each partition: tests stay well below.
   [[nodiscard]] std::vector<KafkaRecord> read_topic(const std::string& topic) const;
   // The topics whose names start with `prefix`.
   [[nodiscard]] std::vector<std::string> topics(const std::string& prefix) const;

@@ -1,8 +1,8 @@
 #include "vil/output/broker_names.hpp"
 
-#include <fmt/format.h>
+#include <charconv>
 
-#include "vil/pgoutput/lsn.hpp"
+#include <fmt/format.h>
 
 namespace vil::output {
 
@@ -78,10 +78,19 @@ std::string check_topic_prefix(std::string_view prefix) {
   return {};
 }
 
-std::string change_key(const cdc::Change& change) {
+ChangeKeyParts change_key_parts(const cdc::Change& change) {
   const bool placed = change.in_transaction() || change.kind == cdc::ChangeKind::Read;
-  const pgoutput::Lsn at = placed ? change.commit_lsn : change.lsn;
-  return fmt::format("{}:{}", pgoutput::format_lsn(at).view(), placed ? change.ordinal : 0);
+  ChangeKeyParts parts;
+  parts.lsn = pgoutput::format_lsn(placed ? change.commit_lsn : change.lsn);
+  const uint32_t seq = placed ? change.ordinal : 0;
+  const auto end = std::to_chars(parts.seq.data(), parts.seq.data() + parts.seq.size(), seq).ptr;
+  parts.seq_size = static_cast<uint8_t>(end - parts.seq.data());
+  return parts;
+}
+
+std::string change_key(const cdc::Change& change) {
+  const ChangeKeyParts parts = change_key_parts(change);
+  return fmt::format("{}:{}", parts.lsn.view(), parts.seq_view());
 }
 
 }  // namespace vil::output

@@ -332,10 +332,9 @@ void KafkaSink::on_change(const cdc::Change& change) {
     s.remaining[change.sequence] = messages;
   }
 
-  const std::string key_text = change_key(change);
-  const size_t colon = key_text.rfind(':');
-  const std::string_view commit_lsn = std::string_view(key_text).substr(0, colon);
-  const std::string_view seq = std::string_view(key_text).substr(colon + 1);
+  const ChangeKeyParts key_parts = change_key_parts(change);
+  const std::string_view commit_lsn = key_parts.lsn.view();
+  const std::string_view seq = key_parts.seq_view();
   // One line per table (a Debezium truncate), or the one line for each.
   std::string_view rest(s.lines);
   for (rd_kafka_topic_t* to : s.targets) {

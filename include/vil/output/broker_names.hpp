@@ -12,11 +12,14 @@
 // and '-' become '_' (a Kafka topic allows only those and '.', a NATS
 // subject's '.' separates tokens), as Debezium does.
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "vil/cdc/change.hpp"
+#include "vil/pgoutput/lsn.hpp"
 
 namespace vil::output {
 
@@ -41,5 +44,15 @@ void change_topics(std::string_view prefix, const cdc::Change& change,
 // a logical message outside a transaction, "lsn:0". Unique across runs for
 // the stream's changes, and the same each time a change comes again.
 [[nodiscard]] std::string change_key(const cdc::Change& change);
+
+// The same key's two parts, without allocating: the LSN's text and the
+// seq's digits (Kafka's vil.commit_lsn and vil.seq headers).
+struct ChangeKeyParts {
+  pgoutput::LsnText lsn;
+  std::array<char, 10> seq{};
+  uint8_t seq_size = 0;
+  [[nodiscard]] std::string_view seq_view() const { return {seq.data(), seq_size}; }
+};
+[[nodiscard]] ChangeKeyParts change_key_parts(const cdc::Change& change);
 
 }  // namespace vil::output

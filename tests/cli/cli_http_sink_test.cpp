@@ -156,7 +156,7 @@ TEST_F(CliHttpSink, AReceiverThatIsNotThereIsExitThreeAndAPasswordIsNeverShown) 
   EXPECT_EQ(r.err.find("s3cret-pass"), std::string::npos);
 
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "kafka"})), 2,
-                        {"--sink: 'kafka' is not file or http"});
+                        {"--sink: 'kafka' is not one of file, http, nats"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "http"})), 2,
                         {"--sink http needs --http-url"});
   expect_one_line_error(

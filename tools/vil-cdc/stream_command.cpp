@@ -20,6 +20,7 @@
 #include "vil/log/sink.hpp"
 #include "vil/output/file_sink.hpp"
 #include "vil/output/http_sink.hpp"
+#include "vil/output/nats_sink.hpp"
 
 namespace vil::cli {
 
@@ -122,10 +123,28 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   output::ChangeEncoderOptions encoder_options;
   encoder_options.format = settings.format;
   encoder_options.database = database;
-  // The file writer (stdout or --output), or a receiver's URL (--sink http).
+  // The file writer (stdout or --output), a receiver's URL (--sink http), or
+  // a JetStream stream (--sink nats).
   std::unique_ptr<output::FileSink> writer;
   std::unique_ptr<output::HttpSink> http;
-  if (settings.sink == "http") {
+  std::unique_ptr<output::NatsSink> nats;
+  if (settings.sink == "nats") {
+    output::NatsSinkOptions nats_options;
+    nats_options.url = settings.nats_url;
+    nats_options.stream = settings.nats_stream;
+    nats_options.topic_prefix = settings.topic_prefix;
+    nats_options.initial_backoff = settings.cdc.reconnect.initial_backoff;
+    nats_options.max_backoff = settings.cdc.reconnect.max_backoff;
+    nats = std::make_unique<output::NatsSink>(std::move(nats_options),
+                                              output::ChangeEncoder(encoder_options));
+    // A server that is not there, or a stream that cannot take the subjects,
+    // is the operator's to fix, as a database is.
+    if (auto ready = nats->check(); !ready) {
+      print_line(ready.error());
+      return ExitConnection;
+    }
+    trigger.set_sink(nats.get());
+  } else if (settings.sink == "http") {
     output::HttpSinkOptions http_options;
     http_options.url = settings.http_url;
     http_options.batch_bytes = settings.http_batch_bytes;
@@ -147,7 +166,8 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
                                 .on_limit = [&] { (void)trigger.stop(); }});
     trigger.set_sink(writer.get());
   }
-  const output::ChangeEncoder& encoder = http ? http->encoder() : writer->encoder();
+  const output::ChangeEncoder& encoder =
+      nats ? nats->encoder() : (http ? http->encoder() : writer->encoder());
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
 

@@ -1,11 +1,16 @@
 #include "stream_settings.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
+
+#include "vil/output/broker_names.hpp"
 
 namespace vil::cli {
 
@@ -58,6 +63,12 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
         settings.http_url = v.as<std::string>();
       } else if (key == "http_batch_bytes") {
         settings.http_batch_bytes = v.as<uint64_t>();
+      } else if (key == "nats_url") {
+        settings.nats_url = v.as<std::string>();
+      } else if (key == "nats_stream") {
+        settings.nats_stream = v.as<std::string>();
+      } else if (key == "topic_prefix") {
+        settings.topic_prefix = v.as<std::string>();
       } else if (key == "fsync") {
         settings.fsync = v.as<bool>();
       } else if (key == "end_lsn") {
@@ -140,7 +151,9 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_option("--format", format_, "jsonl or debezium")->default_str("jsonl");
   command.add_option("--output,-o", output_, "file to append to, or - for stdout")
       ->default_str("-");
-  command.add_option("--sink", sink_, "where changes go: file (--output) or http (--http-url)")
+  command
+      .add_option("--sink", sink_,
+                  "where changes go: file (--output), http (--http-url) or nats (--nats-url)")
       ->default_str("file");
   command.add_option("--http-url", http_url_,
                      "with --sink http: POST batches of lines here (default: none)");
@@ -148,6 +161,15 @@ void StreamOptions::add_to(CLI::App& command) {
       .add_option("--http-batch-bytes", http_batch_bytes_,
                   "with --sink http: a batch is cut once its lines reach this many bytes")
       ->default_str("1048576");
+  command.add_option("--nats-url", nats_url_,
+                     "with --sink nats: the NATS server, nats://[user:password@]HOST:PORT "
+                     "(default: none)");
+  command.add_option("--nats-stream", nats_stream_,
+                     "with --sink nats: the JetStream stream, created when missing with subjects "
+                     "P.> (default: none)");
+  command.add_option("--topic-prefix", topic_prefix_,
+                     "with a broker sink: P of the subjects P.schema.table and P._message "
+                     "(default: the slot name)");
   command.add_flag("--fsync,!--no-fsync", fsync_,
                    "fdatasync the output file before confirming to the server");
   command.add_option("--end-lsn", end_lsn_,
@@ -327,6 +349,9 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--sink")) s.sink = sink_;
   if (given(command_, "--http-url")) s.http_url = http_url_;
   if (given(command_, "--http-batch-bytes")) s.http_batch_bytes = http_batch_bytes_;
+  if (given(command_, "--nats-url")) s.nats_url = nats_url_;
+  if (given(command_, "--nats-stream")) s.nats_stream = nats_stream_;
+  if (given(command_, "--topic-prefix")) s.topic_prefix = topic_prefix_;
   if (given(command_, "--fsync")) s.fsync = fsync_;
   if (given(command_, "--end-lsn")) {
     auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
@@ -344,8 +369,10 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     }
     s.log_format = format;
   }
-  if (s.sink != "file" && s.sink != "http") {
-    return std::unexpected(fmt::format("--sink: '{}' is not file or http", s.sink));
+  static constexpr std::array kSinks{"file", "http", "nats"};
+  if (std::ranges::find(kSinks, s.sink) == kSinks.end()) {
+    return std::unexpected(
+        fmt::format("--sink: '{}' is not one of {}", s.sink, fmt::join(kSinks, ", ")));
   }
   if (s.sink == "http") {
     if (s.http_url.empty()) return std::unexpected("--sink http needs --http-url");
@@ -357,6 +384,26 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
       return std::unexpected(
           "--sink http: --output, --fsync and --max-events are the file sink's options");
     }
+  }
+  if (s.sink == "nats") {
+    if (s.nats_url.empty()) return std::unexpected("--sink nats needs --nats-url");
+    if (s.nats_stream.empty()) return std::unexpected("--sink nats needs --nats-stream");
+    if (!s.nats_url.starts_with("nats://") && !s.nats_url.starts_with("tls://")) {
+      return std::unexpected("--nats-url: must start with nats:// or tls://");
+    }
+    if (s.nats_stream.find_first_of(". *>/\\\t") != std::string::npos) {
+      return std::unexpected(
+          fmt::format("--nats-stream: '{}' must not hold '.', '*', '>', '/', '\\' or white space",
+                      s.nats_stream));
+    }
+    if (s.max_events != 0 || s.output != "-" || s.fsync) {
+      return std::unexpected(
+          "--sink nats: --output, --fsync and --max-events are the file sink's options");
+    }
+  }
+  if (s.topic_prefix.empty()) s.topic_prefix = c.slot_name;
+  if (std::string problem = output::check_topic_prefix(s.topic_prefix); !problem.empty()) {
+    return std::unexpected(fmt::format("--topic-prefix: {}", problem));
   }
   return s;
 }

@@ -21,10 +21,13 @@ struct StreamSettings {
   cdc::CdcConfig cdc;
   output::Format format = output::Format::JsonLines;
   std::string output = "-";   // "-" is stdout; a file is appended to
-  std::string sink = "file";  // file (output) or http (http_url)
+  std::string sink = "file";  // file (output), http (http_url) or nats (nats_url)
   std::string http_url;
   uint64_t http_batch_bytes = 1u << 20;
-  bool fsync = false;  // fdatasync a file before confirming
+  std::string nats_url;
+  std::string nats_stream;
+  std::string topic_prefix;  // a broker's subjects or topics start with it; empty: the slot's name
+  bool fsync = false;        // fdatasync a file before confirming
   std::optional<pgoutput::Lsn> end_lsn;
   uint64_t max_events = 0;  // 0: no limit
   bool quiet = false;       // no progress line, no notices
@@ -43,7 +46,8 @@ class StreamOptions {
   // Raw flag values; whether each was given is asked of its CLI::Option.
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
-      log_format_, snapshot_, snapshot_state_, sink_, http_url_;
+      log_format_, snapshot_, snapshot_state_, sink_, http_url_, nats_url_, nats_stream_,
+      topic_prefix_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,

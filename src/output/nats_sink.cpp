@@ -172,7 +172,6 @@ struct NatsSink::Impl {
   // Everything not acknowledged is published again at `resend_at`: a PubAck
   // timed out or said no, or the connection came back.
   bool resend = false;
-  bool check_stream = false;  // no responders: whether the stream is still there is asked first
   Clock::time_point resend_at;
   Clock::time_point publish_at;  // publishing paused until then (a full window, a lost connection)
   std::chrono::milliseconds backoff;
@@ -185,9 +184,13 @@ struct NatsSink::Impl {
 
   std::expected<void, std::string> connect();
   std::expected<void, std::string> ensure_stream();
-  // Whether the stream is still there and takes "P.>"; the final cause
-  // when not, empty when it is or when the answer did not come.
-  std::string stream_problem();
+  // Whether JetStream answers for the stream and it still takes "P.>":
+  // ready; not ready (no answer); or a final problem, in words.
+  struct StreamState {
+    bool ready = false;
+    std::string problem;
+  };
+  StreamState probe_stream();
   void work();
   void publish_again();
   // Publishes from next_send on, a bounded batch; called and returning
@@ -350,15 +353,16 @@ std::expected<void, std::string> NatsSink::Impl::ensure_stream() {
   return {};
 }
 
-std::string NatsSink::Impl::stream_problem() {
+NatsSink::Impl::StreamState NatsSink::Impl::probe_stream() {
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = js_GetStreamInfo(&info, js, options.stream.c_str(), nullptr, &code);
   if (s != NATS_OK) {
     if (code == JSStreamNotFoundErr) {
-      return fmt::format("stream \"{}\" does not exist any more", options.stream);
+      return {.ready = false,
+              .problem = fmt::format("stream \"{}\" does not exist any more", options.stream)};
     }
-    return {};  // not known now: asked again at the next time-out
+    return {};  // no answer (JetStream starting, the connection not back): later
   }
   bool taken = false;
   if (info->Config != nullptr) {
@@ -368,9 +372,11 @@ std::string NatsSink::Impl::stream_problem() {
   }
   jsStreamInfo_Destroy(info);
   if (!taken) {
-    return fmt::format("stream \"{}\" does not store {} any more", options.stream, wanted_subjects);
+    return {.ready = false,
+            .problem = fmt::format("stream \"{}\" does not store {} any more", options.stream,
+                                   wanted_subjects)};
   }
-  return {};
+  return {.ready = true, .problem = {}};
 }
 
 void NatsSink::bind(cdc::DeliveryAcks& acks) {
@@ -432,7 +438,6 @@ void NatsSink::drain() {
   impl.ordinals_by_id.clear();
   impl.parts_left.clear();
   impl.resend = false;
-  impl.check_stream = false;
   lock.unlock();
   impl.forget_pending();
 }
@@ -482,7 +487,6 @@ void NatsSink::Impl::on_ack(natsMsg* msg, const jsPubAck* ack, const jsPubAckErr
       resend_at = Clock::now() + backoff;
       backoff = std::min(options.max_backoff, backoff * 2);
     }
-    check_stream = check_stream || error->Err == NATS_NO_RESPONDERS;
     changed.notify_all();
     return;
   }
@@ -515,42 +519,32 @@ void NatsSink::Impl::work() {
 }
 
 void NatsSink::Impl::publish_again() {
-  bool verify = false;
-  {
-    std::lock_guard lock(mutex);
-    verify = check_stream;
-    check_stream = false;
-  }
-  if (verify) {
-    if (std::string problem = stream_problem(); !problem.empty()) {
-      std::lock_guard lock(mutex);
-      if (!window.empty() && acks != nullptr && !failed) {
-        fail_locked(window.front(), std::move(problem));
-      }
-      resend = false;
-      return;
+  // Nothing goes before JetStream answers for the stream again: a message
+  // published while it does not (after a restart) would be refused with "no
+  // responders" and go again behind later ones.
+  StreamState state = probe_stream();
+  std::lock_guard lock(mutex);
+  if (!state.problem.empty()) {
+    if (!window.empty() && acks != nullptr && !failed) {
+      fail_locked(window.front(), std::move(state.problem));
     }
+    resend = false;
+    return;
+  }
+  if (!state.ready) {
+    resend_at = Clock::now() + backoff;
+    backoff = std::min(options.max_backoff, backoff * 2);
+    return;
   }
   // Taken back from nats.c, so a PubAck that comes for the first sending is
   // ignored; the second sending's answers (a duplicate, if stored) count.
   forget_pending();
   reconnects_seen = reconnects();
-  std::lock_guard lock(mutex);
   resend = false;
   next_send = first_ordinal;
 }
 
 void NatsSink::Impl::publish_some(std::unique_lock<std::mutex>& lock) {
-  // A reconnection since the last look: what waits for a PubAck may be lost,
-  // and goes again before anything new, so that each subject keeps its order.
-  lock.unlock();
-  const uint64_t seen = reconnects();
-  lock.lock();
-  if (seen != reconnects_seen) {
-    resend = true;
-    resend_at = Clock::now();
-    return;
-  }
   jsPubOptions publish_options;
   jsPubOptions_Init(&publish_options);
   publish_options.MaxWait = options.ack_timeout.count();
@@ -569,6 +563,24 @@ void NatsSink::Impl::publish_some(std::unique_lock<std::mutex>& lock) {
                                   static_cast<int>(m.payload.size()));
     const std::string id = m.id;
     lock.unlock();
+    // Asked before each message. A reconnection since the last look: what
+    // waits for a PubAck may be lost, and goes again before anything new,
+    // so that each subject keeps its order. Lost and reconnecting: nothing
+    // is published (nats.c would keep it and send it first once back,
+    // ahead of what the loss makes go again).
+    const bool reconnected = reconnects() != reconnects_seen;
+    const bool connected = natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED;
+    if (reconnected || !connected) {
+      natsMsg_Destroy(msg);
+      lock.lock();
+      if (reconnected) {
+        resend = true;
+        resend_at = Clock::now();
+      } else {
+        publish_at = Clock::now() + std::chrono::milliseconds(50);
+      }
+      return;
+    }
     publish_options.MsgId = id.c_str();
     if (s == NATS_OK) s = js_PublishMsgAsync(js, &msg, &publish_options);
     natsMsg_Destroy(msg);  // nothing when nats.c took it

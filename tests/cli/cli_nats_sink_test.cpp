@@ -230,6 +230,38 @@ TEST_F(CliNatsSink, AnExistingStreamIsUsedAndOneThatDoesNotTakeTheSubjectsIsRefu
   EXPECT_EQ(client.message_count("OTHER"), 0u);
 }
 
+TEST_F(CliNatsSink, TheYamlOutputKeysAndADebeziumTruncateAsOneLinePerTable) {
+  execute("CREATE TABLE a (id int PRIMARY KEY)");
+  execute("CREATE TABLE b (id int PRIMARY KEY)");
+  make_stream();
+  execute("INSERT INTO a VALUES (1)");
+  execute("TRUNCATE a, b");
+  const std::string end = current_wal_lsn();
+  NatsTestServer server;
+  TempDir dir;
+  write_text_file(dir / "vil.yaml",
+                  fmt::format("cdc:\n  conn_string: \"{}\"\n  slot_name: \"{}\"\n"
+                              "  publication: \"{}\"\noutput:\n  sink: nats\n"
+                              "  nats_url: \"{}\"\n  nats_stream: FROMYAML\n"
+                              "  topic_prefix: yaml.cdc\n  format: debezium\n"
+                              "  end_lsn: \"{}\"\n  quiet: true\n",
+                              conninfo(), slot_, publication_, server.url(), end));
+  const ProcessResult r = run_vil_cdc({"stream", "--config", (dir / "vil.yaml").string()});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  NatsTestClient client(server.url());
+  EXPECT_EQ(client.stream_subjects("FROMYAML"), std::vector<std::string>{"yaml.cdc.>"});
+  const std::vector<StoredMessage> messages = client.messages("FROMYAML");
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].subject, "yaml.cdc.public.a");
+  EXPECT_EQ(Json::parse(messages[0].data)["op"], "c");
+  // Debezium writes a truncate as one "t" event per table: each to its own.
+  EXPECT_EQ(messages[1].subject, "yaml.cdc.public.a");
+  EXPECT_EQ(messages[2].subject, "yaml.cdc.public.b");
+  EXPECT_EQ(Json::parse(messages[1].data)["source"]["table"], "a");
+  EXPECT_EQ(Json::parse(messages[2].data)["source"]["table"], "b");
+  EXPECT_EQ(messages[2].id, messages[1].id + ":1");
+}
+
 TEST_F(CliNatsSink, TheServerStoppedAndStartedMidStreamLosesNothingAndDuplicatesNothing) {
   execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
   make_stream("t");

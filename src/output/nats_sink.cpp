@@ -30,6 +30,10 @@ std::string nats_error(natsStatus status, const std::string& password) {
   natsStatus last = NATS_OK;
   const char* text = nats_GetLastError(&last);
   std::string said = (text != nullptr && *text != '\0') ? text : natsStatus_GetText(status);
+  // nats.c puts where it noted the error in front: "(conn.c:1905): ".
+  if (said.starts_with('(')) {
+    if (const size_t end = said.find("): "); end != std::string::npos) said.erase(0, end + 3);
+  }
   if (!password.empty()) {
     for (size_t at = said.find(password); at != std::string::npos; at = said.find(password, at)) {
       said.replace(at, password.size(), "********");

@@ -341,6 +341,43 @@ TEST_F(CliNatsSink, TwelveKillsDuringFourThousandTransactionsLeaveEveryChangeOnc
   expect_row_messages_in_commit_order(messages, "k", "t", kTransactions * kRows);
 }
 
+TEST_F(CliNatsSink, AStreamDeletedOrReplacedMidRunIsExitFiveNamingIt) {
+  execute("CREATE TABLE t (id int PRIMARY KEY)");
+  make_stream("t");
+  NatsTestServer server;
+  NatsTestClient client(server.url());
+  const std::vector<std::string> args = nats_args(server.url(), "CDC", {"--topic-prefix", "p"});
+
+  // Deleted: JetStream has nobody to answer for p.>, and the sink, asking,
+  // learns that the stream is gone.
+  {
+    ChildProcess child(vil_cdc_path(), args);
+    execute("INSERT INTO t VALUES (1)");
+    ASSERT_TRUE(wait_until([&] { return client.message_count("CDC") == 1; }, &child))
+        << child.wait(1ms).describe();
+    client.delete_stream("CDC");
+    execute("INSERT INTO t VALUES (2)");
+    const ProcessResult r = child.wait(kRunDeadline);
+    expect_one_line_error(r, 5,
+                          {server.url() + " subject p.public.t", "stream \"CDC\" does not exist"});
+  }
+  // Replaced by another stream on the same subjects: JetStream refuses what
+  // names the stream it expected.
+  ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr, 30s));
+  client.create_stream("CDC", {"p.>"});
+  {
+    ChildProcess child(vil_cdc_path(), args);
+    ASSERT_TRUE(wait_until([&] { return client.message_count("CDC") == 1; }, &child))
+        << child.wait(1ms).describe();
+    client.delete_stream("CDC");
+    client.create_stream("OTHER", {"p.>"});
+    execute("INSERT INTO t VALUES (3)");
+    const ProcessResult r = child.wait(kRunDeadline);
+    expect_one_line_error(r, 5, {server.url() + " subject p.public.t", "JetStream refused it"});
+    EXPECT_EQ(client.message_count("OTHER"), 0u);
+  }
+}
+
 TEST_F(CliNatsSink, AMessageOverMaxPayloadIsExitFiveNamingTableSizeAndLimit) {
   execute("CREATE TABLE big (id int PRIMARY KEY, v text)");
   make_stream("big");
@@ -385,7 +422,9 @@ TEST_F(CliNatsSink, AServerNotThereOrARefusedLoginIsExitThreeWithoutThePassword)
   expect_one_line_error(
       refused, 3,
       {fmt::format("cannot connect to nats://vil:********@127.0.0.1:{}", locked.port())});
+  EXPECT_NE(refused.err.find("Authorization Violation"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find("wrong-pass"), std::string::npos);
+  EXPECT_EQ(refused.err.find("conn.c"), std::string::npos) << refused.err;
 
   // The right one: it streams, and says nothing of the password either.
   execute("CREATE TABLE t (id int PRIMARY KEY)");

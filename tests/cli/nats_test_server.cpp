@@ -168,6 +168,11 @@ void NatsTestClient::create_stream(const std::string& stream,
   jsStreamInfo_Destroy(info);
 }
 
+void NatsTestClient::delete_stream(const std::string& stream) {
+  const natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, nullptr);
+  if (s != NATS_OK) nats_failed("deleting the stream", s);
+}
+
 void NatsTestClient::publish(const std::string& subject, const std::string& data,
                              const std::string& id) {
   jsPubOptions options;

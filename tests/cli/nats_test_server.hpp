@@ -74,6 +74,7 @@ class NatsTestClient {
   bool stream_file_storage(const std::string& stream);
   uint64_t message_count(const std::string& stream);
   void create_stream(const std::string& stream, const std::vector<std::string>& subjects);
+  void delete_stream(const std::string& stream);
   void publish(const std::string& subject, const std::string& data, const std::string& id);
   // Every message of the stream, by sequence.
   std::vector<StoredMessage> messages(const std::string& stream);

@@ -229,9 +229,9 @@ struct NatsSink::Impl {
     }
     return count;
   }
-  // Gives back to nats.c's care nothing: the messages it still waits a
-  // PubAck for are taken and dropped (their PubAcks, should they come, are
-  // ignored). Without the lock.
+  // The messages nats.c still waits a PubAck for, taken from it and
+  // dropped (their PubAcks, should they come, are ignored). With or
+  // without the lock: nats.c calls back without holding its own.
   void forget_pending() const {
     if (js == nullptr || !published.load()) return;
     natsMsgList pending{};
@@ -272,25 +272,32 @@ std::expected<void, std::string> NatsSink::check() {
 }
 
 std::expected<void, std::string> NatsSink::Impl::connect() {
-  natsStatus s = natsOptions_Create(&nats_options);
-  if (s == NATS_OK) s = natsOptions_SetURL(nats_options, options.url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetName(nats_options, "vil-cdc");
-  if (s == NATS_OK) s = natsOptions_SetTimeout(nats_options, options.connect_timeout.count());
-  // Lost: reconnect without end, with the stream's backoff; while
-  // reconnecting nothing is buffered (a publish fails and is retried), so
-  // what is published again after a loss keeps its order.
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(nats_options, -1);
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(nats_options, options.initial_backoff.count());
-  if (s == NATS_OK)
-    s = natsOptions_SetCustomReconnectDelay(nats_options, reconnect_delay, &options);
-  if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(nats_options, 1);
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(nats_options, reconnected_handler, this);
-  if (s == NATS_OK) s = natsStatistics_Create(&statistics);
-  if (s != NATS_OK)
-    return std::unexpected(fmt::format("{}: {}", shown_url, nats_error(s, password)));
-  s = natsConnection_Connect(&connection, nats_options);
+  natsStatus s = NATS_OK;
+  if (nats_options == nullptr) {
+    s = natsOptions_Create(&nats_options);
+    if (s == NATS_OK) s = natsOptions_SetURL(nats_options, options.url.c_str());
+    if (s == NATS_OK) s = natsOptions_SetName(nats_options, "vil-cdc");
+    if (s == NATS_OK) s = natsOptions_SetTimeout(nats_options, options.connect_timeout.count());
+    // Lost: reconnect without end, with the stream's backoff; while
+    // reconnecting nothing is buffered (a publish fails and is retried), so
+    // what is published again after a loss keeps its order.
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(nats_options, -1);
+    if (s == NATS_OK) {
+      s = natsOptions_SetReconnectWait(nats_options, options.initial_backoff.count());
+    }
+    if (s == NATS_OK) {
+      s = natsOptions_SetCustomReconnectDelay(nats_options, reconnect_delay, &options);
+    }
+    if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(nats_options, 1);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(nats_options, reconnected_handler, this);
+    if (s == NATS_OK) s = natsStatistics_Create(&statistics);
+    if (s != NATS_OK) {
+      return std::unexpected(fmt::format("{}: {}", shown_url, nats_error(s, password)));
+    }
+  }
+  natsConnection* made = nullptr;
+  s = natsConnection_Connect(&made, nats_options);
   if (s != NATS_OK) {
-    connection = nullptr;
     return std::unexpected(
         fmt::format("cannot connect to {}: {}", shown_url, nats_error(s, password)));
   }
@@ -301,10 +308,16 @@ std::expected<void, std::string> NatsSink::Impl::connect() {
       static_cast<int64_t>(std::max<size_t>(1, options.max_pending));
   js_options.PublishAsync.AckHandler = ack_handler;
   js_options.PublishAsync.AckHandlerClosure = this;
-  s = natsConnection_JetStream(&js, connection, &js_options);
+  jsCtx* context = nullptr;
+  s = natsConnection_JetStream(&context, made, &js_options);
   if (s != NATS_OK) {
+    natsConnection_Destroy(made);
     return std::unexpected(fmt::format("{}: {}", shown_url, nats_error(s, password)));
   }
+  // Handed to the worker, which looks at them under the lock.
+  std::lock_guard lock(mutex);
+  connection = made;
+  js = context;
   reconnects_seen = reconnects();
   return {};
 }

@@ -398,7 +398,8 @@ TEST_F(CliNatsSink, AMessageOverMaxPayloadIsExitFiveNamingTableSizeAndLimit) {
   const uint64_t confirmed = confirmed_flush_lsn(slot_);
   // (The small transaction may or may not be confirmed yet when the run
   // ends: the trigger confirms at its status interval.)
-  EXPECT_LT(confirmed, before_big) << "the refused transaction comes again";
+  // At most the end of the small one: the refused transaction comes again.
+  EXPECT_LE(confirmed, before_big);
   EXPECT_GE(confirmed, slot_start);
 }
 

@@ -444,6 +444,8 @@ TEST_F(CliNatsSink, AServerNotThereOrARefusedLoginIsExitThreeWithoutThePassword)
                         {"--sink nats needs --nats-url"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "nats", "--nats-url", right})), 2,
                         {"--sink nats needs --nats-stream"});
+  expect_one_line_error(run_vil_cdc(nats_args("http://127.0.0.1:1", "CDC", {})), 2,
+                        {"--nats-url: must start with nats://"});
   expect_one_line_error(run_vil_cdc(nats_args(right, "CDC", {"--output", "x.jsonl"})), 2,
                         {"the file sink's options"});
   expect_one_line_error(run_vil_cdc(nats_args(right, "CDC", {"--topic-prefix", "a..b"})), 2,

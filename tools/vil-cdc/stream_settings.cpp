@@ -388,8 +388,8 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (s.sink == "nats") {
     if (s.nats_url.empty()) return std::unexpected("--sink nats needs --nats-url");
     if (s.nats_stream.empty()) return std::unexpected("--sink nats needs --nats-stream");
-    if (!s.nats_url.starts_with("nats://") && !s.nats_url.starts_with("tls://")) {
-      return std::unexpected("--nats-url: must start with nats:// or tls://");
+    if (!s.nats_url.starts_with("nats://")) {
+      return std::unexpected("--nats-url: must start with nats://");
     }
     if (s.nats_stream.find_first_of(". *>/\\\t") != std::string::npos) {
       return std::unexpected(

@@ -300,6 +300,33 @@ TEST_F(CliNatsSink, TheServerStoppedAndStartedMidStreamLosesNothingAndDuplicates
   EXPECT_EQ(again.message_count("CDC"), static_cast<uint64_t>(kTransactions * kRows));
 }
 
+TEST_F(CliNatsSink, NothingIsConfirmedWhileTheServerIsDownAndAllOnceItIsBack) {
+  execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  make_stream("t");
+  NatsTestServer server;
+  ChildProcess child(vil_cdc_path(), nats_args(server.url(), "CDC", {"--topic-prefix", "p"}));
+  execute("INSERT INTO t VALUES (1, 'before')");
+  const uint64_t first_end = lsn_value(current_wal_lsn());
+  ASSERT_TRUE(wait_until([&] { return confirmed_flush_lsn(slot_) >= first_end; }, &child))
+      << child.wait(1ms).describe();
+  server.stop();
+  execute("INSERT INTO t VALUES (2, 'while down')");
+  const uint64_t second_end = lsn_value(current_wal_lsn());
+  // Several status intervals: the change waits, unconfirmed.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_LT(confirmed_flush_lsn(slot_), second_end);
+  ASSERT_FALSE(child.finished()) << child.wait(1ms).describe();
+  server.start();
+  ASSERT_TRUE(wait_until([&] { return confirmed_flush_lsn(slot_) >= second_end; }, &child))
+      << child.wait(1ms).describe();
+  child.send_signal(SIGTERM);
+  EXPECT_TRUE(child.wait(kRunDeadline).exited(0));
+  NatsTestClient again(server.url());
+  const std::vector<StoredMessage> messages = again.messages("CDC");
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(Json::parse(messages[1].data)["after"]["v"], "while down");
+}
+
 TEST_F(CliNatsSink, TwelveKillsDuringFourThousandTransactionsLeaveEveryChangeOnceInTheStream) {
   execute("CREATE TABLE t (id int PRIMARY KEY, v text)");
   make_stream("t");

@@ -260,7 +260,7 @@ TEST_F(CliHttpSink, AReceiverThatIsNotThereIsExitThreeAndAPasswordIsNeverShown) 
   EXPECT_EQ(r.err.find("s3cret-pass"), std::string::npos);
 
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "kafka2"})), 2,
-                        {"--sink: 'kafka2' is not file, http or kafka"});
+                        {"--sink: 'kafka2' is not one of file, http, kafka, nats"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "http"})), 2,
                         {"--sink http needs --http-url"});
   expect_one_line_error(

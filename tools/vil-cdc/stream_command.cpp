@@ -21,6 +21,7 @@
 #include "vil/output/file_sink.hpp"
 #include "vil/output/http_sink.hpp"
 #include "vil/output/kafka_sink.hpp"
+#include "vil/output/nats_sink.hpp"
 
 namespace vil::cli {
 
@@ -124,11 +125,12 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   encoder_options.format = settings.format;
   encoder_options.database = database;
   encoder_options.schemas = settings.debezium_schemas;
-  // The file writer (stdout or --output), a receiver's URL (--sink http), or
-  // Kafka (--sink kafka).
+  // The file writer (stdout or --output), a receiver's URL (--sink http),
+  // Kafka (--sink kafka) or a JetStream stream (--sink nats).
   std::unique_ptr<output::FileSink> writer;
   std::unique_ptr<output::HttpSink> http;
   std::unique_ptr<output::KafkaSink> kafka;
+  std::unique_ptr<output::NatsSink> nats;
   const output::ChangeEncoder* encoder = nullptr;
   if (settings.sink == "kafka") {
     output::KafkaSinkOptions kafka_options;
@@ -150,6 +152,23 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
     }
     trigger.set_sink(kafka.get());
     encoder = &kafka->encoder();
+  } else if (settings.sink == "nats") {
+    output::NatsSinkOptions nats_options;
+    nats_options.url = settings.nats_url;
+    nats_options.stream = settings.nats_stream;
+    nats_options.topic_prefix = settings.topic_prefix;
+    nats_options.initial_backoff = settings.cdc.reconnect.initial_backoff;
+    nats_options.max_backoff = settings.cdc.reconnect.max_backoff;
+    nats = std::make_unique<output::NatsSink>(std::move(nats_options),
+                                              output::ChangeEncoder(encoder_options));
+    // A server that is not there, or a stream that cannot take the subjects,
+    // is the operator's to fix, as a database is.
+    if (auto ready = nats->check(); !ready) {
+      print_line(ready.error());
+      return ExitConnection;
+    }
+    trigger.set_sink(nats.get());
+    encoder = &nats->encoder();
   } else if (settings.sink == "http") {
     output::HttpSinkOptions http_options;
     http_options.url = settings.http_url;

@@ -1,11 +1,13 @@
 #include "stream_settings.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "vil/output/broker_names.hpp"
@@ -71,6 +73,10 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
           settings.kafka_properties.emplace_back(property.first.as<std::string>(),
                                                  property.second.as<std::string>());
         }
+      } else if (key == "nats_url") {
+        settings.nats_url = v.as<std::string>();
+      } else if (key == "nats_stream") {
+        settings.nats_stream = v.as<std::string>();
       } else if (key == "topic_prefix") {
         settings.topic_prefix = v.as<std::string>();
       } else if (key == "tombstones") {
@@ -161,8 +167,8 @@ void StreamOptions::add_to(CLI::App& command) {
       ->default_str("-");
   command
       .add_option("--sink", sink_,
-                  "where changes go: file (--output), http (--http-url) or kafka "
-                  "(--kafka-brokers)")
+                  "where changes go: file (--output), http (--http-url), kafka "
+                  "(--kafka-brokers) or nats (--nats-url)")
       ->default_str("file");
   command.add_option("--http-url", http_url_,
                      "with --sink http: POST batches of lines here (default: none)");
@@ -174,8 +180,15 @@ void StreamOptions::add_to(CLI::App& command) {
                      "with --sink kafka: bootstrap brokers HOST:PORT[,...] (default: none)");
   command.add_option("--kafka-property", kafka_properties_,
                      "with --sink kafka: a librdkafka property NAME=VALUE; repeatable (default: none)");
+  command.add_option("--nats-url", nats_url_,
+                     "with --sink nats: the NATS server, nats://[user:password@]HOST:PORT "
+                     "(default: none)");
+  command.add_option("--nats-stream", nats_stream_,
+                     "with --sink nats: the JetStream stream, created when missing with subjects "
+                     "P.> (default: none)");
   command.add_option("--topic-prefix", topic_prefix_,
-                     "a broker sink's topics are PREFIX.schema.table (default: the slot's name)");
+                     "with a broker sink: P of the topics or subjects P.schema.table and "
+                     "P._message (default: the slot's name)");
   command.add_flag("--tombstones,!--no-tombstones", tombstones_,
                    "with --sink kafka: a null-valued message after each delete (default: on)");
   command.add_flag("--debezium-schemas,!--no-debezium-schemas", debezium_schemas_,
@@ -369,6 +382,8 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     }
     s.kafka_properties.emplace_back(property.substr(0, equals), property.substr(equals + 1));
   }
+  if (given(command_, "--nats-url")) s.nats_url = nats_url_;
+  if (given(command_, "--nats-stream")) s.nats_stream = nats_stream_;
   if (given(command_, "--topic-prefix")) s.topic_prefix = topic_prefix_;
   if (given(command_, "--tombstones")) s.tombstones = tombstones_;
   if (given(command_, "--debezium-schemas")) s.debezium_schemas = debezium_schemas_;
@@ -389,8 +404,10 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     }
     s.log_format = format;
   }
-  if (s.sink != "file" && s.sink != "http" && s.sink != "kafka") {
-    return std::unexpected(fmt::format("--sink: '{}' is not file, http or kafka", s.sink));
+  static constexpr std::array kSinks{"file", "http", "kafka", "nats"};
+  if (std::ranges::find(kSinks, s.sink) == kSinks.end()) {
+    return std::unexpected(
+        fmt::format("--sink: '{}' is not one of {}", s.sink, fmt::join(kSinks, ", ")));
   }
   if (s.sink != "file" && (s.max_events != 0 || s.output != "-" || s.fsync)) {
     return std::unexpected(fmt::format(
@@ -404,18 +421,30 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   } else if (!s.kafka_properties.empty()) {
     return std::unexpected("--kafka-property: only with --sink kafka");
   }
-  if (s.topic_prefix.empty()) s.topic_prefix = c.slot_name;
-  if (s.sink == "kafka") {
-    if (std::string error = output::check_topic_prefix(s.topic_prefix); !error.empty()) {
-      return std::unexpected(fmt::format("--topic-prefix: {}", error));
-    }
-  }
   if (s.sink == "http") {
     if (s.http_url.empty()) return std::unexpected("--sink http needs --http-url");
     if (!s.http_url.starts_with("http://") && !s.http_url.starts_with("https://")) {
       return std::unexpected("--http-url: must start with http:// or https://");
     }
     if (s.http_batch_bytes == 0) return std::unexpected("--http-batch-bytes: must be at least 1");
+  }
+  if (s.sink == "nats") {
+    if (s.nats_url.empty()) return std::unexpected("--sink nats needs --nats-url");
+    if (s.nats_stream.empty()) return std::unexpected("--sink nats needs --nats-stream");
+    if (!s.nats_url.starts_with("nats://")) {
+      return std::unexpected("--nats-url: must start with nats://");
+    }
+    if (s.nats_stream.find_first_of(". *>/\\\t") != std::string::npos) {
+      return std::unexpected(
+          fmt::format("--nats-stream: '{}' must not hold '.', '*', '>', '/', '\\' or white space",
+                      s.nats_stream));
+    }
+  }
+  if (s.topic_prefix.empty()) s.topic_prefix = c.slot_name;
+  if (s.sink == "kafka" || s.sink == "nats") {
+    if (std::string problem = output::check_topic_prefix(s.topic_prefix); !problem.empty()) {
+      return std::unexpected(fmt::format("--topic-prefix: {}", problem));
+    }
   }
   return s;
 }

@@ -23,11 +23,13 @@ struct StreamSettings {
   cdc::CdcConfig cdc;
   output::Format format = output::Format::JsonLines;
   std::string output = "-";   // "-" is stdout; a file is appended to
-  std::string sink = "file";  // file (output), http (http_url) or kafka (kafka_brokers)
+  std::string sink = "file";  // file (output), http (http_url), kafka (kafka_brokers) or nats (nats_url)
   std::string http_url;
   uint64_t http_batch_bytes = 1u << 20;
   std::string kafka_brokers;
   std::vector<std::pair<std::string, std::string>> kafka_properties;  // name, value
+  std::string nats_url;
+  std::string nats_stream;
   std::string topic_prefix;       // a broker's "P.schema.table"; resolve() makes it the slot's name
   bool tombstones = true;         // Kafka: a null-valued message after each delete
   bool debezium_schemas = false;  // --format debezium with Kafka Connect's schema blocks
@@ -50,7 +52,8 @@ class StreamOptions {
   // Raw flag values; whether each was given is asked of its CLI::Option.
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
-      log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, topic_prefix_;
+      log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, nats_url_,
+      nats_stream_, topic_prefix_;
   std::vector<std::string> kafka_properties_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;

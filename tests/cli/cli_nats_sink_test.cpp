@@ -465,8 +465,8 @@ TEST_F(CliNatsSink, AServerNotThereOrARefusedLoginIsExitThreeWithoutThePassword)
   ASSERT_TRUE(ok.exited(0)) << ok.describe();
   EXPECT_EQ(ok.err.find("right-pass"), std::string::npos) << ok.err;
 
-  expect_one_line_error(run_vil_cdc(stream_args({"--sink", "kafka"})), 2,
-                        {"--sink: 'kafka' is not one of file, http, nats"});
+  expect_one_line_error(run_vil_cdc(stream_args({"--sink", "jetstream"})), 2,
+                        {"--sink: 'jetstream' is not one of file, http, kafka, nats"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "nats"})), 2,
                         {"--sink nats needs --nats-url"});
   expect_one_line_error(run_vil_cdc(stream_args({"--sink", "nats", "--nats-url", right})), 2,

@@ -132,6 +132,10 @@ std::string redact_nats_url(const std::string& url) {
   }
 }
 
+// Messages waiting to be published that wake the worker before the next
+// flush().
+constexpr uint64_t kWakeBatch = 256;
+
 struct NatsSink::Impl {
   Impl(NatsSinkOptions o, ChangeEncoder e)
       : options(std::move(o)),
@@ -442,7 +446,13 @@ void NatsSink::on_change(const cdc::Change& change) {
     impl.window.push_back(std::move(m));
   }
   impl.parts_left[change.sequence] = static_cast<uint32_t>(impl.topics.size());
-  impl.changed.notify_all();
+  // The worker is woken for a batch, or by flush(): a wake-up per message
+  // cost a context switch each.
+  if (impl.end_ordinal() - impl.next_send >= kWakeBatch) impl.changed.notify_all();
+}
+
+void NatsSink::flush() {
+  impl_->changed.notify_all();
 }
 
 void NatsSink::drain() {
@@ -495,7 +505,9 @@ void NatsSink::Impl::on_ack(natsMsg* msg, const jsPubAck* ack, const jsPubAckErr
       ++first_ordinal;
     }
     next_send = std::max(next_send, first_ordinal);
-    changed.notify_all();
+    // drain() waits for an empty window; the worker, when nats.c's window
+    // was full, looks again on its own.
+    if (window.empty()) changed.notify_all();
     return;
   }
   if (error == nullptr) return;

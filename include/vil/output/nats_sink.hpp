@@ -66,6 +66,7 @@ class NatsSink final : public cdc::AsyncChangeSink {
 
   void bind(cdc::DeliveryAcks& acks) override;
   void on_change(const cdc::Change& change) override;
+  void flush() override;
   void drain() override;
 
   [[nodiscard]] const ChangeEncoder& encoder() const;

@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -216,16 +215,7 @@ TEST_F(CliHttpSink, TwelveKillsDuring4000TransactionsLoseNothing) {
   BackgroundWriter writer(
       conninfo(), kTransactions,
       [](int i) { return fmt::format("INSERT INTO t VALUES ({0}, 'row {0}')", i); }, 1ms);
-  std::mt19937 random(54321);
-  const auto command = http_args(receiver.url(), {"--status-interval-ms", "50"});
-  for (int kill = 0; kill < 12; ++kill) {
-    ChildProcess child(vil_cdc_path(), command);
-    std::this_thread::sleep_for(std::chrono::milliseconds(250 + random() % 300));
-    EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
-    child.send_signal(SIGKILL);
-    (void)child.wait(kRunDeadline);
-    ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
-  }
+  kill_repeatedly(http_args(receiver.url(), {"--status-interval-ms", "50"}), 12, 54321);
   const int written_during_kills = writer.written();
   ASSERT_TRUE(writer.join());
   EXPECT_LT(written_during_kills, kTransactions) << "the kills came after the writer ended";

@@ -9,7 +9,6 @@
 
 #include <csignal>
 #include <map>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -233,17 +232,7 @@ TEST_F(CliKafkaSink, TwelveKillsDuring4000TransactionsLoseNothing) {
   BackgroundWriter writer(
       conninfo(), kTransactions,
       [](int i) { return fmt::format("INSERT INTO t VALUES ({0}, 'row {0}')", i); }, 1ms);
-  std::mt19937 random(12345);
-  const std::vector<std::string> command = kafka_args({"--status-interval-ms", "50"});
-  for (int kill = 0; kill < kKills; ++kill) {
-    ChildProcess child(vil_cdc_path(), command);
-    std::this_thread::sleep_for(std::chrono::milliseconds(250 + random() % 300));
-    EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
-    child.send_signal(SIGKILL);
-    (void)child.wait(kRunDeadline);
-    // The walsender notices the lost client before a new run may take the slot.
-    ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
-  }
+  kill_repeatedly(kafka_args({"--status-interval-ms", "50"}), kKills, 12345);
   const int written_during_kills = writer.written();
   ASSERT_TRUE(writer.join());
   EXPECT_LT(written_during_kills, kTransactions) << "the kills came after the writer ended";

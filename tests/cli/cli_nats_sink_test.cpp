@@ -8,11 +8,10 @@
 // max_payload ending the run with the right exit code, and never a
 // password in the output.
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -28,58 +27,18 @@
 namespace vil::testing::cli {
 namespace {
 
-// Commits `transactions` transactions of `rows` inserts each into `table`
-// (columns id, v) on a connection of its own, on its own thread, `pause`
-// between two.
-class Writer {
- public:
-  Writer(std::string conninfo, std::string table, int transactions, int rows,
-         std::chrono::milliseconds pause = 0ms)
-      : thread_([this, conninfo = std::move(conninfo), table = std::move(table), transactions, rows,
-                 pause] { run(conninfo, table, transactions, rows, pause); }) {}
-  ~Writer() { join(); }
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
-
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-  int committed() const { return committed_.load(); }
-  const std::string& error() const { return error_; }
-
- private:
-  void run(const std::string& conninfo, const std::string& table, int transactions, int rows,
-           std::chrono::milliseconds pause) {
-    PGconn* conn = PQconnectdb(conninfo.c_str());
-    if (PQstatus(conn) != CONNECTION_OK) {
-      error_ = PQerrorMessage(conn);
-      PQfinish(conn);
-      return;
+// Transaction i (from 1) of `rows` inserts into `table` (columns id, v), for
+// a BackgroundWriter.
+std::function<std::string(int)> insert_rows(std::string table, int rows) {
+  return [table = std::move(table), rows](int i) {
+    std::string sql = "BEGIN;";
+    for (int r = 0; r < rows; ++r) {
+      const int id = (i - 1) * rows + r + 1;
+      sql += fmt::format("INSERT INTO {} VALUES ({}, 'row {}');", table, id, id);
     }
-    for (int t = 0; t < transactions; ++t) {
-      std::string sql = "BEGIN;";
-      for (int r = 0; r < rows; ++r) {
-        const int id = t * rows + r + 1;
-        sql += fmt::format("INSERT INTO {} VALUES ({}, 'row {}');", table, id, id);
-      }
-      sql += "COMMIT;";
-      PGresult* result = PQexec(conn, sql.c_str());
-      const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-      PQclear(result);
-      if (!ok) {
-        error_ = PQerrorMessage(conn);
-        break;
-      }
-      committed_.fetch_add(1);
-      if (pause > 0ms) std::this_thread::sleep_for(pause);
-    }
-    PQfinish(conn);
-  }
-
-  std::atomic<int> committed_{0};
-  std::string error_;
-  std::thread thread_;
-};
+    return sql + "COMMIT;";
+  };
+}
 
 class CliNatsSink : public CliTest {
  protected:
@@ -270,15 +229,14 @@ TEST_F(CliNatsSink, TheServerStoppedAndStartedMidStreamLosesNothingAndDuplicates
   NatsTestClient client(server.url());
   constexpr int kTransactions = 1500, kRows = 3;
   {
-    Writer writer(conninfo(), "t", kTransactions, kRows, 1ms);
+    BackgroundWriter writer(conninfo(), kTransactions, insert_rows("t", kRows), 1ms);
     ASSERT_TRUE(wait_until([&] { return client.message_count("CDC") >= 200; }, &child))
         << child.wait(1ms).describe();
     server.stop();
-    EXPECT_LT(writer.committed(), kTransactions) << "the server should stop mid-stream";
+    EXPECT_LT(writer.written(), kTransactions) << "the server should stop mid-stream";
     std::this_thread::sleep_for(700ms);  // changes come and wait meanwhile
     server.start();
-    writer.join();
-    ASSERT_EQ(writer.error(), "");
+    ASSERT_TRUE(writer.join());
   }
   NatsTestClient again(server.url());
   ASSERT_TRUE(wait_until(
@@ -336,7 +294,7 @@ TEST_F(CliNatsSink, TwelveKillsDuringFourThousandTransactionsLeaveEveryChangeOnc
   const std::vector<std::string> command = nats_args(server.url(), "CDC", {"--topic-prefix", "k"});
   {
     // About 10 s of commits, so that the kills fall among them.
-    Writer writer(conninfo(), "t", kTransactions, kRows, 2ms);
+    BackgroundWriter writer(conninfo(), kTransactions, insert_rows("t", kRows), 2ms);
     int kills_while_writing = 0;
     for (int kill = 0; kill < kKills; ++kill) {
       // The killed run's walsender lets go of the slot first.
@@ -349,13 +307,12 @@ TEST_F(CliNatsSink, TwelveKillsDuringFourThousandTransactionsLeaveEveryChangeOnc
       ASSERT_FALSE(child.finished()) << child.wait(1ms).describe();
       child.send_signal(SIGKILL);
       (void)child.wait(kRunDeadline);
-      if (writer.committed() < kTransactions) ++kills_while_writing;
+      if (writer.written() < kTransactions) ++kills_while_writing;
     }
     // Most kills came while transactions were being committed.
     EXPECT_GE(kills_while_writing, kKills / 2);
-    writer.join();
-    ASSERT_EQ(writer.error(), "");
-    EXPECT_EQ(writer.committed(), kTransactions);
+    ASSERT_TRUE(writer.join());
+    EXPECT_EQ(writer.written(), kTransactions);
   }
   // The last run catches up to the writer's end, and ends there.
   ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr, 30s));

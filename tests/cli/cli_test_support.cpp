@@ -2,8 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -153,6 +155,20 @@ bool CliTest::wait_until(const std::function<bool()>& condition, const ChildProc
     std::this_thread::sleep_for(20ms);
   }
   return false;
+}
+
+void CliTest::kill_repeatedly(const std::vector<std::string>& command, int kills,
+                              uint32_t seed) const {
+  std::mt19937 random(seed);
+  for (int kill = 0; kill < kills; ++kill) {
+    ChildProcess child(vil_cdc_path(), command);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 + random() % 300));
+    EXPECT_FALSE(child.finished()) << child.wait(1ms).describe();
+    child.send_signal(SIGKILL);
+    (void)child.wait(kRunDeadline);
+    // The walsender notices the lost client before a new run may take the slot.
+    ASSERT_TRUE(wait_until([&] { return !slot_active(slot_); }, nullptr));
+  }
 }
 
 uint64_t resident_kb(pid_t pid) {

@@ -111,6 +111,11 @@ class CliTest : public PgTest {
   static bool wait_until(const std::function<bool()>& condition, const ChildProcess* child,
                          std::chrono::milliseconds deadline = kRunDeadline);
 
+  // Runs `command` (vil-cdc's arguments) `kills` times, each run killed
+  // with SIGKILL after 250 to 550 ms (drawn from `seed`) and the slot let go
+  // before the next.
+  void kill_repeatedly(const std::vector<std::string>& command, int kills, uint32_t seed) const;
+
   std::string slot_;
   std::string publication_;
 };

@@ -11,6 +11,7 @@
 #include "exit_codes.hpp"
 #include "signal_watch.hpp"
 #include "snapshot_command.hpp"
+#include "status_command.hpp"
 #include "stream_command.hpp"
 #include "stream_settings.hpp"
 #include "vil/output/change_encoder.hpp"
@@ -53,12 +54,27 @@ int main(int argc, char** argv) {
   SnapshotOptions snapshot_options;
   snapshot_options.add_to(*snapshot);
 
+  CLI::App* status = app.add_subcommand(
+      "status", "Show the server's logical slots: holder, confirmed position, lag, WAL kept");
+  StatusOptions status_options;
+  status_options.add_to(*status);
+
+  CLI::App* drop_slot =
+      app.add_subcommand("drop-slot", "Drop a logical replication slot (asks for --yes)");
+  DropSlotOptions drop_slot_options;
+  drop_slot_options.add_to(*drop_slot);
+
   // CLI11 would only say that a subcommand is required.
-  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "stream" &&
-      std::string_view(argv[1]) != "demo" && std::string_view(argv[1]) != "snapshot") {
+  const auto known = [&](std::string_view name) {
+    for (const CLI::App* command : {stream, demo, snapshot, status, drop_slot}) {
+      if (command->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
-                 "vil-cdc: '%s' is not a command: use stream, snapshot or demo (see vil-cdc "
-                 "--help)\n",
+                 "vil-cdc: '%s' is not a command: use stream, snapshot, status, drop-slot or "
+                 "demo (see vil-cdc --help)\n",
                  argv[1]);
     return ExitUsage;
   }
@@ -78,6 +94,8 @@ int main(int argc, char** argv) {
     return run_stream(*settings, signals);
   }
   if (snapshot->parsed()) return snapshot_options.run();
+  if (status->parsed()) return status_options.run();
+  if (drop_slot->parsed()) return drop_slot_options.run();
   auto format = vil::output::parse_format(demo_format);
   if (!format) {
     std::fprintf(stderr, "vil-cdc: --format: '%s' is not jsonl or debezium\n", demo_format.c_str());

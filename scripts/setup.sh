@@ -30,7 +30,7 @@ packages=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev clang-tidy-19
-  strace
+  strace prometheus openssl
 )
 
 missing=()

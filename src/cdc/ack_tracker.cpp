@@ -14,6 +14,7 @@ void AckTracker::begin_run(std::function<void()> wake) {
   boundaries_.clear();
   confirmable_ = 0;
   failure_.reset();
+  full_since_.reset();
   wake_ = std::move(wake);
 }
 
@@ -32,7 +33,9 @@ bool AckTracker::sent(uint64_t sequence, uint64_t bytes) {
   std::lock_guard lock(mutex_);
   in_flight_.push_back(InFlight{sequence, bytes, false});
   bytes_ += bytes;
-  return !full();
+  if (!full()) return true;
+  if (!full_since_) full_since_ = std::chrono::steady_clock::now();
+  return false;
 }
 
 void AckTracker::boundary(uint64_t lsn) {
@@ -69,6 +72,11 @@ size_t AckTracker::in_flight() const {
   return in_flight_.size();
 }
 
+AckTracker::Figures AckTracker::figures() const {
+  std::lock_guard lock(mutex_);
+  return Figures{in_flight_.size(), acknowledged_, failures_, full_since_};
+}
+
 std::optional<AckTracker::Failure> AckTracker::failure() const {
   std::lock_guard lock(mutex_);
   return failure_;
@@ -82,9 +90,11 @@ void AckTracker::acknowledge(uint64_t sequence) {
                          [](const InFlight& entry, uint64_t s) { return entry.sequence < s; });
     if (it == in_flight_.end() || it->sequence != sequence || it->acknowledged) return;
     it->acknowledged = true;
+    ++acknowledged_;
     const bool was_full = full();
     const uint64_t before = confirmable_;
     advance();
+    if (!full()) full_since_.reset();
     if ((confirmable_ != before || (was_full && !full())) && wake_) wake_();
   }
   changed_.notify_all();
@@ -93,6 +103,7 @@ void AckTracker::acknowledge(uint64_t sequence) {
 void AckTracker::fail(uint64_t sequence, std::string destination, std::string cause) {
   {
     std::lock_guard lock(mutex_);
+    ++failures_;
     if (!failure_) failure_ = Failure{sequence, std::move(destination), std::move(cause)};
     if (wake_) wake_();
   }

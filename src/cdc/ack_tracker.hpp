@@ -54,8 +54,18 @@ class AckTracker final : public DeliveryAcks {
   // Waits up to `timeout` for an acknowledgement or a failure.
   void wait(std::chrono::milliseconds timeout) const;
 
+  // What TriggerMetrics shows of the window. The totals add up across runs.
+  struct Figures {
+    size_t in_flight = 0;
+    uint64_t acknowledged = 0;
+    uint64_t failures = 0;
+    // Since when the window has been full; nullopt while it has room.
+    std::optional<std::chrono::steady_clock::time_point> full_since;
+  };
+
   [[nodiscard]] uint64_t confirmable() const;
   [[nodiscard]] size_t in_flight() const;
+  [[nodiscard]] Figures figures() const;
   [[nodiscard]] std::optional<Failure> failure() const;
 
   // DeliveryAcks: any thread.
@@ -89,6 +99,9 @@ class AckTracker final : public DeliveryAcks {
   std::deque<Boundary> boundaries_;
   uint64_t confirmable_ = 0;
   std::optional<Failure> failure_;
+  uint64_t acknowledged_ = 0;
+  uint64_t failures_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> full_since_;
 };
 
 }  // namespace vil::cdc

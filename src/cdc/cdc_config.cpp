@@ -36,10 +36,15 @@ std::expected<void, ConfigError> read_scalar(const YAML::Node& node, const std::
 }
 
 std::expected<void, ConfigError> read_millis(const YAML::Node& node, const std::string& field,
-                                             std::chrono::milliseconds& out) {
+                                             std::chrono::milliseconds& out,
+                                             bool zero_allowed = false) {
   int64_t ms = 0;
   if (auto r = read_scalar(node, field, ms); !r) return r;
-  if (ms <= 0)
+  if (zero_allowed && ms < 0) {
+    return std::unexpected(
+        field_error(field, "must be a number of milliseconds, 0 or more (0: off)"));
+  }
+  if (!zero_allowed && ms <= 0)
     return std::unexpected(field_error(field, "must be a positive number of milliseconds"));
   out = std::chrono::milliseconds(ms);
   return {};
@@ -127,6 +132,8 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.messages);
     else if (key == "status_interval_ms")
       r = read_millis(v, field, config.status_interval);
+    else if (key == "slot_check_interval_ms")
+      r = read_millis(v, field, config.slot_check_interval, /*zero_allowed=*/true);
     else if (key == "reconnect_initial_ms")
       r = read_millis(v, field, config.reconnect.initial_backoff);
     else if (key == "reconnect_max_ms")
@@ -290,6 +297,10 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   if (config.status_interval.count() <= 0) {
     return std::unexpected(
         field_error("cdc.status_interval_ms", "must be a positive number of milliseconds"));
+  }
+  if (config.slot_check_interval.count() < 0) {
+    return std::unexpected(field_error("cdc.slot_check_interval_ms",
+                                       "must be a number of milliseconds, 0 or more (0: off)"));
   }
   if (config.reconnect.initial_backoff.count() <= 0) {
     return std::unexpected(

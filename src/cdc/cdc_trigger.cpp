@@ -11,10 +11,12 @@
 #include "ack_tracker.hpp"
 #include "change_delivery.hpp"
 #include "run_control.hpp"
+#include "slot_monitor.hpp"
 #include "snapshot_state.hpp"
 #include "stream_mapping.hpp"
 #include "trigger_events.hpp"
 #include "vil/cdc/snapshot_request.hpp"
+#include "vil/core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/replication/stream_reader.hpp"
 
@@ -58,6 +60,7 @@ struct CdcTrigger::Run {
       : reader(std::move(settings), queue, std::move(notice)) {}
   replication::FrameQueue queue{kQueueBytes};  // first: the reader fills it
   replication::StreamReader reader;
+  std::unique_ptr<SlotMonitor> slot_monitor;  // when the config asks for slot checks
 };
 
 struct CdcTrigger::Impl {
@@ -85,7 +88,9 @@ struct CdcTrigger::Impl {
   std::atomic<uint64_t> trigger_errors{0};
   std::atomic<uint64_t> transactions{0};
   SnapshotCounters snapshot;
-  std::unique_ptr<AckTracker> acks;  // made for the first AsyncChangeSink run
+  ChangeCounters changes;
+  SlotMonitor::Reading last_slot_reading;  // under run_mutex: the last run's
+  std::unique_ptr<AckTracker> acks;        // made for the first AsyncChangeSink run
   std::atomic<uint64_t> confirmed_lsn{0};
   std::atomic<uint64_t> server_wal_end{0};
   std::atomic<uint64_t> bytes_received{0};
@@ -159,6 +164,15 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     return std::unexpected(out_of_resources(e));
   }
   Run& run = *owned;
+  // A snapshot alone uses no slot.
+  if (config.slot_check_interval.count() > 0 && config.snapshot != SnapshotMode::Only) {
+    try {
+      run.slot_monitor = std::make_unique<SlotMonitor>(config.conn_string, config.slot_name,
+                                                       config.slot_check_interval, notice);
+    } catch (const std::system_error& e) {
+      return std::unexpected(out_of_resources(e));
+    }
+  }
   if (!impl_->control.attach(run.reader, run.queue)) {
     return std::unexpected(CdcFault(ConfigInvalid{log::register_str("start")},
                                     "start() is already running on this trigger"));
@@ -200,7 +214,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     ChangeDelivery delivery(
         config, run.queue, run.reader, impl_->control, events, sink,
         DeliveryCounters{impl_->rows_changed, impl_->last_event_ns, impl_->events_fired,
-                         impl_->transactions, impl_->snapshot},
+                         impl_->transactions, impl_->snapshot, impl_->changes},
         notice, async != nullptr ? impl_->acks.get() : nullptr);
     // Neither throws.
     fault = streaming ? delivery.run(impl_->end_lsn.value) : delivery.run_snapshot_only();
@@ -225,6 +239,7 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
     impl_->bytes_received += stats.bytes_received;
     impl_->confirmed_lsn.store(stats.confirmed_lsn);
     impl_->server_wal_end.store(stats.server_wal_end);
+    if (run.slot_monitor) impl_->last_slot_reading = run.slot_monitor->latest();
   }
   const bool stop_requested = detach();
   // After the I/O thread ended; outside every lock: the callback may call
@@ -303,6 +318,62 @@ uint64_t CdcTrigger::bytes_received() const {
 
 uint64_t CdcTrigger::transactions() const {
   return impl_->transactions.load();
+}
+
+TriggerMetrics CdcTrigger::metrics() const {
+  TriggerMetrics m;
+  for (size_t i = 0; i < m.changes.size(); ++i) {
+    m.changes[i] = impl_->changes.by_kind[i].load(std::memory_order_relaxed);
+  }
+  m.transactions = impl_->transactions.load();
+  m.last_commit_unix_ns = impl_->changes.last_commit_unix_ns.load(std::memory_order_relaxed);
+  m.paused = impl_->control.paused();
+  m.snapshot = snapshot_progress();
+  uint64_t walsender_end = 0;
+  {
+    std::lock_guard lock(impl_->run_mutex);
+    m.received_bytes = impl_->bytes_received.load();
+    m.reconnects = impl_->stream_errors.load();
+    m.status_updates = impl_->status_updates.load();
+    m.confirmed_lsn = pgoutput::Lsn{impl_->confirmed_lsn.load()};
+    walsender_end = impl_->server_wal_end.load();
+    SlotMonitor::Reading reading = impl_->last_slot_reading;
+    if (impl_->run) {
+      const replication::StreamStats stats = impl_->run->reader.stats();
+      m.received_bytes += stats.bytes_received;
+      m.reconnects += stats.stream_errors;
+      m.status_updates += stats.status_updates_sent;
+      m.confirmed_lsn = pgoutput::Lsn{stats.confirmed_lsn};
+      walsender_end = stats.server_wal_end;
+      m.connected = stats.streaming;
+      if (impl_->run->slot_monitor) reading = impl_->run->slot_monitor->latest();
+    }
+    m.slot = reading.slot;
+    m.server_wal_lsn =
+        pgoutput::Lsn{reading.server_wal_lsn != 0 ? reading.server_wal_lsn : walsender_end};
+  }
+  if (m.server_wal_lsn.value != 0 && m.confirmed_lsn.value != 0 &&
+      m.server_wal_lsn.value > m.confirmed_lsn.value) {
+    m.lag_bytes = m.server_wal_lsn.value - m.confirmed_lsn.value;
+  }
+  // Caught up: every position the walsender sent was confirmed.
+  const bool caught_up = m.confirmed_lsn.value >= walsender_end;
+  if (!caught_up && m.last_commit_unix_ns > 0) {
+    const int64_t behind = static_cast<int64_t>(core::unix_now_ns()) - m.last_commit_unix_ns;
+    m.lag_seconds = behind > 0 ? static_cast<double>(behind) / 1e9 : 0;
+  }
+  if (impl_->acks) {
+    const AckTracker::Figures acks = impl_->acks->figures();
+    m.sink_in_flight = acks.in_flight;
+    m.sink_acknowledged = acks.acknowledged;
+    m.sink_failures = acks.failures;
+    if (acks.full_since) {
+      m.sink_backpressure_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *acks.full_since)
+              .count();
+    }
+  }
+  return m;
 }
 
 SnapshotProgress CdcTrigger::snapshot_progress() const {

@@ -270,6 +270,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
             }
             unflushed_ = true;
             counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+            counters_.changes.last_commit_unix_ns.store(commit_time_ns_, std::memory_order_relaxed);
           }
           const bool end_here = ledger_.commit(m.commit_lsn.value, m.end_lsn.value);
           note_boundary();
@@ -363,6 +364,11 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
 ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
   // The last change handed over filled the asynchronous sink's window.
   if (acks_full_) {
+    try {
+      async_->window_full();
+    } catch (...) {
+      return fail(caught_as_delivery_fault(events_.last_sequence(), "the sink failed to send"));
+    }
     if (const Step step = wait_for_acks([this] { return acks_->has_room(); }); step != Step::Next) {
       return step;
     }
@@ -409,6 +415,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_change(Change& change) {
         change.sequence, fmt::format("the change callback failed on change {}", change.sequence)));
   }
   unflushed_ = true;
+  counters_.changes.count(change.kind);
   if (row && config_.log_changes) {
     log::MqPayload record{};
     record.broker_hash = slot_hash_;

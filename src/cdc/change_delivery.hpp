@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ack_tracker.hpp"
+#include "change_counters.hpp"
 #include "delivery_ledger.hpp"
 #include "incremental_snapshot.hpp"
 #include "run_control.hpp"
@@ -40,6 +41,7 @@ struct DeliveryCounters {
   std::atomic<uint64_t>& events_fired;
   std::atomic<uint64_t>& transactions;
   SnapshotCounters& snapshot;
+  ChangeCounters& changes;
 };
 
 class ChangeDelivery {

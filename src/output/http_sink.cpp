@@ -201,6 +201,10 @@ void HttpSink::flush() {
   if (!impl_->in_transaction) impl_->enqueue();
 }
 
+void HttpSink::window_full() {
+  impl_->enqueue();
+}
+
 void HttpSink::drain() {
   // A transaction cut short is not confirmable: it comes again whole.
   if (!impl_->in_transaction) impl_->enqueue();

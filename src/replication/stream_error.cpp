@@ -41,6 +41,19 @@ StreamError start_error(const StreamSettings& settings, const ServerError& e) {
     return StreamError(StreamErrc::PublicationNotFound,
                        fmt::format("publication \"{}\": {}", settings.publication, e.text()));
   }
+  // The server invalidated the slot (it fell more than max_slot_wal_keep_size
+  // behind, or on 16+ a standby's catalog conflict; 17+ also idle time): the
+  // WAL it needed is gone, and no retry brings it back. PostgreSQL 14 and 15
+  // say "cannot read from logical replication slot", 16+ "can no longer get
+  // changes from replication slot"; both explain it as "invalidated".
+  if (e.sqlstate == "55000" && e.text().find("invalidated") != std::string::npos) {
+    return StreamError(
+        StreamErrc::SlotNotFound,
+        fmt::format("replication slot \"{}\" can no longer be used: {}; the changes since its "
+                    "position are lost, so drop it (vil-cdc drop-slot) and create a new slot "
+                    "with a snapshot (--create-slot --snapshot initial)",
+                    settings.slot_name, e.text()));
+  }
   if (e.sqlstate == "42704" && e.message.find("slot") != std::string::npos) {
     return StreamError(StreamErrc::SlotNotFound,
                        fmt::format("replication slot \"{}\": {}", settings.slot_name, e.text()));

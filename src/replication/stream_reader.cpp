@@ -66,7 +66,7 @@ void StreamReader::finish() {
 
 StreamStats StreamReader::stats() const {
   return StreamStats{status_updates_sent_.load(), stream_errors_.load(), bytes_received_.load(),
-                     confirmed_lsn_.load(), server_wal_end_.load()};
+                     confirmed_lsn_.load(), server_wal_end_.load(), streaming_.load()};
 }
 
 void StreamReader::fail(StreamError error) {
@@ -221,7 +221,9 @@ StreamReader::SessionEnd StreamReader::run_session() {
   begin.emplace_back(SessionStarted{session.info.protocol_version, session.info.server_wal_end,
                                     fixed_text<16>(session.info.server_encoding)});
   queue_.push(begin, 0);
+  streaming_.store(true);
   SessionEnd end = stream(session);
+  streaming_.store(false);
   end.streamed = true;
   end.received_data = session.protocol.received_data();
   return end;

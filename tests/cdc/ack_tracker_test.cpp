@@ -154,5 +154,35 @@ TEST(AckTracker, AcknowledgementsFromManyThreadsInAnyOrderConfirmEverything) {
   EXPECT_EQ(acks.in_flight(), 0u);
 }
 
+TEST(AckTracker, FiguresCountAcknowledgementsFailuresAndHowLongTheWindowWasFull) {
+  AckTracker acks(2, 1 << 20);
+  acks.begin_run([] {});
+  EXPECT_FALSE(acks.figures().full_since);
+  EXPECT_TRUE(acks.sent(1, 10));
+  EXPECT_FALSE(acks.figures().full_since);
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_FALSE(acks.sent(2, 10));  // the window is full from here
+  AckTracker::Figures figures = acks.figures();
+  EXPECT_EQ(figures.in_flight, 2u);
+  ASSERT_TRUE(figures.full_since);
+  EXPECT_GE(*figures.full_since, before);
+  acks.acknowledge(2);  // out of order: both still in flight, the window still full
+  EXPECT_TRUE(acks.figures().full_since);
+  acks.acknowledge(1);
+  figures = acks.figures();
+  EXPECT_EQ(figures.in_flight, 0u);
+  EXPECT_EQ(figures.acknowledged, 2u);
+  EXPECT_FALSE(figures.full_since);
+  acks.acknowledge(1);  // again: not counted twice
+  acks.sent(3, 10);
+  acks.fail(3, "kafka", "gone");
+  acks.fail(3, "kafka", "gone again");
+  figures = acks.figures();
+  EXPECT_EQ(figures.acknowledged, 2u);
+  EXPECT_EQ(figures.failures, 2u);
+  EXPECT_EQ(acks.failure()->cause, "gone");  // the first failure is the one kept
+  acks.end_run();
+}
+
 }  // namespace
 }  // namespace vil::cdc

@@ -22,6 +22,7 @@ TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
   EXPECT_EQ(config->protocol_version, 0u);
   EXPECT_TRUE(config->messages);
   EXPECT_EQ(config->status_interval, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(config->slot_check_interval, std::chrono::milliseconds(2'000));
   EXPECT_EQ(config->reconnect.initial_backoff, std::chrono::milliseconds(500));
   EXPECT_EQ(config->reconnect.max_backoff, std::chrono::milliseconds(30'000));
   EXPECT_FALSE(config->log_changes);
@@ -33,6 +34,7 @@ TEST(CdcConfigYaml, ReadsProjectOptions) {
   create_publication: [orders, "shop.items"]
   protocol_version: 2
   status_interval_ms: 2500
+  slot_check_interval_ms: 0
   reconnect_max_attempts: 3
   log_changes: true
 )");
@@ -44,6 +46,7 @@ TEST(CdcConfigYaml, ReadsProjectOptions) {
   EXPECT_EQ(config->publication_scope.tables, (std::vector<std::string>{"orders", "shop.items"}));
   EXPECT_EQ(config->protocol_version, 2u);
   EXPECT_EQ(config->status_interval, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config->slot_check_interval, std::chrono::milliseconds(0));  // off
   EXPECT_EQ(config->reconnect.max_attempts, 3u);
   EXPECT_TRUE(config->log_changes);
 }
@@ -127,6 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
                 "status_interval_ms: soon\n",
                 "cdc.status_interval_ms", "'soon' is not a valid value"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "slot_check_interval_ms: -1\n",
+                "cdc.slot_check_interval_ms", "must be a number of milliseconds, 0 or more"},
         BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  colour: red\n",
                 "cdc.colour", "is not a known option"},
         BadCase{"cdc:\n  conn_string: 'host=x password'\n  slot_name: s\n  publication: p\n",

@@ -36,11 +36,10 @@ std::string snapshot_text(const cdc::SnapshotProgress& progress, double rows_per
                      progress.tables, progress.rows, rows_per_second, eta);
 }
 
-ProgressLine::ProgressLine(bool enabled, const std::string& conn_string,
-                           const cdc::CdcTrigger& trigger, std::function<uint64_t()> events)
+ProgressLine::ProgressLine(bool enabled, const cdc::CdcTrigger& trigger,
+                           std::function<uint64_t()> events)
     : trigger_(trigger), events_(std::move(events)) {
   if (!enabled) return;
-  server_wal_ = std::make_unique<ServerWal>(conn_string);
   thread_ = std::thread([this] {
     uint64_t last_events = 0;
     uint64_t last_rows = trigger_.snapshot_progress().rows;
@@ -69,14 +68,15 @@ void ProgressLine::draw(double seconds, uint64_t& last_events, uint64_t& last_ro
   const uint64_t events = events_();
   const double rate = seconds > 0 ? static_cast<double>(events - last_events) / seconds : 0;
   last_events = events;
-  const cdc::SnapshotProgress snapshot = trigger_.snapshot_progress();
+  const cdc::TriggerMetrics metrics = trigger_.metrics();
+  const cdc::SnapshotProgress& snapshot = metrics.snapshot;
   const double row_rate =
       seconds > 0 ? static_cast<double>(snapshot.rows - last_rows) / seconds : 0;
   last_rows = snapshot.rows;
   std::string line =
       fmt::format("{} events  {:.0f}/s  {} transactions  {} received  {}", events, rate,
-                  trigger_.transactions(), human_bytes(trigger_.bytes_received()),
-                  lag_text(server_wal_->current(), trigger_.confirmed_lsn().value));
+                  metrics.transactions, human_bytes(metrics.received_bytes),
+                  lag_text(metrics.server_wal_lsn.value, metrics.confirmed_lsn.value));
   if (const std::string text = snapshot_text(snapshot, row_rate); !text.empty()) {
     line += "  " + text;
   }

@@ -1,7 +1,7 @@
 #pragma once
 // The progress line on stderr when it is a terminal: events/s, transactions,
 // bytes received, how far the confirmed position is behind the server's WAL
-// (ServerWal asks the server), and, while a snapshot is read, its tables
+// (TriggerMetrics: the trigger asks the server), and, while a snapshot is read, its tables
 // done, rows, rows/s and the time left by the tables' statistics. Drawn once a second through
 // StderrLines, which keeps other stderr lines from landing on it.
 
@@ -13,17 +13,14 @@
 #include <string>
 #include <thread>
 
-#include "server_wal.hpp"
 #include "vil/cdc/cdc_trigger.hpp"
 
 namespace vil::cli {
 
 class ProgressLine {
  public:
-  // Does nothing unless `enabled`; then polls the server named by
-  // `conn_string` for its WAL position.
-  ProgressLine(bool enabled, const std::string& conn_string, const cdc::CdcTrigger& trigger,
-               std::function<uint64_t()> events);
+  // Does nothing unless `enabled`.
+  ProgressLine(bool enabled, const cdc::CdcTrigger& trigger, std::function<uint64_t()> events);
   ~ProgressLine();  // ends the line
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -33,7 +30,6 @@ class ProgressLine {
 
   const cdc::CdcTrigger& trigger_;
   std::function<uint64_t()> events_;
-  std::unique_ptr<ServerWal> server_wal_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stop_ = false;

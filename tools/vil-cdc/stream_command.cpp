@@ -11,6 +11,7 @@
 
 #include "database_name.hpp"
 #include "exit_codes.hpp"
+#include "metrics_server.hpp"
 #include "progress_line.hpp"
 #include "signal_watch.hpp"
 #include "stderr_lines.hpp"
@@ -195,12 +196,30 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   }
   if (!settings.quiet) trigger.on_notice([](const std::string& text) { print_line(text); });
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
+  std::unique_ptr<MetricsServer> metrics;
+  if (!settings.metrics_addr.empty()) {
+    auto started = MetricsServer::start(
+        MetricsServerOptions{*parse_listen_address(settings.metrics_addr), settings.cdc.slot_name,
+                             settings.sink,
+                             std::chrono::milliseconds(settings.health_max_backpressure_ms)},
+        trigger);
+    if (!started) {
+      print_line(started.error());
+      return ExitUsage;
+    }
+    metrics = std::move(*started);
+    // Port 0 asks for any free port: the one taken is worth saying anyway.
+    if (!settings.quiet) {
+      print_line(fmt::format("serving metrics at http://{}:{}/metrics and /healthz",
+                             parse_listen_address(settings.metrics_addr)->host, metrics->port()));
+    }
+  }
 
   std::expected<void, cdc::CdcFault> result;
   {
-    ProgressLine progress(
-        !settings.quiet && isatty(STDERR_FILENO), settings.cdc.conn_string, trigger,
-        [&] { return writer ? writer->changes() : trigger.state().events_fired; });
+    ProgressLine progress(!settings.quiet && isatty(STDERR_FILENO), trigger, [&] {
+      return writer ? writer->changes() : trigger.state().events_fired;
+    });
     result = trigger.run();
   }
   signals.set_action({});
@@ -211,6 +230,7 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   if (!result) {
     if (writer && writer->reader_gone()) return ExitOk;
     const cdc::CdcFault& fault = result.error();
+    if (metrics) metrics->set_fault(one_line(fault.message()));
     if (gave_up_reconnecting(fault, trigger)) {
       print_line(fmt::format("slot \"{}\": the stream was lost and could not be resumed: {}",
                              settings.cdc.slot_name, one_line(fault.message())));

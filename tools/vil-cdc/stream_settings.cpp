@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "metrics_server.hpp"
 #include "vil/output/broker_names.hpp"
 
 namespace vil::cli {
@@ -85,6 +86,10 @@ std::expected<void, std::string> read_output_block(const YAML::Node& block,
         settings.debezium_schemas = v.as<bool>();
       } else if (key == "fsync") {
         settings.fsync = v.as<bool>();
+      } else if (key == "metrics_addr") {
+        settings.metrics_addr = v.as<std::string>();
+      } else if (key == "health_max_backpressure_ms") {
+        settings.health_max_backpressure_ms = v.as<uint64_t>();
       } else if (key == "end_lsn") {
         auto lsn = parse_end_lsn(v.as<std::string>(), "output.end_lsn");
         if (!lsn) return std::unexpected(lsn.error());
@@ -178,8 +183,9 @@ void StreamOptions::add_to(CLI::App& command) {
       ->default_str("1048576");
   command.add_option("--kafka-brokers", kafka_brokers_,
                      "with --sink kafka: bootstrap brokers HOST:PORT[,...] (default: none)");
-  command.add_option("--kafka-property", kafka_properties_,
-                     "with --sink kafka: a librdkafka property NAME=VALUE; repeatable (default: none)");
+  command.add_option(
+      "--kafka-property", kafka_properties_,
+      "with --sink kafka: a librdkafka property NAME=VALUE; repeatable (default: none)");
   command.add_option("--nats-url", nats_url_,
                      "with --sink nats: the NATS server, nats://[user:password@]HOST:PORT "
                      "(default: none)");
@@ -203,6 +209,13 @@ void StreamOptions::add_to(CLI::App& command) {
   command.add_flag("--quiet,-q,!--no-quiet", quiet_, "no progress line and no notices on stderr");
   command.add_option("--log", log_, "mq_log records: off, stderr, or a file path")
       ->default_str("off");
+  command.add_option("--metrics-addr", metrics_addr_,
+                     "serve Prometheus metrics at /metrics and a health check at /healthz on "
+                     "HOST:PORT (default: none)");
+  command
+      .add_option("--health-max-backpressure-ms", health_max_backpressure_ms_,
+                  "/healthz answers 503 once the destination has held the stream back this long")
+      ->default_str("60000");
   command.add_option("--log-format", log_format_,
                      "pretty, compact, json or resolved (default: pretty on stderr, json in a "
                      "file)");
@@ -236,6 +249,11 @@ void StreamOptions::add_to(CLI::App& command) {
       .add_option("--status-interval-ms", status_interval_ms_,
                   "standby status update period (at most half of wal_sender_timeout)")
       ->default_str("10000");
+  command
+      .add_option("--slot-check-interval-ms", slot_check_interval_ms_,
+                  "how often the server is asked for its WAL end and the slot's wal_status "
+                  "(0: never)")
+      ->default_str("2000");
   command
       .add_option("--reconnect-initial-ms", reconnect_initial_ms_,
                   "first wait before reconnecting after a lost connection")
@@ -278,6 +296,7 @@ std::string with_flag(const cdc::ConfigError& error) {
       {"cdc.snapshot_unit_blocks", "--snapshot-unit-blocks"},
       {"cdc.snapshot_state", "--snapshot-state"},
       {"cdc.status_interval_ms", "--status-interval-ms"},
+      {"cdc.slot_check_interval_ms", "--slot-check-interval-ms"},
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
       {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
       {"cdc.reconnect_max_attempts", "--reconnect-max-attempts"}};
@@ -343,6 +362,14 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
     if (!ms) return std::unexpected(ms.error());
     c.status_interval = *ms;
   }
+  if (given(command_, "--slot-check-interval-ms")) {
+    if (slot_check_interval_ms_ < 0) {
+      return std::unexpected(fmt::format(
+          "--slot-check-interval-ms: must be a number of milliseconds, 0 or more (got {})",
+          slot_check_interval_ms_));
+    }
+    c.slot_check_interval = std::chrono::milliseconds(slot_check_interval_ms_);
+  }
   if (given(command_, "--reconnect-initial-ms")) {
     auto ms = positive_millis(reconnect_initial_ms_, "--reconnect-initial-ms");
     if (!ms) return std::unexpected(ms.error());
@@ -388,6 +415,18 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--tombstones")) s.tombstones = tombstones_;
   if (given(command_, "--debezium-schemas")) s.debezium_schemas = debezium_schemas_;
   if (given(command_, "--fsync")) s.fsync = fsync_;
+  if (given(command_, "--metrics-addr")) s.metrics_addr = metrics_addr_;
+  if (given(command_, "--health-max-backpressure-ms")) {
+    s.health_max_backpressure_ms = health_max_backpressure_ms_;
+  }
+  if (!s.metrics_addr.empty() && !parse_listen_address(s.metrics_addr)) {
+    return std::unexpected(fmt::format(
+        "--metrics-addr: '{}' is not HOST:PORT (e.g. 127.0.0.1:9187, [::1]:9187, 0.0.0.0:9187)",
+        s.metrics_addr));
+  }
+  if (s.health_max_backpressure_ms == 0) {
+    return std::unexpected("--health-max-backpressure-ms: must be at least 1");
+  }
   if (given(command_, "--end-lsn")) {
     auto lsn = parse_end_lsn(end_lsn_, "--end-lsn");
     if (!lsn) return std::unexpected(lsn.error());

@@ -22,8 +22,9 @@ namespace vil::cli {
 struct StreamSettings {
   cdc::CdcConfig cdc;
   output::Format format = output::Format::JsonLines;
-  std::string output = "-";   // "-" is stdout; a file is appended to
-  std::string sink = "file";  // file (output), http (http_url), kafka (kafka_brokers) or nats (nats_url)
+  std::string output = "-";  // "-" is stdout; a file is appended to
+  // file (output), http (http_url), kafka (kafka_brokers) or nats (nats_url)
+  std::string sink = "file";
   std::string http_url;
   uint64_t http_batch_bytes = 1u << 20;
   std::string kafka_brokers;
@@ -39,6 +40,9 @@ struct StreamSettings {
   bool quiet = false;       // no progress line, no notices
   std::string log = "off";  // mq_log records: off, stderr, or a file path
   std::optional<log::LogFormat> log_format;
+  std::string metrics_addr;  // HOST:PORT serving /metrics and /healthz; empty: none
+  // /healthz turns 503 once the destination has held the trigger back this long.
+  uint64_t health_max_backpressure_ms = 60'000;
 };
 
 // Registers the flags on a subcommand and resolves them after parsing.
@@ -53,14 +57,15 @@ class StreamOptions {
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
       log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, nats_url_,
-      nats_stream_, topic_prefix_;
+      nats_stream_, topic_prefix_, metrics_addr_;
   std::vector<std::string> kafka_properties_;
   bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
        no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
            snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
+  int64_t slot_check_interval_ms_ = 2'000;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
-  uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20;
+  uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20, health_max_backpressure_ms_ = 60'000;
   CLI::App* command_ = nullptr;
 };
 

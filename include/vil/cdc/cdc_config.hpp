@@ -52,6 +52,10 @@ struct CdcConfig {
   uint32_t protocol_version = 0;       // pgoutput proto_version; 0 = highest both sides support
   bool messages = true;                // deliver pg_logical_emit_message messages
   std::chrono::milliseconds status_interval{10'000};  // standby status update period
+  // How often a connection of its own asks the server for its end of WAL and
+  // the slot's wal_status and safe_wal_size (TriggerMetrics, the warning
+  // when the slot turns unreserved); 0: never, and no such connection.
+  std::chrono::milliseconds slot_check_interval{2'000};
   ReconnectPolicy reconnect;
   std::string application_name = "vil-cdc";
   SnapshotMode snapshot = SnapshotMode::Never;

@@ -24,21 +24,12 @@
 #include "vil/cdc/cdc_fault.hpp"
 #include "vil/cdc/change.hpp"
 #include "vil/cdc/row_changed.hpp"
+#include "vil/cdc/trigger_metrics.hpp"
 #include "vil/core/trigger_source.hpp"
 #include "vil/core/trigger_state.hpp"
 #include "vil/pgoutput/lsn.hpp"
 
 namespace vil::cdc {
-
-// How far the snapshots being read stand (docs/DESIGN.md §6.8-§6.10): what
-// vil-cdc's progress line shows. The figures add up over the trigger's life.
-struct SnapshotProgress {
-  bool reading = false;         // a snapshot (initial, only, incremental) is being read now
-  uint32_t tables = 0;          // the tables asked for
-  uint32_t tables_done = 0;     // ...of which every row was read
-  uint64_t rows = 0;            // rows read (delivered as Read changes)
-  uint64_t rows_estimated = 0;  // pg_class.reltuples of those tables; 0 when unknown
-};
 
 class CdcTrigger final : public core::TriggerSource {
  public:
@@ -93,6 +84,9 @@ class CdcTrigger final : public core::TriggerSource {
   [[nodiscard]] uint64_t transactions() const;
   // Any thread, any time.
   [[nodiscard]] SnapshotProgress snapshot_progress() const;
+  // Every figure above and more, at once (trigger_metrics.hpp). Any thread,
+  // any time; cheap enough to ask every second.
+  [[nodiscard]] TriggerMetrics metrics() const;
 
  private:
   struct Run;

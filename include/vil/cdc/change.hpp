@@ -141,6 +141,11 @@ class AsyncChangeSink : public ChangeSink {
   // Before the first change of each run; `acks` is valid until drain()
   // returned.
   virtual void bind(DeliveryAcks& acks) = 0;
+  // The window is full: the trigger hands over nothing more until
+  // acknowledgements make room. Send whatever is held back now, even part
+  // of a transaction, or nothing would ever be acknowledged. By default,
+  // flush().
+  virtual void window_full() { flush(); }
   // The run ends: wait, as long as the destination's own time-out allows,
   // for the acknowledgements of what is in flight. What is not acknowledged
   // is not confirmed, and comes again next run.

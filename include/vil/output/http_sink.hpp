@@ -47,6 +47,9 @@ class HttpSink final : public cdc::AsyncChangeSink {
   void bind(cdc::DeliveryAcks& acks) override;
   void on_change(const cdc::Change& change) override;
   void on_commit(const cdc::TransactionEnd& transaction) override;
+  // Sends the batch held back, even part of a transaction: with the window
+  // full nothing else would be acknowledged.
+  void window_full() override;
   void flush() override;
   void drain() override;
 

@@ -31,6 +31,9 @@ struct StreamStats {
   uint64_t bytes_received = 0;  // XLogData frames, whole
   uint64_t confirmed_lsn = 0;   // the last flush LSN sent to the server
   uint64_t server_wal_end = 0;  // the latest position the server reported
+  // A session is streaming from the slot now: not connecting, not waiting
+  // to reconnect, not ended.
+  bool streaming = false;
 };
 
 class StreamReader {
@@ -118,6 +121,7 @@ class StreamReader {
 
   // Read by other threads.
   std::atomic<bool> ever_streamed_{false};
+  std::atomic<bool> streaming_{false};
   std::atomic<uint64_t> status_updates_sent_{0};
   std::atomic<uint64_t> stream_errors_{0};
   std::atomic<uint64_t> bytes_received_{0};

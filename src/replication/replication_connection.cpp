@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
@@ -82,6 +81,15 @@ ConnectFailure classify_connect_error(std::string_view message, bool needs_passw
   if (needs_password || has("password authentication failed") || has("no pg_hba.conf entry") ||
       has("authentication failed") || (has("role \"") && has("does not exist")) ||
       has("no password supplied") || has("password is required")) {
+    return ConnectFailure::AuthFailed;
+  }
+  // TLS that proved no identity: the server's certificate is not trusted or
+  // names another host, the server wanted the client's, channel binding
+  // failed, or the server offers no TLS the string requires. As with a
+  // wrong password, trying again meets the same answer.
+  if (has("certificate verify failed") || has("does not match host name") ||
+      has("requires a valid client certificate") || has("channel binding") ||
+      has("server does not support SSL")) {
     return ConnectFailure::AuthFailed;
   }
   if (has("must be superuser or replication role") ||

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "server_tls.hpp"
+
 namespace vil::testing::detail {
 namespace {
 
@@ -58,6 +60,9 @@ std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::p
     // decoding (which reads up to the flushed WAL) for up to
     // wal_writer_delay, and lose it on StopMode::Immediate.
   }
+  if (opts.tls) {
+    for (auto& setting : tls_settings(*opts.tls)) lines.push_back(std::move(setting));
+  }
   std::string out = "\n# Written by vil::testing::ThrowawayCluster: defaults, then the options.\n";
   for (const auto& [key, value] : lines) out += fmt::format("{} = {}\n", key, conf_value(value));
   for (const auto& [key, value] : opts.settings) {
@@ -67,11 +72,18 @@ std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::p
   return out;
 }
 
-std::string pg_hba_conf(const std::vector<std::string>& password_roles) {
+std::string pg_hba_conf(const std::vector<std::string>& hba_lines,
+                        const std::vector<std::string>& password_roles) {
   std::string out =
-      "# Written by vil::testing::ThrowawayCluster. First match wins: the password\n"
-      "# roles before the trust lines.\n"
+      "# Written by vil::testing::ThrowawayCluster. First match wins: the options'\n"
+      "# lines, then the password roles, then the trust lines.\n"
       "# TYPE  DATABASE     USER  ADDRESS  METHOD\n";
+  for (const auto& line : hba_lines) {
+    if (line.find_first_of("\n\r") != std::string::npos) {
+      throw ClusterError(fmt::format("the pg_hba.conf line '{}' contains a line break", line));
+    }
+    out += line + '\n';
+  }
   for (const auto& role : password_roles) {
     out += fmt::format("host all \"{}\" 127.0.0.1/32 scram-sha-256\n", role);
     out += fmt::format("host replication \"{}\" 127.0.0.1/32 scram-sha-256\n", role);

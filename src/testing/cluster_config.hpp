@@ -10,13 +10,16 @@
 
 namespace vil::testing::detail {
 
-// The block appended to initdb's postgresql.conf: our defaults, then the
-// caller's settings (later lines win). Throws ClusterError on a malformed key.
+// The block appended to initdb's postgresql.conf: our defaults, TLS when
+// asked for, then the caller's settings (later lines win). Throws
+// ClusterError on a malformed key.
 std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::path& socket_dir);
 
-// pg_hba.conf: the password roles need scram-sha-256 on 127.0.0.1; every
-// other role is trusted there and on the unix socket.
-std::string pg_hba_conf(const std::vector<std::string>& password_roles);
+// pg_hba.conf: the caller's lines first; then the password roles need
+// scram-sha-256 on 127.0.0.1; every other role is trusted there and on the
+// unix socket. Throws ClusterError on a line with a line break.
+std::string pg_hba_conf(const std::vector<std::string>& hba_lines,
+                        const std::vector<std::string>& password_roles);
 
 // A value in a libpq key/value string, quoted when needed.
 std::string conninfo_value(std::string_view value);

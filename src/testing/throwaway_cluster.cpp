@@ -24,6 +24,7 @@
 #include "pg_session.hpp"
 #include "process.hpp"
 #include "server_binaries.hpp"
+#include "server_tls.hpp"
 #include "stale_clusters.hpp"
 
 namespace vil::testing {
@@ -190,7 +191,8 @@ struct ThrowawayCluster::Impl {
   ~Impl() { teardown(); }
 
   // For our own connections: libpq's PGSSLMODE and the like in the
-  // environment must not break them (the server has neither SSL nor GSSAPI).
+  // environment must not break them (the server has no GSSAPI, and TLS only
+  // when asked for: these need none).
   std::string own_conninfo(std::string_view dbname, std::string_view user = {}) const {
     return conninfo(dbname, user) + " sslmode=disable gssencmode=disable";
   }
@@ -263,11 +265,13 @@ struct ThrowawayCluster::Impl {
     }
     std::ifstream(data / "PG_VERSION") >> major_version;
     write_file(data / "postgresql.conf", detail::postgresql_conf(opts, sockets), std::ios::app);
+    if (opts.tls) detail::install_tls_files(*opts.tls, data, account);
     write_hba();
   }
 
   void write_hba() {
-    write_file(data / "pg_hba.conf", detail::pg_hba_conf(password_roles), std::ios::trunc);
+    write_file(data / "pg_hba.conf", detail::pg_hba_conf(opts.hba_lines, password_roles),
+               std::ios::trunc);
   }
 
   // Starts the server and waits until it accepts connections. On the first
@@ -404,6 +408,8 @@ ThrowawayCluster ThrowawayCluster::start(ClusterOptions opts) {
   impl->opts = std::move(opts);
   // Checked before anything is made, so a bad setting costs no initdb.
   detail::postgresql_conf(impl->opts, "/");
+  detail::pg_hba_conf(impl->opts.hba_lines, {});
+  if (impl->opts.tls) detail::check_tls_files(*impl->opts.tls);
   impl->bindir = detail::find_server_bindir();
   impl->account = detail::server_account(impl->opts.os_user);
   try {

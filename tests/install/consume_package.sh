@@ -1,52 +1,21 @@
 #!/usr/bin/env bash
 # Installs the project into a temporary prefix, moves the tree elsewhere (an
 # installed package must not remember where it was built or first put), then
-# builds what a user's project would against it and runs it:
-#   - the print_changes example and tests/install/consumer with
-#     find_package(vil_trigger_cdc);
-#   - tests/install/consumer again with nothing but
-#     `c++ main.cpp $(pkg-config --cflags --libs vil_trigger_cdc)`.
+# builds a user's programs against it (build_against.sh).
 set -euo pipefail
 build_dir=$1
 source_dir=$2
 cxx=${3:-c++}  # the project's compiler
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "consume_package: $*" >&2; exit 1; }
 
 cmake --install "$build_dir" --prefix "$work/staged" >/dev/null
+# Everything went into the prefix: the system files (/etc, the service) are
+# the Debian package's alone.
+if grep -v "^$work/staged/" "$build_dir/install_manifest.txt"; then
+  echo "consume_package: a plain install wrote the files above outside its prefix" >&2
+  exit 1
+fi
 mv "$work/staged" "$work/prefix"
-prefix="$work/prefix"
-
-# find_package: the example, and the consumer.
-cmake -S "$source_dir/examples/print_changes" -B "$work/example" \
-  -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/example" -j 2 >/dev/null
-# Without arguments it prints its usage and fails: it links and starts.
-if "$work/example/print_changes" 2>"$work/usage.txt"; then
-  fail "print_changes without arguments should fail"
-fi
-grep -q "usage:" "$work/usage.txt" || fail "print_changes printed no usage line"
-cmake -S "$source_dir/tests/install/consumer" -B "$work/consumer" \
-  -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/consumer" -j 2 >/dev/null
-"$work/consumer/consumer" >"$work/find_package.txt" || fail "the find_package consumer failed"
-grep -q "^consumer: slot vil_cdc_slot" "$work/find_package.txt" || fail "unexpected output: $(cat "$work/find_package.txt")"
-
-# pkg-config: the file points into the moved tree, and plain --cflags --libs
-# compile, link and run a program.
-pc_file=$(find "$prefix" -name vil_trigger_cdc.pc -print -quit)
-[ -n "$pc_file" ] || fail "no vil_trigger_cdc.pc installed"
-export PKG_CONFIG_PATH=$(dirname "$pc_file")
-pc_prefix=$(pkg-config --variable=prefix vil_trigger_cdc)
-[ "$(cd "$pc_prefix" && pwd -P)" = "$(cd "$prefix" && pwd -P)" ] ||
-  fail "pkg-config prefix is $pc_prefix, not the installed tree $prefix"
-read -r -a flags <<<"$(pkg-config --cflags --libs vil_trigger_cdc)"
-if ! "$cxx" -std=c++23 -o "$work/consumer_pc" "$source_dir/tests/install/consumer/main.cpp" \
-    "${flags[@]}" 2>"$work/pkg-config-build.txt"; then
-  cat "$work/pkg-config-build.txt" >&2
-  fail "building with \`pkg-config --cflags --libs vil_trigger_cdc\` (${flags[*]}) failed"
-fi
-"$work/consumer_pc" >"$work/pkg_config.txt" || fail "the pkg-config consumer failed"
-cmp -s "$work/find_package.txt" "$work/pkg_config.txt" || fail "the two consumers disagree"
+"$(dirname "$0")/build_against.sh" "$work/prefix" "$source_dir" "$cxx"
 echo "installed package: find_package and pkg-config both build, link and run a program"

@@ -78,6 +78,27 @@ TEST(ConnectError, AnUnknownRoleIsAuthFailed) {
             ConnectionFailure::AuthFailed);
 }
 
+// libpq's and the server's words when TLS proves no identity (seen in
+// tests/cli/cli_tls_test.cpp).
+TEST(ConnectError, ATlsIdentityNotProvenIsAuthFailed) {
+  constexpr std::string_view kAt = R"(connection to server at "127.0.0.1", port 5432 failed: )";
+  for (std::string_view why : {
+           "SSL error: certificate verify failed",
+           R"(server certificate for "localhost" (and 1 other name) does not match host name )"
+           R"("db.example.com")",
+           "FATAL: connection requires a valid client certificate",
+           R"(FATAL: certificate authentication failed for user "alice")",
+           "channel binding required, but server authenticated client without channel binding",
+           "server does not support SSL, but SSL was required",
+       }) {
+    SCOPED_TRACE(why);
+    EXPECT_EQ(classify(std::string(kAt) + std::string(why)), ConnectionFailure::AuthFailed);
+  }
+  // A connection that broke during the handshake is not one of them.
+  EXPECT_EQ(classify(std::string(kAt) + "SSL SYSCALL error: EOF detected"),
+            ConnectionFailure::Other);
+}
+
 TEST(ConnectError, ARoleWithoutReplicationIsNotReplication) {
   // PostgreSQL 10 to 15.
   EXPECT_EQ(classify(R"(connection to server at "127.0.0.1", port 5432 failed: FATAL: )"

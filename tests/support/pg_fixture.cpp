@@ -32,6 +32,11 @@ std::string options_key(const ClusterOptions& opts) {
       fmt::format("{}|{}|{}|{}|{}|{}|{}", opts.durable, opts.superuser, opts.max_replication_slots,
                   opts.max_wal_senders, opts.os_user, opts.parent_dir.string(), opts.keep);
   for (const auto& [name, value] : opts.settings) key += fmt::format("|{}={}", name, value);
+  if (opts.tls) {
+    key += fmt::format("|tls {} {} {}", opts.tls->cert_file.string(), opts.tls->key_file.string(),
+                       opts.tls->ca_file.string());
+  }
+  for (const auto& line : opts.hba_lines) key += fmt::format("|hba {}", line);
   return key;
 }
 

@@ -46,7 +46,7 @@ TEST(ClusterConfig, MalformedSettingsAreRejected) {
 }
 
 TEST(ClusterConfig, PasswordRolesComeBeforeTrust) {
-  const std::string hba = pg_hba_conf({"alice"});
+  const std::string hba = pg_hba_conf({}, {"alice"});
   const auto scram = hba.find("host all \"alice\" 127.0.0.1/32 scram-sha-256\n");
   const auto scram_repl = hba.find("host replication \"alice\" 127.0.0.1/32 scram-sha-256\n");
   const auto trust = hba.find("host all all 127.0.0.1/32 trust\n");
@@ -55,6 +55,31 @@ TEST(ClusterConfig, PasswordRolesComeBeforeTrust) {
   ASSERT_NE(trust, std::string::npos);
   EXPECT_LT(scram, trust);
   EXPECT_LT(scram_repl, trust);
+}
+
+TEST(ClusterConfig, TheOptionsHbaLinesComeFirst) {
+  const std::string hba = pg_hba_conf({"hostssl all bob 127.0.0.1/32 cert"}, {"alice"});
+  const auto cert = hba.find("\nhostssl all bob 127.0.0.1/32 cert\n");
+  ASSERT_NE(cert, std::string::npos) << hba;
+  EXPECT_LT(cert, hba.find("host all \"alice\""));
+  EXPECT_LT(cert, hba.find("host all all 127.0.0.1/32 trust\n"));
+  EXPECT_THROW(pg_hba_conf({"host all all 0.0.0.0/0 trust\nlocal all all trust"}, {}),
+               ClusterError);
+}
+
+TEST(ClusterConfig, TlsTurnsSslOnWithTheFilesInTheDataFolder) {
+  ClusterOptions opts;
+  EXPECT_THAT(postgresql_conf(opts, "/s"), ::testing::Not(HasSubstr("ssl")));
+  opts.tls = ServerTls{.cert_file = "/x/a.pem", .key_file = "/x/b.pem"};
+  opts.settings = {{"ssl_min_protocol_version", "TLSv1.3"}};
+  std::string conf = postgresql_conf(opts, "/s");
+  EXPECT_THAT(conf, HasSubstr("ssl = 'on'\n"));
+  EXPECT_THAT(conf, HasSubstr("ssl_cert_file = 'server.crt'\n"));
+  EXPECT_THAT(conf, HasSubstr("ssl_key_file = 'server.key'\n"));
+  EXPECT_THAT(conf, ::testing::Not(HasSubstr("ssl_ca_file")));
+  EXPECT_LT(conf.find("ssl = 'on'"), conf.find("ssl_min_protocol_version"));
+  opts.tls->ca_file = "/x/c.pem";
+  EXPECT_THAT(postgresql_conf(opts, "/s"), HasSubstr("ssl_ca_file = 'root.crt'\n"));
 }
 
 TEST(ClusterConfig, ObjectNames) {

@@ -6,6 +6,15 @@
 // The destructor stops the server and removes the folder. When the process
 // runs as root, initdb and the server run as the `postgres` account (or
 // `nobody`), because PostgreSQL refuses to run as root.
+//
+// With ClusterOptions::tls the server also speaks TLS, and hba_lines decide
+// who must use it and how they authenticate (a client certificate, SCRAM):
+//
+//   ClusterOptions opts;
+//   opts.tls = ServerTls{.cert_file = "server.crt", .key_file = "server.key",
+//                        .ca_file = "ca.crt"};
+//   opts.hba_lines = {"hostssl all alice 127.0.0.1/32 cert",
+//                     "hostnossl all alice 127.0.0.1/32 reject"};
 #pragma once
 
 #include <chrono>
@@ -39,6 +48,17 @@ enum class StopMode {
   Immediate,  // SIGQUIT: no checkpoint; the next start runs crash recovery
 };
 
+// The server's TLS files (PEM). start() copies them into the data folder,
+// owned by the account that runs the server and the key readable by it
+// alone, as PostgreSQL demands; the originals may go once it returned.
+struct ServerTls {
+  std::filesystem::path cert_file;  // the server's certificate, any chain after it
+  std::filesystem::path key_file;   // its private key, not encrypted
+  // CAs whose client certificates the server accepts (ssl_ca_file, for
+  // `cert` authentication); empty: none.
+  std::filesystem::path ca_file{};
+};
+
 struct ClusterOptions {
   // postgresql.conf settings written after the defaults, so they override them.
   std::vector<std::pair<std::string, std::string>> settings{};
@@ -51,6 +71,13 @@ struct ClusterOptions {
   bool durable = false;
   // The database superuser made by initdb; trusted on 127.0.0.1.
   std::string superuser = "postgres";
+  // ssl=on with these files; without it a client's sslmode=require fails.
+  std::optional<ServerTls> tls{};
+  // pg_hba.conf lines put before the harness's own (the first line that
+  // matches decides): e.g. "hostssl all alice 127.0.0.1/32 cert". Below them the
+  // password roles need scram-sha-256 and everyone else is trusted. The
+  // harness's own connections (the superuser, without TLS) must stay let in.
+  std::vector<std::string> hba_lines{};
   // Keep the folder after the server stops (also when VIL_PG_KEEP=1).
   bool keep = false;
   // Keep the folder if mark_failed() was called.

@@ -14,7 +14,7 @@ namespace vil::replication {
 // cdc::ConnectionFailure, which reports them to owners.
 enum class ConnectFailure : uint32_t {
   Unreachable = 1,     // no server at that address, refused, timed out
-  AuthFailed = 2,      // wrong password, no pg_hba entry, unknown role
+  AuthFailed = 2,      // wrong password, no pg_hba entry, unknown role, TLS identity not proven
   ServerShutdown = 3,  // the server closed or is shutting down
   BadConnString = 4,   // libpq could not parse the connection string
   NotReplication = 5,  // the role may not start replication

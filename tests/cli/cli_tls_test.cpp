@@ -4,7 +4,7 @@
 // a server without TLS exit 3 naming the cause; a client certificate (`cert`
 // in pg_hba.conf) and SCRAM with channel binding log in. The connection
 // string reaches libpq unchanged, for the replication connection and the
-// side connections (catalog, progress line) alike.
+// side connections (catalog, slot check) alike.
 
 #include <signal.h>
 
@@ -154,8 +154,8 @@ TEST_F(CliTls, AWrongHostNameExitsThreeNamingIt) {
 // The role may only come in with a certificate over TLS, so every
 // connection vil-cdc opens shows whether the string's sslcert and sslkey
 // reached it: the replication connection, the catalog connection (a column
-// of an enum type), the progress line's (stderr on a terminal), the
-// snapshot's and vil-cdc status's.
+// of an enum type), the slot check's (which the progress line and the
+// metrics read), the snapshot's and vil-cdc status's.
 TEST_F(CliTls, AClientCertificateLogsInOnEveryConnection) {
   execute("CREATE TYPE mood AS ENUM ('calm', 'cross')");
   execute("CREATE TABLE t (id int PRIMARY KEY, m mood)");
@@ -164,9 +164,7 @@ TEST_F(CliTls, AClientCertificateLogsInOnEveryConnection) {
       verified_conn(certificates().ca_cert(), kCertRole,
                     fmt::format("sslcert={} sslkey={}", certificates().client_cert().string(),
                                 certificates().client_key().string()));
-  std::vector<std::string> args = stream_with(conn, {});
-  std::erase(args, "--quiet");  // the progress line and its connection
-  ChildProcess child(vil_cdc_path(), args, {}, ChildOptions{.stderr_tty = true});
+  ChildProcess child(vil_cdc_path(), stream_with(conn, {}));
   execute("INSERT INTO t VALUES (1, 'calm'), (2, 'cross')");
 
   const std::string connections = fmt::format(
@@ -174,7 +172,7 @@ TEST_F(CliTls, AClientCertificateLogsInOnEveryConnection) {
       " FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
       " WHERE a.usename = '{}' AND s.ssl AND s.client_dn = '/CN={}'",
       kCertRole, kCertRole);
-  const std::string expected = "vil-cdc,vil-cdc catalog,vil-cdc progress";
+  const std::string expected = "vil-cdc,vil-cdc catalog,vil-cdc slot check";
   std::string seen;
   EXPECT_TRUE(wait_until(
       [&] {

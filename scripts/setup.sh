@@ -3,7 +3,10 @@
 # missing from Debian's packages, then configures and builds.
 #
 #   scripts/setup.sh [--build-dir DIR] [--sanitize thread|address,undefined] [--configure-only]
-#                    [-- extra cmake args]
+#                    [--pg-versions] [-- extra cmake args]
+#
+# --pg-versions also installs the PostgreSQL 14, 16, 17 and 18 servers pinned in
+# scripts/pg-servers/ into DIR/pg (npm, ~240 MB, half a minute); Debian's 15 is always there.
 #
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
@@ -12,12 +15,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir="$root/build"
 sanitize=""
 configure_only=0
+pg_versions=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --sanitize) sanitize=$2; shift 2 ;;
     --configure-only) configure_only=1; shift ;;
+    --pg-versions) pg_versions=1; shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -34,6 +39,8 @@ packages=(
 )
 
 missing=()
+# Any npm will do (Debian's or nodejs.org's): only --pg-versions needs it.
+if [ "$pg_versions" = 1 ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
@@ -62,6 +69,7 @@ if ! cmake "${cmake_args[@]}" "${extra[@]}" >"$build_dir/configure.log" 2>&1; th
   echo "setup: configure failed (log: $build_dir/configure.log)" >&2
   exit 1
 fi
+if [ "$pg_versions" = 1 ]; then "$root/scripts/install-pg-servers.sh" "$build_dir/pg"; fi
 [ "$configure_only" = 1 ] && exit 0
 # Quiet on success; the whole log on failure.
 if ! cmake --build "$build_dir" -j "$(nproc)" >"$build_dir/build.log" 2>&1; then

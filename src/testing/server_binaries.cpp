@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -71,13 +72,47 @@ std::optional<fs::path> path_bindir() {
   return std::nullopt;
 }
 
+std::string env_or(const char* name, std::string_view fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : std::string(fallback);
+}
+
+// The folder of one major version: the npm install first (it is there only
+// because someone asked for it), then Debian's.
+fs::path versioned_bindir(const std::string& version) {
+  const bool numeric = !version.empty() && version.size() <= 3 &&
+                       std::all_of(version.begin(), version.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; });
+  if (!numeric) {
+    throw ClusterError(fmt::format(
+        "PostgreSQL version '{}' is not a major version number such as 16", version));
+  }
+  const fs::path servers = env_or("VIL_PG_SERVERS_DIR", VIL_PG_SERVERS_DIR_DEFAULT);
+  const std::vector<fs::path> candidates = {
+      servers / "node_modules" / ("pg" + version) / "native" / "bin",
+      fs::path("/usr/lib/postgresql") / version / "bin"};
+  for (const auto& dir : candidates) {
+    if (has_server(dir)) return dir;
+  }
+  throw ClusterError(fmt::format(
+      "no PostgreSQL {} server (initdb and postgres) in {} or {}; scripts/setup.sh --pg-versions "
+      "installs 14, 16, 17 and 18 (set VIL_PG_SERVERS_DIR if they are elsewhere), Debian's "
+      "postgresql package 15",
+      version, candidates[0].string(), candidates[1].string()));
+}
+
 }  // namespace
 
-fs::path find_server_bindir() {
+fs::path find_server_bindir(std::string_view version) {
   if (const char* forced = std::getenv("VIL_PG_BINDIR"); forced && *forced) {
     if (has_server(forced)) return fs::path(forced);
     throw ClusterError(fmt::format(
         "VIL_PG_BINDIR={} has no initdb and postgres programs (unset it to search)", forced));
+  }
+  if (const std::string wanted = version.empty() ? env_or("VIL_PG_VERSION", "")
+                                                 : std::string(version);
+      !wanted.empty()) {
+    return versioned_bindir(wanted);
   }
   std::vector<std::string> tried;
   if (auto dir = pg_config_bindir()) {

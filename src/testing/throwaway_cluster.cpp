@@ -410,7 +410,7 @@ ThrowawayCluster ThrowawayCluster::start(ClusterOptions opts) {
   detail::postgresql_conf(impl->opts, "/");
   detail::pg_hba_conf(impl->opts.hba_lines, {});
   if (impl->opts.tls) detail::check_tls_files(*impl->opts.tls);
-  impl->bindir = detail::find_server_bindir();
+  impl->bindir = detail::find_server_bindir(impl->opts.server_version);
   impl->account = detail::server_account(impl->opts.os_user);
   try {
     impl->make_folder();

@@ -29,8 +29,9 @@ SharedCluster* g_current = nullptr;
 
 std::string options_key(const ClusterOptions& opts) {
   std::string key =
-      fmt::format("{}|{}|{}|{}|{}|{}|{}", opts.durable, opts.superuser, opts.max_replication_slots,
-                  opts.max_wal_senders, opts.os_user, opts.parent_dir.string(), opts.keep);
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", opts.durable, opts.superuser,
+                  opts.max_replication_slots, opts.max_wal_senders, opts.os_user,
+                  opts.parent_dir.string(), opts.keep, opts.server_version);
   for (const auto& [name, value] : opts.settings) key += fmt::format("|{}={}", name, value);
   if (opts.tls) {
     key += fmt::format("|tls {} {} {}", opts.tls->cert_file.string(), opts.tls->key_file.string(),

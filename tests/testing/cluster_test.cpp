@@ -83,6 +83,13 @@ TEST_F(ClusterSettings, DefaultsForLogicalReplication) {
                                     " user=postgres dbname=db1"));
 }
 
+TEST_F(ClusterSettings, RunsVilPgVersion) {
+  const char* wanted = std::getenv("VIL_PG_VERSION");
+  if (!wanted || !*wanted) GTEST_SKIP() << "VIL_PG_VERSION not set";
+  if (std::getenv("VIL_PG_BINDIR")) GTEST_SKIP() << "VIL_PG_BINDIR overrides the version";
+  EXPECT_EQ(query_value("SELECT current_setting('server_version_num')::int / 10000"), wanted);
+}
+
 TEST_F(ClusterSettings, SqlErrorsCarryTheServersMessage) {
   try {
     execute("SELECT * FROM no_such_table");
@@ -245,6 +252,34 @@ TEST(ThrowawayCluster, MalformedOptionsAreRejectedUpFront) {
   EXPECT_THROW(ThrowawayCluster::start({.settings = {{"bad key", "1"}}}), ClusterError);
   EXPECT_THROW(ThrowawayCluster::start({.settings = {{"work_mem", "1\nfsync=on"}}}), ClusterError);
   EXPECT_THROW(ThrowawayCluster::start({.superuser = ""}), ClusterError);
+}
+
+TEST(ThrowawayCluster, UnknownServerVersionSaysWhereItLooked) {
+  if (std::getenv("VIL_PG_BINDIR")) GTEST_SKIP() << "VIL_PG_BINDIR overrides the version";
+  try {
+    ThrowawayCluster::start({.server_version = "99"});
+    FAIL() << "started";
+  } catch (const ClusterError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no PostgreSQL 99 server"));
+    EXPECT_THAT(e.what(), HasSubstr("/usr/lib/postgresql/99/bin"));
+    EXPECT_THAT(e.what(), HasSubstr("scripts/setup.sh --pg-versions"));
+  }
+  try {
+    ThrowawayCluster::start({.server_version = "sixteen"});
+    FAIL() << "started";
+  } catch (const ClusterError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not a major version number"));
+  }
+}
+
+// Debian's 15 is always installed, so the option's path is tested without
+// the npm servers; the other versions through VIL_PG_VERSION below.
+TEST(ThrowawayCluster, ServerVersionPicksTheServer) {
+  if (std::getenv("VIL_PG_BINDIR")) GTEST_SKIP() << "VIL_PG_BINDIR overrides the version";
+  TempParent parent;
+  auto pg = ThrowawayCluster::start({.parent_dir = parent.path, .server_version = "15"});
+  EXPECT_EQ(pg.query("SELECT current_setting('server_version_num')::int / 10000").at(0).at(0),
+            "15");
 }
 
 TEST(ThrowawayCluster, OtherSuperuserName) {

@@ -62,6 +62,15 @@ TEST(PgThrowaway, AppliesSettings) {
   EXPECT_EQ(r.out, "7s\n5\non\n");
 }
 
+TEST(PgThrowaway, TakesTheServerVersion) {
+  // Debian's 15 is always there; an unknown version is a cluster error.
+  auto r = run("--pg 15 -- psql -X -Atc 'show server_version_num'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, ::testing::StartsWith("15"));
+  r = run("--pg 99 -- true 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 125);
+}
+
 TEST(PgThrowaway, RemovesTheCluster) {
   const auto r = run("-- sh -c 'dirname \"$VIL_PG_DATADIR\"'");
   ASSERT_EQ(r.exit_code, 0);

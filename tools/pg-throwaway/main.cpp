@@ -39,13 +39,16 @@ Options:
   --durable         keep fsync, synchronous_commit and full_page_writes on
                     (default: off, which is faster and fine for throwaway data)
   --keep            keep the cluster folder afterwards (also VIL_PG_KEEP=1)
+  --pg VERSION      the server's major version, 14 to 18 (also VIL_PG_VERSION;
+                    default: the installed one; see scripts/setup.sh --pg-versions)
   --verbose         print the connection string and folder on stderr
   -h, --help        this text
 
 COMMAND's environment:
   VIL_PG_CONNINFO   libpq connection string (host=127.0.0.1 port=N user=postgres dbname=postgres)
   PGHOST PGPORT PGUSER PGDATABASE   the same, for psql and other libpq programs
-  VIL_PG_BINDIR     the folder of the server programs (pg_recvlogical, ...)
+  VIL_PG_BINDIR     the folder of the server programs (initdb, postgres; Debian's
+                    also has pg_recvlogical, ...)
   VIL_PG_DATADIR    the data folder;  VIL_PG_LOG  the server log
 
 SIGINT, SIGTERM and SIGHUP sent to pg-throwaway are passed on to COMMAND
@@ -101,6 +104,9 @@ Arguments parse(int argc, char** argv) {
       args.options.durable = true;
     } else if (arg == "--keep") {
       args.options.keep = true;
+    } else if (arg == "--pg") {
+      if (i + 1 >= argc) usage_error("--pg needs a major version such as 16");
+      args.options.server_version = argv[++i];
     } else if (arg == "--verbose") {
       args.verbose = true;
     } else if (arg.size() > 1 && arg[0] == '-') {

@@ -92,6 +92,12 @@ struct ClusterOptions {
   bool die_with_parent = true;
   std::chrono::seconds start_timeout{30};
   std::chrono::seconds stop_timeout{60};
+  // The server's major version ("14" ... "18"); empty: $VIL_PG_VERSION, and
+  // when that is unset too, whichever server is installed (Debian's 15).
+  // Looked for in $VIL_PG_SERVERS_DIR (default: the build's pg/ folder, filled
+  // by scripts/setup.sh --pg-versions) as node_modules/pg<N>/native/bin, then
+  // in /usr/lib/postgresql/<N>/bin. $VIL_PG_BINDIR overrides all of this.
+  std::string server_version{};
 };
 
 struct RoleOptions {

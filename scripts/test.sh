@@ -6,6 +6,9 @@
 #   scripts/test.sh --tsan     the same tests built with ThreadSanitizer (build-tsan/)
 #   scripts/test.sh --no-tidy  without clang-tidy
 #   scripts/test.sh -R regex   only the tests whose names match
+#   scripts/test.sh --pg 16    the tests against PostgreSQL 16 (14, 15, 16, 17, 18; 15 is
+#                              Debian's, the others are installed by setup.sh --pg-versions);
+#                              no fuzzing, no clang-tidy: they do not depend on the server
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +23,10 @@ while [ $# -gt 0 ]; do
     --asan) build_dir="$root/build-asan"; setup_args+=(--sanitize address,undefined); fuzz=0; tidy=0; shift ;;
     --no-fuzz) fuzz=0; shift ;;
     --no-tidy) tidy=0; shift ;;
+    --pg)
+      export VIL_PG_VERSION=$2
+      [ "$2" = 15 ] || setup_args+=(--pg-versions)
+      fuzz=0; tidy=0; shift 2 ;;
     *) ctest_args+=("$1"); shift ;;
   esac
 done

@@ -32,14 +32,9 @@ class Exposition {
     fmt::format_to(std::back_inserter(text_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
                    type);
   }
-  void sample(std::string_view name, std::string_view labels, double value) {
-    if (labels.empty()) {
-      fmt::format_to(std::back_inserter(text_), "{} {}\n", name, value);
-    } else {
-      fmt::format_to(std::back_inserter(text_), "{}{{{}}} {}\n", name, labels, value);
-    }
-  }
-  void sample(std::string_view name, std::string_view labels, uint64_t value) {
+  // A count (uint64_t) or a measure (double), each printed exactly.
+  template <typename T>
+  void sample(std::string_view name, std::string_view labels, T value) {
     if (labels.empty()) {
       fmt::format_to(std::back_inserter(text_), "{} {}\n", name, value);
     } else {

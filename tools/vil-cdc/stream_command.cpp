@@ -198,9 +198,10 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
   if (settings.end_lsn) trigger.stop_at(*settings.end_lsn);
   std::unique_ptr<MetricsServer> metrics;
   if (!settings.metrics_addr.empty()) {
+    // resolve() checked it.
+    const ListenAddress address = *parse_listen_address(settings.metrics_addr);
     auto started = MetricsServer::start(
-        MetricsServerOptions{*parse_listen_address(settings.metrics_addr), settings.cdc.slot_name,
-                             settings.sink,
+        MetricsServerOptions{address, settings.cdc.slot_name, settings.sink,
                              std::chrono::milliseconds(settings.health_max_backpressure_ms)},
         trigger);
     if (!started) {
@@ -210,8 +211,8 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
     metrics = std::move(*started);
     // Port 0 asks for any free port: the one taken is worth saying anyway.
     if (!settings.quiet) {
-      print_line(fmt::format("serving metrics at http://{}:{}/metrics and /healthz",
-                             parse_listen_address(settings.metrics_addr)->host, metrics->port()));
+      print_line(fmt::format("serving metrics at http://{}:{}/metrics and /healthz", address.host,
+                             metrics->port()));
     }
   }
 

@@ -25,7 +25,10 @@ pgoutput::ReplicaIdentity replica_identity(char c) {
 
 // The columns the stream would send, with its key flags: the primary key's
 // (REPLICA IDENTITY DEFAULT), the identity index's (USING INDEX), every
-// column (FULL), none (NOTHING). Generated columns are not published.
+// column (FULL), none (NOTHING). The publication's column list ($2, from
+// PostgreSQL 15 on) names the columns it publishes, generated ones among them
+// when it publishes those (18: publish_generated_columns = stored); without
+// one (14) generated columns are never published.
 constexpr const char* kColumns =
     "SELECT a.attname, a.atttypid, a.atttypmod,"
     " coalesce(a.attnum = ANY (i.indkey), false)"
@@ -35,8 +38,8 @@ constexpr const char* kColumns =
     "  AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND "
     "i.indisreplident))"
     " WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped"
-    "  AND a.attgenerated = '' AND ($2::pg_catalog.name[] IS NULL OR a.attname = ANY "
-    "($2::pg_catalog.name[]))"
+    "  AND CASE WHEN $2::pg_catalog.name[] IS NULL THEN a.attgenerated = ''"
+    "   ELSE a.attname = ANY ($2::pg_catalog.name[]) END"
     " ORDER BY a.attnum";
 
 // The incremental snapshot's key, in index order: the identity index's under

@@ -86,10 +86,13 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
                                              const StreamSettings& config, SessionInfo& info,
                                              const SlotRules& rules) {
   const std::string& database = info.database;
-  auto rows = conn.execute(fmt::format(
-      "SELECT plugin, slot_type, database, active, active_pid FROM pg_catalog.pg_replication_slots "
-      "WHERE slot_name = {}",
-      conn.quote_literal(config.slot_name)));
+  // invalidation_reason came with PostgreSQL 17 and conflicting with 16:
+  // read through to_jsonb, they are NULL before.
+  auto rows = conn.execute(
+      fmt::format("SELECT plugin, slot_type, database, active, active_pid, wal_status, "
+                  "to_jsonb(s) ->> 'invalidation_reason', to_jsonb(s) ->> 'conflicting' "
+                  "FROM pg_catalog.pg_replication_slots AS s WHERE slot_name = {}",
+                  conn.quote_literal(config.slot_name)));
   if (!rows) return std::unexpected(lost_connection(rows.error(), "looking up the slot"));
   if (rows->empty()) {
     if (rules.streamed_up_to)
@@ -144,6 +147,20 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
                 fmt::format("replication slot \"{}\" belongs to database \"{}\", not \"{}\"",
                             config.slot_name, text(2), database),
                 "55000"));
+  }
+  // Invalidated: the server would refuse it at START_REPLICATION with less
+  // to say; the reason is only in the view.
+  if (!text(6).empty()) {
+    return std::unexpected(
+        invalidated_slot_error(config, fmt::format("invalidation_reason {}", text(6))));
+  }
+  if (text(7) == "true") {
+    return std::unexpected(invalidated_slot_error(
+        config, "it conflicted with recovery on this standby (conflicting true)"));
+  }
+  if (text(5) == "lost") {
+    return std::unexpected(
+        invalidated_slot_error(config, "wal_status lost: the WAL it needs was removed"));
   }
   if (text(3) == "t") {
     return std::unexpected(

@@ -8,6 +8,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "replication_connection.hpp"
 #include "vil/replication/stream_error.hpp"
@@ -74,6 +75,10 @@ std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnect
 // The error for a slot that is gone after the owner streamed from it up to
 // `received` (a temporary slot goes with the connection that made it).
 StreamError slot_lost_error(const StreamSettings& settings, uint64_t received);
+
+// A slot the server invalidated (SlotNotFound): `why` says how, in the
+// server's words; the remedy follows.
+StreamError invalidated_slot_error(const StreamSettings& settings, std::string_view why);
 
 // A connection attempt that failed (ConnectFailed, naming the connection
 // string without its password).

@@ -34,6 +34,15 @@ StreamError connect_error(const StreamSettings& settings, const ConnectError& e)
       .with_connect_failure(e.reason);
 }
 
+StreamError invalidated_slot_error(const StreamSettings& settings, std::string_view why) {
+  return StreamError(
+      StreamErrc::SlotNotFound,
+      fmt::format("replication slot \"{}\" can no longer be used: {}; the changes since its "
+                  "position are lost, so drop it (vil-cdc drop-slot) and create a new slot "
+                  "with a snapshot (--create-slot --snapshot initial)",
+                  settings.slot_name, why));
+}
+
 StreamError start_error(const StreamSettings& settings, const ServerError& e) {
   // pgoutput reports a missing publication when it starts decoding.
   if (e.message.find("publication") != std::string::npos &&
@@ -47,12 +56,7 @@ StreamError start_error(const StreamSettings& settings, const ServerError& e) {
   // say "cannot read from logical replication slot", 16+ "can no longer get
   // changes from replication slot"; both explain it as "invalidated".
   if (e.sqlstate == "55000" && e.text().find("invalidated") != std::string::npos) {
-    return StreamError(
-        StreamErrc::SlotNotFound,
-        fmt::format("replication slot \"{}\" can no longer be used: {}; the changes since its "
-                    "position are lost, so drop it (vil-cdc drop-slot) and create a new slot "
-                    "with a snapshot (--create-slot --snapshot initial)",
-                    settings.slot_name, e.text()));
+    return invalidated_slot_error(settings, e.text());
   }
   if (e.sqlstate == "42704" && e.message.find("slot") != std::string::npos) {
     return StreamError(StreamErrc::SlotNotFound,

@@ -324,8 +324,7 @@ namespace {
 class TriggerProtocols : public TriggerTestBase, public ::testing::WithParamInterface<uint32_t> {};
 
 TEST_P(TriggerProtocols, SameChangesOnEveryVersion) {
-  const int major =
-      std::stoi(query_value("SELECT current_setting('server_version_num')::int / 10000"));
+  const int major = server_major();
   const int speaks = major >= 16 ? 4 : major - 12;  // 14: 2, 15: 3
   if (static_cast<int>(GetParam()) > speaks) {
     GTEST_SKIP() << "PostgreSQL " << major << " speaks up to protocol " << speaks;
@@ -360,8 +359,7 @@ INSTANTIATE_TEST_SUITE_P(Versions, TriggerProtocols, ::testing::Values(1u, 2u, 3
 
 TEST_F(TriggerChanges, AProtocolTheServerDoesNotSpeakIsRefused) {
   // 14 speaks up to 2, 15 up to 3, 16 and later every version vil-cdc does.
-  const int major =
-      std::stoi(query_value("SELECT current_setting('server_version_num')::int / 10000"));
+  const int major = server_major();
   const int speaks = major >= 16 ? 4 : major - 12;
   if (speaks >= 4) GTEST_SKIP() << "PostgreSQL " << major << " speaks protocol 4, vil-cdc's highest";
   CdcConfig config = make_stream();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -245,6 +247,7 @@ TEST_F(SnapshotTest, SnapshotOnlyReadsEveryPublishedRowAndNeedsNoSlot) {
 }
 
 TEST_F(SnapshotTest, ColumnListsRowFiltersAndPartitionsAreReadAsTheStreamSendsThem) {
+  if (server_major() < 15) GTEST_SKIP() << "column lists and row filters came with PostgreSQL 15";
   const std::string t = unique_name("filtered");
   const std::string parent = unique_name("parted");
   execute("CREATE TABLE " + t + " (id int PRIMARY KEY, v text, secret text)");
@@ -283,6 +286,43 @@ TEST_F(SnapshotTest, ColumnListsRowFiltersAndPartitionsAreReadAsTheStreamSendsTh
                         "public." + a + ":2|a2|",
                         "public." + b + ":15|b15|",
                     }));
+  }
+}
+
+// PostgreSQL 18 publishes stored generated columns when the publication
+// says so: the snapshot's rows then carry them as the stream's do, and
+// without it neither does.
+TEST_F(SnapshotTest, GeneratedColumnsAreReadWhenThePublicationPublishesThem) {
+  if (server_major() < 18) GTEST_SKIP() << "publish_generated_columns came with PostgreSQL 18";
+  for (const bool published : {true, false}) {
+    SCOPED_TRACE(published);
+    const std::string t = unique_name("generated");
+    execute("CREATE TABLE " + t +
+            " (id int PRIMARY KEY, a int, doubled int GENERATED ALWAYS AS (a * 2) STORED)");
+    execute("INSERT INTO " + t + " (id, a) VALUES (1, 10)");
+    const std::string publication = unique_name("pub");
+    execute("CREATE PUBLICATION " + publication + " FOR TABLE " + t +
+            " WITH (publish_generated_columns = " + (published ? "stored" : "none") + ")");
+    CdcConfig config = initial_config(publication, 1);
+    CollectingSink sink;
+    CdcTrigger trigger(config);
+    trigger.set_sink(&sink);
+    TriggerThread thread(trigger);
+    ASSERT_TRUE(sink.wait_for(1)) << "the snapshot's row did not come";
+    execute(fmt::format("INSERT INTO {} (id, a) VALUES (2, 21)", t));
+    ASSERT_TRUE(sink.wait_for(2)) << "the streamed row did not come";
+    ASSERT_TRUE(thread.stop());
+    const auto records = sink.records();
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(records[0].kind, ChangeKind::Read);
+    EXPECT_EQ(records[1].kind, ChangeKind::Insert);
+    if (published) {
+      EXPECT_EQ(records[0].new_values, (Values{"1", "10", "20"}));
+      EXPECT_EQ(records[1].new_values, (Values{"2", "21", "42"}));
+    } else {
+      EXPECT_EQ(records[0].new_values, (Values{"1", "10"}));
+      EXPECT_EQ(records[1].new_values, (Values{"2", "21"}));
+    }
   }
 }
 

@@ -150,6 +150,10 @@ std::vector<Row> PgTest::query(std::string_view sql) const {
   return (pg_ ? *pg_ : cluster()).query(sql, dbname_);
 }
 
+int PgTest::server_major() const {
+  return std::stoi(query_value("SELECT current_setting('server_version_num')::int / 10000"));
+}
+
 std::string PgTest::query_value(std::string_view sql) const {
   const auto rows = query(sql);
   if (rows.size() != 1 || rows[0].size() != 1) {

@@ -53,6 +53,8 @@ class PgTest : public ::testing::Test {
   std::vector<Row> query(std::string_view sql) const;
   // The text of query(sql)'s only row and column (fails if not exactly one).
   std::string query_value(std::string_view sql) const;
+  // The server's major version: 14 ... 18.
+  int server_major() const;
 
  private:
   ThrowawayCluster* pg_ = nullptr;  // the cluster this test's database lives in

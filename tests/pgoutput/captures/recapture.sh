@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recaptures the golden pgoutput streams in this folder from a running PostgreSQL
-# (15 or later) through the SQL interface pg_logical_slot_get_binary_changes(),
+# (15 or later; the protocol 4 scenario on 16 or later) through the SQL interface pg_logical_slot_get_binary_changes(),
 # which returns one pgoutput message per row.
 #
 #   VIL_PG_CONNINFO="host=/tmp/pg port=5432 user=postgres" tests/pgoutput/captures/recapture.sh
@@ -45,6 +45,7 @@ sql() { psql -X -q -v ON_ERROR_STOP=1 -At -d "${conninfo} dbname=${db}" "$@"; }
 [ "$(admin -c 'SHOW max_prepared_transactions')" -gt 0 ] ||
   { echo "recapture: max_prepared_transactions must be > 0 (two-phase scenario)" >&2; exit 1; }
 server_version=$(admin -c 'SHOW server_version')
+server_major=$(admin -c "SELECT current_setting('server_version_num')::int / 10000")
 
 admin -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'vil_cap_%'" >/dev/null
 # A failed earlier run can leave prepared transactions that pin the database.
@@ -201,6 +202,24 @@ INSERT INTO tp SELECT g, 'big' FROM generate_series(100, 599) g;
 PREPARE TRANSACTION 'vil_gid_3';
 COMMIT PREPARED 'vil_gid_3';
 " proto_version 3 publication_names pub_tp two_phase on streaming on
+
+# Protocol 4 (16 and later): streaming 'parallel' adds the abort LSN and time
+# to Stream Abort.
+if [ "$server_major" -ge 16 ]; then
+  capture proto4_parallel false "
+INSERT INTO stream_t VALUES (5, 'small before');
+BEGIN;
+INSERT INTO stream_t SELECT g, 'd' FROM generate_series(5000, 5599) g;
+SAVEPOINT s1;
+INSERT INTO stream_t SELECT g, 'e' FROM generate_series(6000, 6599) g;
+ROLLBACK TO SAVEPOINT s1;
+COMMIT;
+BEGIN;
+INSERT INTO stream_t SELECT g, 'f' FROM generate_series(7000, 7599) g;
+ROLLBACK;
+INSERT INTO stream_t VALUES (6, 'small after');
+" proto_version 4 publication_names pub_stream streaming parallel
+fi
 
 capture messages false "
 SELECT pg_logical_emit_message(true, 'vil.tx', 'transactional hello');

@@ -154,13 +154,14 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
     return std::unexpected(
         invalidated_slot_error(config, fmt::format("invalidation_reason {}", text(6))));
   }
-  if (text(7) == "true") {
-    return std::unexpected(invalidated_slot_error(
-        config, "it conflicted with recovery on this standby (conflicting true)"));
-  }
   if (text(5) == "lost") {
     return std::unexpected(
         invalidated_slot_error(config, "wal_status lost: the WAL it needs was removed"));
+  }
+  // PostgreSQL 16's flag for every invalidation, not only a standby's
+  // conflicts: asked last.
+  if (text(7) == "true") {
+    return std::unexpected(invalidated_slot_error(config, "it was invalidated (conflicting true)"));
   }
   if (text(3) == "t") {
     return std::unexpected(

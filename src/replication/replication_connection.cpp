@@ -169,6 +169,12 @@ int ReplicationConnection::server_version() const {
   return PQserverVersion(conn_);
 }
 
+std::string ReplicationConnection::address() const {
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  return fmt::format("{}:{}", host != nullptr ? host : "", port != nullptr ? port : "");
+}
+
 std::string ReplicationConnection::parameter(const char* name) const {
   const char* value = PQparameterStatus(conn_, name);
   return value != nullptr ? std::string(value) : std::string();

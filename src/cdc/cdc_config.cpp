@@ -122,6 +122,8 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.create_slot);
     else if (key == "temporary_slot")
       r = read_scalar(v, field, config.temporary_slot);
+    else if (key == "failover")
+      r = read_scalar(v, field, config.failover);
     else if (key == "log_changes")
       r = read_scalar(v, field, config.log_changes);
     else if (key == "create_publication")
@@ -291,6 +293,10 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
   if (config.temporary_slot && !config.create_slot) {
     return std::unexpected(
         field_error("cdc.temporary_slot", "needs create_slot: a temporary slot is always new"));
+  }
+  if (config.failover && config.temporary_slot) {
+    return std::unexpected(field_error(
+        "cdc.failover", "a temporary slot cannot be a failover slot: it goes with its session"));
   }
   // Timers of zero or less would make the trigger spin (status updates) or
   // hammer the server (reconnects).

@@ -167,8 +167,9 @@ std::expected<void, CdcFault> CdcTrigger::run(core::EventCallback callback) {
   // A snapshot alone uses no slot.
   if (config.slot_check_interval.count() > 0 && config.snapshot != SnapshotMode::Only) {
     try {
-      run.slot_monitor = std::make_unique<SlotMonitor>(config.conn_string, config.slot_name,
-                                                       config.slot_check_interval, notice);
+      run.slot_monitor =
+          std::make_unique<SlotMonitor>(config.conn_string, config.slot_name,
+                                        config.slot_check_interval, notice, config.failover);
     } catch (const std::system_error& e) {
       return std::unexpected(out_of_resources(e));
     }
@@ -349,6 +350,8 @@ TriggerMetrics CdcTrigger::metrics() const {
       if (impl_->run->slot_monitor) reading = impl_->run->slot_monitor->latest();
     }
     m.slot = reading.slot;
+    m.failover = impl_->config.failover && impl_->config.slot_check_interval.count() > 0;
+    m.failover_standbys = std::move(reading.standbys);
     m.server_wal_lsn =
         pgoutput::Lsn{reading.server_wal_lsn != 0 ? reading.server_wal_lsn : walsender_end};
   }

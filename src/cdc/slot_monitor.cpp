@@ -1,24 +1,22 @@
 #include "slot_monitor.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include <libpq-fe.h>
 
+#include "monitor_connection.hpp"
 #include "vil/pgoutput/lsn.hpp"
 
 namespace vil::cdc {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // A connection that fails (a role allowed replication connections only, say)
@@ -26,8 +24,6 @@ using std::chrono::milliseconds;
 // log.
 constexpr milliseconds kFirstRetry{5000};
 constexpr milliseconds kLongestRetry{120'000};
-// Socket waits are cut into slices this long, so that stop() is prompt.
-constexpr int kSliceMs = 100;
 
 // On a standby (logical decoding there needs PostgreSQL 16) the WAL grows by
 // what it receives. invalidation_reason came with PostgreSQL 17: read through
@@ -38,93 +34,18 @@ constexpr const char* kQuery =
     "to_jsonb(s) ->> 'invalidation_reason' "
     "FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots AS s ON s.slot_name = $1";
 
-struct Connection {
-  PGconn* conn = nullptr;
-  ~Connection() { reset(); }
-  void reset() {
-    if (conn != nullptr) PQfinish(conn);
-    conn = nullptr;
-  }
-};
-
-// Waits for `events` on the connection's socket, a slice at a time, until
-// `deadline`; false when stopping, the deadline passed, or poll failed.
-bool wait_socket(PGconn* conn, short events, Clock::time_point deadline,
-                 const std::atomic<bool>& stopping) {
-  pollfd fd{PQsocket(conn), events, 0};
-  while (!stopping.load()) {
-    if (Clock::now() >= deadline) return false;
-    fd.revents = 0;
-    const int ready = poll(&fd, 1, kSliceMs);
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) return false;
-  }
-  return false;
-}
-
-bool connect(Connection& c, const std::string& conn_string, const std::atomic<bool>& stopping) {
-  // The user's string as the trigger reads it (dbname expanded), plus a name
-  // of its own in pg_stat_activity.
-  const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
-  const char* values[] = {conn_string.c_str(), "vil-cdc slot check", nullptr};
-  c.conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
-  if (c.conn == nullptr || PQstatus(c.conn) == CONNECTION_BAD) return false;
-  const auto deadline = Clock::now() + milliseconds(10'000);
-  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-  while (status != PGRES_POLLING_OK) {
-    if (status == PGRES_POLLING_FAILED) return false;
-    const short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    if (!wait_socket(c.conn, events, deadline, stopping)) return false;
-    status = PQconnectPoll(c.conn);
-  }
-  return PQsetnonblocking(c.conn, 1) == 0;
-}
-
-// The text of a column, empty when NULL.
-std::string text_of(const PGresult* result, int column) {
-  if (PQgetisnull(result, 0, column) != 0) return {};
-  return PQgetvalue(result, 0, column);
-}
-
 // One answer; nullopt when the query failed (`broken`: drop the connection).
 std::optional<SlotMonitor::Reading> ask(PGconn* conn, const std::string& slot_name,
                                         const std::atomic<bool>& stopping, bool& broken) {
-  broken = true;
-  const char* params[] = {slot_name.c_str()};
-  if (PQsendQueryParams(conn, kQuery, 1, nullptr, params, nullptr, nullptr, 0) == 0) {
-    return std::nullopt;
-  }
-  const auto deadline = Clock::now() + milliseconds(10'000);
-  while (PQflush(conn) == 1) {
-    if (!wait_socket(conn, POLLOUT, deadline, stopping)) return std::nullopt;
-  }
-  std::optional<SlotMonitor::Reading> reading;
-  bool ok = true;
-  for (;;) {
-    while (PQisBusy(conn) != 0) {
-      if (!wait_socket(conn, POLLIN, deadline, stopping) || PQconsumeInput(conn) == 0) {
-        return std::nullopt;
-      }
-    }
-    PGresult* result = PQgetResult(conn);
-    if (result == nullptr) break;
-    if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1) {
-      SlotMonitor::Reading r;
-      if (auto parsed = pgoutput::parse_lsn(text_of(result, 0))) r.server_wal_lsn = parsed->value;
-      r.slot.wal_status = text_of(result, 1);
-      r.slot.known = !r.slot.wal_status.empty();
-      if (const std::string size = text_of(result, 2); !size.empty()) {
-        r.slot.safe_wal_size = std::stoll(size);
-      }
-      r.slot.invalidation_reason = text_of(result, 3);
-      reading = std::move(r);
-    } else if (PQresultStatus(result) != PGRES_TUPLES_OK) {
-      ok = false;
-    }
-    PQclear(result);
-  }
-  broken = !ok || PQstatus(conn) != CONNECTION_OK;
-  return reading;
+  auto row = query_row(conn, kQuery, {slot_name}, stopping, broken);
+  if (!row || row->size() != 4) return std::nullopt;
+  SlotMonitor::Reading r;
+  if (auto parsed = pgoutput::parse_lsn((*row)[0].value_or(""))) r.server_wal_lsn = parsed->value;
+  r.slot.wal_status = (*row)[1].value_or("");
+  r.slot.known = !r.slot.wal_status.empty();
+  if ((*row)[2]) r.slot.safe_wal_size = std::stoll(*(*row)[2]);
+  r.slot.invalidation_reason = (*row)[3].value_or("");
+  return r;
 }
 
 }  // namespace
@@ -153,11 +74,12 @@ std::string slot_status_notice(const std::string& slot_name, const std::string& 
 }
 
 SlotMonitor::SlotMonitor(std::string conn_string, std::string slot_name, milliseconds interval,
-                         NoticeCallback notice)
+                         NoticeCallback notice, bool failover)
     : conn_string_(std::move(conn_string)),
       slot_name_(std::move(slot_name)),
       interval_(interval),
       notice_(std::move(notice)) {
+  if (failover) standby_copies_.emplace(conn_string_, slot_name_);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -181,33 +103,53 @@ bool SlotMonitor::sleep_for(milliseconds ms) {
   return !stop_cv_.wait_for(lock, ms, [&] { return stop_; });
 }
 
+void SlotMonitor::tell(const std::string& text) {
+  if (!notice_ || text.empty()) return;
+  try {
+    notice_(text);
+  } catch (...) {
+    // The owner's callback failing must not end the checks: the stream
+    // reports its own failures.
+  }
+}
+
 void SlotMonitor::take(Reading reading) {
   std::string before;
   {
     std::lock_guard lock(mutex_);
     before = latest_.slot.wal_status;
     if (reading.server_wal_lsn == 0) reading.server_wal_lsn = latest_.server_wal_lsn;
+    reading.standbys = latest_.standbys;
     latest_ = reading;
   }
-  if (!notice_) return;
-  if (const std::string text = slot_status_notice(slot_name_, before, reading.slot);
-      !text.empty()) {
-    try {
-      notice_(text);
-    } catch (...) {
-      // The owner's callback failing must not end the checks: the stream
-      // reports its own failures.
-    }
+  tell(slot_status_notice(slot_name_, before, reading.slot));
+}
+
+void SlotMonitor::check_standbys(const std::string& connected) {
+  std::vector<StandbySlotCopy> now = standby_copies_->check(connected, stopping_);
+  std::vector<StandbySlotCopy> before;
+  {
+    std::lock_guard lock(mutex_);
+    before = std::exchange(latest_.standbys, now);
+  }
+  for (const StandbySlotCopy& copy : now) {
+    const auto was = std::ranges::find(before, copy.standby, &StandbySlotCopy::standby);
+    tell(standby_copy_notice(slot_name_, was == before.end() ? std::nullopt : std::optional(*was),
+                             copy));
   }
 }
 
 void SlotMonitor::run() {
-  Connection c;
+  PqConnection conn;
   milliseconds retry = kFirstRetry;
+  // The user's string as the trigger reads it (dbname expanded), plus a name
+  // of its own in pg_stat_activity.
+  const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conn_string_.c_str(), "vil-cdc slot check", nullptr};
   while (!stopping_.load()) {
-    if (c.conn == nullptr) {
-      if (!connect(c, conn_string_, stopping_)) {
-        c.reset();
+    if (!conn) {
+      conn = connect_polled(keywords, values, true, stopping_);
+      if (!conn) {
         if (!sleep_for(retry)) return;
         retry = std::min(retry * 2, kLongestRetry);
         continue;
@@ -215,8 +157,12 @@ void SlotMonitor::run() {
       retry = kFirstRetry;
     }
     bool broken = false;
-    if (auto reading = ask(c.conn, slot_name_, stopping_, broken)) take(std::move(*reading));
-    if (broken) c.reset();
+    if (auto reading = ask(conn.get(), slot_name_, stopping_, broken)) take(std::move(*reading));
+    // A connection string of one host names no standby to ask.
+    if (standby_copies_ && standby_copies_->hosts() >= 2) {
+      check_standbys(server_address(conn.get()));
+    }
+    if (broken) conn.reset();
     if (!sleep_for(interval_)) return;
   }
 }

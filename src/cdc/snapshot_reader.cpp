@@ -209,8 +209,12 @@ std::expected<void, std::string> SnapshotReader::open() {
         !r) {
       return r;
     }
-    PqResult exported(
-        PQexec(c, "SELECT pg_catalog.pg_export_snapshot(), pg_catalog.pg_current_wal_lsn()"));
+    // On a standby (pg_current_wal_lsn() fails there) the snapshot shows
+    // what was replayed.
+    PqResult exported(PQexec(
+        c,
+        "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery() "
+        "THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END"));
     if (exported.status() != PGRES_TUPLES_OK || PQntuples(exported.get()) != 1) {
       return std::unexpected(fmt::format("exporting a snapshot: {}", one_line(PQerrorMessage(c))));
     }

@@ -27,6 +27,7 @@ replication::StreamSettings stream_settings(const CdcConfig& config) {
   settings.publication = config.publication;
   settings.create_slot = config.create_slot;
   settings.temporary_slot = config.temporary_slot;
+  settings.failover = config.failover;
   settings.export_snapshot = config.snapshot == SnapshotMode::Initial;
   settings.resumable_snapshot = !config.snapshot_state.empty();
   settings.create_publication = config.create_publication;

@@ -39,17 +39,29 @@ std::optional<std::string> create_slot_command(const StreamSettings& config) {
   if (config.export_snapshot && !config.temporary_slot && !config.resumable_snapshot) {
     return create_slot_command(snapshot_slot_name(config.slot_name), true, true);
   }
-  return create_slot_command(config.slot_name, config.temporary_slot, config.export_snapshot);
+  return create_slot_command(config.slot_name, config.temporary_slot, config.export_snapshot,
+                             config.failover);
 }
 
 std::optional<std::string> create_slot_command(std::string_view name, bool temporary,
-                                               bool export_snapshot) {
+                                               bool export_snapshot, bool failover) {
   auto slot = quote_replication_identifier(name);
   if (!slot) return std::nullopt;
+  // FAILOVER exists only in the option list; a temporary slot cannot have it.
+  if (failover && !temporary) {
+    return fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT '{}', FAILOVER)",
+                       *slot, export_snapshot ? "export" : "nothing");
+  }
   // The legacy option words: every server from 10 to 18 takes them.
   return fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput {}", *slot,
                      temporary ? "TEMPORARY " : "",
                      export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+}
+
+std::optional<std::string> failover_on_command(std::string_view name) {
+  auto slot = quote_replication_identifier(name);
+  if (!slot) return std::nullopt;
+  return fmt::format("ALTER_REPLICATION_SLOT {} ( FAILOVER true )", *slot);
 }
 
 std::string snapshot_slot_name(std::string_view slot_name) {

@@ -25,14 +25,22 @@ std::optional<std::string> quote_replication_identifier(std::string_view name);
 inline constexpr int kFirstPgoutputVersion = 100000;
 inline constexpr int kFirstMessagesVersion = 140000;
 
+// The first server with failover slots (FAILOVER, ALTER_REPLICATION_SLOT).
+inline constexpr int kFirstFailoverVersion = 170000;
+// The first server that decodes on a standby.
+inline constexpr int kFirstStandbyDecodingVersion = 160000;
+
 // CREATE_REPLICATION_SLOT "slot" [TEMPORARY] LOGICAL pgoutput NOEXPORT_SNAPSHOT, or
 // EXPORT_SNAPSHOT when settings.export_snapshot asks for the snapshot
 // For settings.export_snapshot with a permanent slot: the temporary slot
 // snapshot_slot_name() exporting its snapshot, which set-up later copies to
-// the permanent one.
+// the permanent one. A permanent slot with settings.failover is made with
+// the option list (SNAPSHOT '...', FAILOVER), which only 17+ takes.
 std::optional<std::string> create_slot_command(const StreamSettings& config);
 std::optional<std::string> create_slot_command(std::string_view name, bool temporary,
-                                               bool export_snapshot);
+                                               bool export_snapshot, bool failover = false);
+// ALTER_REPLICATION_SLOT "slot" ( FAILOVER true ); nullopt for a NUL.
+std::optional<std::string> failover_on_command(std::string_view name);
 // The temporary slot that exports a permanent slot's initial snapshot.
 std::string snapshot_slot_name(std::string_view slot_name);
 

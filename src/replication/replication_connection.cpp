@@ -46,6 +46,9 @@ ServerError error_from_result(PGresult* result, PGconn* conn) {
   return e;
 }
 
+// A libpq notice processor that prints nothing.
+void drop_notice(void* /*arg*/, const char* /*message*/) {}
+
 // Copies and frees a string libpq allocated (empty when it failed).
 std::string take_libpq_string(char* text) {
   if (text == nullptr) return {};
@@ -131,6 +134,10 @@ std::expected<std::unique_ptr<ReplicationConnection>, ConnectError> ReplicationC
   if (conn == nullptr) {
     return std::unexpected(ConnectError{ConnectFailure::Other, "out of memory", false});
   }
+  // libpq would print the server's notices on stderr, which carries only
+  // vil-cdc's own lines: a server going down warns every session that it
+  // terminates it, and the lost stream is then said in vil-cdc's words.
+  PQsetNoticeProcessor(conn, drop_notice, nullptr);
   auto fail = [&](std::string message, bool interrupted = false) {
     bool needs_password = PQconnectionNeedsPassword(conn) != 0;
     PQfinish(conn);
@@ -167,6 +174,12 @@ ReplicationConnection::~ReplicationConnection() {
 
 int ReplicationConnection::server_version() const {
   return PQserverVersion(conn_);
+}
+
+std::string ReplicationConnection::address() const {
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  return fmt::format("{}:{}", host != nullptr ? host : "", port != nullptr ? port : "");
 }
 
 std::string ReplicationConnection::parameter(const char* name) const {

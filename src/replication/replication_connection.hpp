@@ -72,6 +72,9 @@ class ReplicationConnection {
   ReplicationConnection& operator=(const ReplicationConnection&) = delete;
 
   int server_version() const;  // e.g. 150018
+  // "host:port" of the server this connection reached (of a multi-host
+  // string, the one libpq settled on).
+  std::string address() const;
   // A setting the server reported when the connection started
   // ("server_encoding"); empty when it did not.
   std::string parameter(const char* name) const;

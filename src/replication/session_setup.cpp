@@ -26,6 +26,58 @@ StreamError lost_connection(const ServerError& e, std::string_view doing) {
   return server_error(e, doing);
 }
 
+// "16.4" for 160004 (two parts since PostgreSQL 10).
+std::string version_text(int server_version) {
+  return fmt::format("{}.{}", server_version / 10000, server_version % 10000);
+}
+
+StreamError setting_refused(std::string_view setting, std::string message) {
+  return StreamError(StreamErrc::SettingInvalid,
+                     fmt::format("cdc.{}: {}", setting, std::move(message)))
+      .with_setting(std::string(setting));
+}
+
+// Before anything is looked up or made: what this server cannot do at all.
+// A standby is read-only, decodes only from 16 on, and cannot make a
+// failover slot (it keeps copies of the primary's); failover slots came
+// with 17.
+std::expected<void, StreamError> check_server_kind(ReplicationConnection& conn,
+                                                   const StreamSettings& config,
+                                                   SessionInfo& info) {
+  if (config.failover && info.server_version < kFirstFailoverVersion) {
+    return std::unexpected(setting_refused(
+        "failover", fmt::format("failover slots need PostgreSQL 17 or later; the server is {}",
+                                version_text(info.server_version))));
+  }
+  auto rows = conn.execute("SELECT pg_catalog.pg_is_in_recovery()");
+  if (!rows) return std::unexpected(lost_connection(rows.error(), "asking whether in recovery"));
+  info.in_recovery = !rows->empty() && (*rows)[0][0] == "t";
+  if (!info.in_recovery) return {};
+  if (config.create_publication) {
+    return std::unexpected(setting_refused(
+        "create_publication",
+        fmt::format("the server at {} is a standby, which is read-only: create publication "
+                    "\"{}\" on the primary, and the standby replays it",
+                    info.address, config.publication)));
+  }
+  if (info.server_version < kFirstStandbyDecodingVersion) {
+    return std::unexpected(refused(
+        StreamErrc::ServerRefused,
+        fmt::format("the server at {} is a standby of PostgreSQL {}; logical decoding on a standby "
+                    "needs PostgreSQL 16 or later: connect to the primary",
+                    info.address, version_text(info.server_version)),
+        "0A000"));
+  }
+  if (config.failover) {
+    return std::unexpected(setting_refused(
+        "failover", fmt::format("the server at {} is a standby: a failover slot is made on the "
+                                "primary, and standbys with sync_replication_slots = on keep a "
+                                "copy of it",
+                                info.address)));
+  }
+  return {};
+}
+
 std::expected<void, StreamError> check_wal_level(ReplicationConnection& conn) {
   auto rows = conn.execute("SHOW wal_level");
   if (!rows) return std::unexpected(lost_connection(rows.error(), "reading wal_level"));
@@ -86,15 +138,22 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
                                              const StreamSettings& config, SessionInfo& info,
                                              const SlotRules& rules) {
   const std::string& database = info.database;
-  // invalidation_reason came with PostgreSQL 17 and conflicting with 16:
-  // read through to_jsonb, they are NULL before.
+  // invalidation_reason and failover came with PostgreSQL 17, conflicting
+  // with 16: read through to_jsonb, they are NULL before.
   auto rows = conn.execute(
       fmt::format("SELECT plugin, slot_type, database, active, active_pid, wal_status, "
-                  "to_jsonb(s) ->> 'invalidation_reason', to_jsonb(s) ->> 'conflicting' "
+                  "to_jsonb(s) ->> 'invalidation_reason', to_jsonb(s) ->> 'conflicting', "
+                  "to_jsonb(s) ->> 'failover' "
                   "FROM pg_catalog.pg_replication_slots AS s WHERE slot_name = {}",
                   conn.quote_literal(config.slot_name)));
   if (!rows) return std::unexpected(lost_connection(rows.error(), "looking up the slot"));
   if (rows->empty()) {
+    const bool other_server =
+        !rules.first_address.empty() &&
+        (rules.first_address != info.address || rules.first_timeline != info.timeline);
+    if (rules.streamed_up_to && other_server) {
+      return std::unexpected(slot_lost_on_other_server_error(config, info, rules));
+    }
     if (rules.streamed_up_to)
       return std::unexpected(slot_lost_error(config, *rules.streamed_up_to));
     if (!rules.may_create) {
@@ -170,6 +229,21 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
                             config.slot_name, text(4)),
                 "55006"));
   }
+  if (config.failover && text(8) != "true") {
+    auto command = failover_on_command(config.slot_name);
+    if (!command) {
+      return std::unexpected(
+          StreamError(StreamErrc::SettingInvalid, "the slot name contains a NUL byte")
+              .with_setting("slot_name"));
+    }
+    auto altered = conn.execute(*command);
+    if (!altered) {
+      return std::unexpected(server_error(
+          altered.error(),
+          fmt::format("could not turn failover on for replication slot \"{}\"", config.slot_name)));
+    }
+    info.failover_turned_on = true;
+  }
   return false;
 }
 
@@ -210,6 +284,17 @@ std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnect
   }
   auto temporary = quote_replication_identifier(info.snapshot_slot);
   if (temporary) (void)conn.execute_uninterrupted("DROP_REPLICATION_SLOT " + *temporary);
+  // A copy never fails over, whatever its source (and a temporary slot
+  // cannot): the permanent slot is turned to it now.
+  if (settings.failover) {
+    auto command = failover_on_command(settings.slot_name);
+    if (!command) return {};
+    if (auto altered = conn.execute_uninterrupted(*command); !altered) {
+      return std::unexpected(server_error(
+          altered.error(),
+          fmt::format("could not turn failover on for slot \"{}\"", settings.slot_name)));
+    }
+  }
   return {};
 }
 
@@ -233,6 +318,21 @@ StreamError slot_lost_error(const StreamSettings& config, uint64_t received) {
                   config.slot_name, at, at));
 }
 
+StreamError slot_lost_on_other_server_error(const StreamSettings& config, const SessionInfo& info,
+                                            const SlotRules& rules) {
+  const std::string at = pgoutput::to_string(pgoutput::Lsn{rules.streamed_up_to.value_or(0)});
+  return refused(
+      StreamErrc::SlotNotFound,
+      fmt::format("replication slot \"{}\" does not exist on the server at {} (timeline {}), which "
+                  "is not the one this run streamed from first ({}, timeline {}): after a "
+                  "failover the slot is there only if it is a failover slot the standby had "
+                  "synchronized (failover, PostgreSQL 17+, with sync_replication_slots = on on "
+                  "the standby). Changes after {} cannot be streamed from this server; a new "
+                  "slot with a snapshot is needed",
+                  config.slot_name, info.address, info.timeline, rules.first_address,
+                  rules.first_timeline, at));
+}
+
 std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& conn,
                                                        const StreamSettings& config,
                                                        const SlotRules& slot_rules) {
@@ -246,6 +346,8 @@ std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& co
                     info.server_version / 10000, info.server_version / 100 % 100),
         "0A000"));
   }
+  info.address = conn.address();
+  if (auto r = check_server_kind(conn, config, info); !r) return std::unexpected(r.error());
   auto identity = conn.execute("IDENTIFY_SYSTEM");
   if (!identity || identity->empty() || (*identity)[0].size() < 4) {
     ServerError e =

@@ -23,6 +23,10 @@ struct SessionInfo {
   std::string database;
   std::string server_encoding;  // the database's, e.g. "UTF8", "SQL_ASCII"
   int server_version = 0;
+  std::string address;       // "host:port" libpq reached
+  bool in_recovery = false;  // a standby (decoding there needs 16+)
+  // An existing slot made without failover was turned to a failover slot.
+  bool failover_turned_on = false;
   uint32_t protocol_version = 1;      // what START_REPLICATION asks for
   int64_t wal_sender_timeout_ms = 0;  // 0 = the server never times us out
   bool slot_created = false;
@@ -52,6 +56,10 @@ struct SlotRules {
   // Set once the trigger streamed from the slot: how far it received, for
   // the message that says what a missing slot cost.
   std::optional<uint64_t> streamed_up_to;
+  // The server that first streamed ("host:port" and timeline): a slot
+  // missing on another one (a promoted standby) is explained as such.
+  std::string first_address;
+  uint32_t first_timeline = 0;
 };
 
 // Runs the checks and creations of docs/DESIGN.md §6.2 step 2, items 2 to 8,
@@ -75,6 +83,11 @@ std::expected<void, StreamError> make_snapshot_slot_permanent(ReplicationConnect
 // The error for a slot that is gone after the owner streamed from it up to
 // `received` (a temporary slot goes with the connection that made it).
 StreamError slot_lost_error(const StreamSettings& settings, uint64_t received);
+// The same for a slot missing on `info`'s server, which is not the one
+// the owner streamed from first (`rules`): a failover to a server without a
+// synchronized copy.
+StreamError slot_lost_on_other_server_error(const StreamSettings& settings, const SessionInfo& info,
+                                            const SlotRules& rules);
 
 // A slot the server invalidated (SlotNotFound): `why` says how, in the
 // server's words; the remedy follows.

@@ -165,7 +165,8 @@ StreamReader::SessionEnd StreamReader::run_session() {
     if (conn.error().interrupted) return {End::Finished, std::nullopt};
     return refused(connect_error(settings_, conn.error()));
   }
-  SlotRules slot_rules{settings_.create_slot && !streamed_before, std::nullopt};
+  SlotRules slot_rules{settings_.create_slot && !streamed_before, std::nullopt, first_address_,
+                       first_timeline_};
   if (streamed_before) slot_rules.streamed_up_to = server_wal_end_.load();
   auto info = set_up_session(**conn, settings_, slot_rules);
   // A command cut short by finish() failed only because of it.
@@ -174,6 +175,13 @@ StreamReader::SessionEnd StreamReader::run_session() {
   // retryable as a lost stream; so is a slot still held by our previous
   // walsender.
   if (!info) return refused(info.error());
+  if (info->failover_turned_on &&
+      !notice(fmt::format("slot \"{}\" was made without failover: turned it on "
+                          "(ALTER_REPLICATION_SLOT), so standbys with sync_replication_slots = on "
+                          "keep a copy of it",
+                          settings_.slot_name))) {
+    return {End::Finished, std::nullopt};
+  }
   if (settings_.export_snapshot && !settings_.resuming_snapshot && !info->slot_created &&
       !ever_streamed_.load() &&
       !notice(fmt::format("slot \"{}\" exists: streaming from it, without an initial snapshot "
@@ -211,6 +219,10 @@ StreamReader::SessionEnd StreamReader::run_session() {
       !notice(fmt::format("reconnected to slot \"{}\" at {}", settings_.slot_name,
                           pgoutput::format_lsn(pgoutput::Lsn{start_lsn}).view()))) {
     return {End::Finished, std::nullopt};
+  }
+  if (!ever_streamed_.load()) {
+    first_address_ = info->address;
+    first_timeline_ = info->timeline;
   }
   ever_streamed_.store(true);
   Session session{

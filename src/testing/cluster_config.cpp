@@ -72,6 +72,28 @@ std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::p
   return out;
 }
 
+std::string standby_conf(const StandbyOptions& opts, const std::string& primary_conninfo,
+                         const std::filesystem::path& socket_dir) {
+  std::vector<std::pair<std::string, std::string>> lines = {
+      // The copy still names the primary's folder: two servers cannot share it.
+      {"unix_socket_directories", socket_dir.string()},
+      {"primary_conninfo", primary_conninfo},
+      {"primary_slot_name", opts.slot_name},
+      {"hot_standby", "on"},
+      // Slot synchronization needs it, and it keeps the primary from
+      // removing rows a query on the standby still sees.
+      {"hot_standby_feedback", "on"},
+  };
+  if (opts.sync_slots) lines.emplace_back("sync_replication_slots", "on");
+  std::string out = "\n# Written by vil::testing::ThrowawayCluster::make_standby().\n";
+  for (const auto& [key, value] : lines) out += fmt::format("{} = {}\n", key, conf_value(value));
+  for (const auto& [key, value] : opts.settings) {
+    check_setting(key, value);
+    out += fmt::format("{} = {}\n", key, conf_value(value));
+  }
+  return out;
+}
+
 std::string pg_hba_conf(const std::vector<std::string>& hba_lines,
                         const std::vector<std::string>& password_roles) {
   std::string out =

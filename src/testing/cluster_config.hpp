@@ -15,6 +15,13 @@ namespace vil::testing::detail {
 // ClusterError on a malformed key.
 std::string postgresql_conf(const ClusterOptions& opts, const std::filesystem::path& socket_dir);
 
+// The block appended to a standby's copy of its primary's postgresql.conf:
+// its own socket folder, where the primary is (`primary_conninfo`, a libpq
+// string) and which physical slot holds its WAL, hot_standby_feedback,
+// slot synchronization when asked for (17+), then `opts.settings`.
+std::string standby_conf(const StandbyOptions& opts, const std::string& primary_conninfo,
+                         const std::filesystem::path& socket_dir);
+
 // pg_hba.conf: the caller's lines first; then the password roles need
 // scram-sha-256 on 127.0.0.1; every other role is trusted there and on the
 // unix socket. Throws ClusterError on a line with a line break.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -136,15 +137,31 @@ int free_port() {
 }
 
 // postmaster.pid says this server is ready for connections (what pg_ctl
-// waits for); line 8 is the status.
+// waits for); line 8 is the status, "standby" for a hot standby.
 bool postmaster_ready(const fs::path& data_dir, pid_t pid) {
   std::ifstream in(data_dir / "postmaster.pid");
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (n == 1 && std::atol(line.c_str()) != pid) return false;
-    if (n == 8) return line.rfind("ready", 0) == 0;
+    if (n == 8) return line.starts_with("ready") || line.starts_with("standby");
   }
   return false;
+}
+
+// A physical slot name of our own: unique in this process and among
+// processes (the pid).
+std::string standby_slot_name() {
+  static std::atomic<unsigned> next{0};
+  return fmt::format("vil_standby_{}_{}", getpid(), next.fetch_add(1));
+}
+
+void check_slot_name(std::string_view name) {
+  const bool ok = !name.empty() && name.size() <= 63 && std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!ok) {
+    throw ClusterError(fmt::format("invalid slot name '{}': use 1 to 63 of a-z, 0-9 and _", name));
+  }
 }
 
 void write_file(const fs::path& file, const std::string& text, std::ios::openmode mode) {
@@ -178,7 +195,8 @@ struct ThrowawayCluster::Impl {
   fs::path initdb_log;
   std::optional<detail::Account> account;
   int port = 0;
-  int major_version = 0;  // from PG_VERSION
+  int major_version = 0;     // from PG_VERSION
+  std::string primary_slot;  // a standby's physical slot on its primary
   pid_t pid = 0;
   int slot = -1;
   bool failed = false;        // mark_failed(): print the log, maybe keep
@@ -272,6 +290,68 @@ struct ThrowawayCluster::Impl {
   void write_hba() {
     write_file(data / "pg_hba.conf", detail::pg_hba_conf(opts.hba_lines, password_roles),
                std::ios::trunc);
+  }
+
+  // The primary's stopped data folder becomes ours, as the account that runs
+  // the server, with the permissions PostgreSQL insists on (cp -a keeps them).
+  void copy_data_of(const Impl& primary) {
+    detail::SpawnSpec spec;
+    spec.argv = {"/bin/cp", "-a", primary.data.string(), data.string()};
+    spec.cwd = root;
+    spec.output = root / "copy.log";
+    spec.account = account ? &*account : nullptr;
+    spec.death_signal = SIGKILL;
+    const pid_t copy_pid = detail::spawn(spec);
+    const auto status = detail::wait_for_exit(copy_pid, 120s);
+    if (!status) {
+      kill(copy_pid, SIGKILL);
+      detail::wait_for_exit(copy_pid, 5s);
+      throw ClusterError("copying the primary's data folder took more than 120 s");
+    }
+    if (*status != 0) {
+      throw ClusterError(with_tail(fmt::format("copying the primary's data folder failed ({})",
+                                               detail::describe_wait_status(*status)),
+                                   root / "copy.log"));
+    }
+    // What pg_basebackup leaves out too: the primary's slots (a logical one
+    // there would stand in the way of synchronizing it) and its pid files.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(data / "pg_replslot", ec)) {
+      fs::remove_all(entry.path(), ec);
+    }
+    for (const char* name : {"postmaster.pid", "postmaster.opts"}) fs::remove(data / name, ec);
+  }
+
+  void write_standby_files(const StandbyOptions& standby, const Impl& primary) {
+    const std::string primary_conninfo =
+        primary.own_conninfo("postgres") +
+        fmt::format(" application_name={}", detail::conninfo_value(standby.slot_name));
+    write_file(data / "postgresql.conf", detail::standby_conf(standby, primary_conninfo, sockets),
+               std::ios::app);
+    const fs::path signal = data / "standby.signal";
+    write_file(signal, "", std::ios::trunc);
+    if (account && chown(signal.c_str(), account->uid, account->gid) != 0) {
+      throw ClusterError(fmt::format("cannot hand {} to account '{}': {}", signal.string(),
+                                     account->name, std::strerror(errno)));
+    }
+  }
+
+  // Until the primary's physical slot is taken by the standby's walreceiver.
+  void wait_until_streaming(const Impl& standby) const {
+    detail::PgSession session(own_conninfo("postgres"));
+    const std::string sql =
+        fmt::format("SELECT active FROM pg_replication_slots WHERE slot_name = {}",
+                    session.literal(standby.primary_slot));
+    const auto deadline = std::chrono::steady_clock::now() + opts.start_timeout;
+    while (session.query(sql).at(0).at(0) != "t") {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw ClusterError(with_tail(
+            fmt::format("the standby on port {} did not stream from its primary within {} s",
+                        standby.port, opts.start_timeout.count()),
+            standby.log));
+      }
+      std::this_thread::sleep_for(10ms);
+    }
   }
 
   // Starts the server and waits until it accepts connections. On the first
@@ -554,6 +634,71 @@ void ThrowawayCluster::create_role_with_password(std::string_view name, std::str
     }
     std::this_thread::sleep_for(10ms);
   }
+}
+
+ThrowawayCluster ThrowawayCluster::make_standby(StandbyOptions standby) {
+  Impl& primary = impl();
+  if (!primary.running()) throw ClusterError("make_standby: the primary is not running");
+  if (standby.sync_slots && primary.major_version < 17) {
+    throw ClusterError(fmt::format(
+        "make_standby: slot synchronization needs PostgreSQL 17 or later; the primary is {}",
+        primary.major_version));
+  }
+  if (standby.slot_name.empty()) standby.slot_name = standby_slot_name();
+  check_slot_name(standby.slot_name);
+  auto impl = std::make_unique<Impl>();
+  impl->opts = primary.opts;
+  impl->bindir = primary.bindir;
+  impl->account = primary.account;
+  impl->major_version = primary.major_version;
+  impl->password_roles = primary.password_roles;
+  impl->primary_slot = standby.slot_name;
+  // Reserved now, so the WAL from the copy's checkpoint on stays.
+  execute(fmt::format("SELECT pg_create_physical_replication_slot('{}', true)", standby.slot_name));
+  try {
+    impl->make_folder();
+    primary.stop(StopMode::Fast);
+    try {
+      impl->copy_data_of(primary);
+    } catch (...) {
+      primary.launch(false);
+      throw;
+    }
+    if (standby.sync_slots) {
+      // Only now, so the copy does not have it: on the promoted standby it
+      // would name a slot that is not there and hold back every failover slot.
+      write_file(primary.data / "postgresql.conf",
+                 fmt::format("\nsynchronized_standby_slots = '{}'\n", standby.slot_name),
+                 std::ios::app);
+    }
+    primary.launch(false);
+    impl->write_standby_files(standby, primary);
+    impl->launch(true);
+    primary.wait_until_streaming(*impl);
+  } catch (...) {
+    impl->start_failed = true;
+    throw;  // ~Impl removes what was made
+  }
+  return ThrowawayCluster(std::move(impl));
+}
+
+void ThrowawayCluster::promote() {
+  Impl& self = impl();
+  const auto seconds = self.opts.start_timeout.count();
+  const auto rows = query(fmt::format("SELECT pg_promote(true, {})", seconds));
+  if (rows.at(0).at(0) != "t") {
+    throw ClusterError(with_tail(
+        fmt::format("the standby on port {} was not promoted within {} s", self.port, seconds),
+        self.log));
+  }
+}
+
+bool ThrowawayCluster::in_recovery() const {
+  return query("SELECT pg_is_in_recovery()").at(0).at(0) == "t";
+}
+
+const std::string& ThrowawayCluster::primary_slot_name() const {
+  return impl().primary_slot;
 }
 
 void ThrowawayCluster::mark_failed() {

@@ -18,6 +18,7 @@ TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
   EXPECT_EQ(config->slot_name, "vil_cdc_slot");
   EXPECT_EQ(config->publication, "vil_pub");
   EXPECT_FALSE(config->create_slot);
+  EXPECT_FALSE(config->failover);
   EXPECT_FALSE(config->create_publication);
   EXPECT_EQ(config->protocol_version, 0u);
   EXPECT_TRUE(config->messages);
@@ -49,6 +50,13 @@ TEST(CdcConfigYaml, ReadsProjectOptions) {
   EXPECT_EQ(config->slot_check_interval, std::chrono::milliseconds(0));  // off
   EXPECT_EQ(config->reconnect.max_attempts, 3u);
   EXPECT_TRUE(config->log_changes);
+}
+
+TEST(CdcConfigYaml, ReadsFailover) {
+  auto config =
+      parse_cdc_config_yaml(std::string(kMinimal) + "  create_slot: true\n  failover: true\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->failover);
 }
 
 TEST(CdcConfigYaml, CreatePublicationAllOrCommaList) {
@@ -153,6 +161,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
                 "create_publication: ' , '\n",
                 "cdc.create_publication", "names no table"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "create_slot: true\n  temporary_slot: true\n  failover: true\n",
+                "cdc.failover", "a temporary slot cannot be a failover slot"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "failover: maybe\n",
+                "cdc.failover", "'maybe' is not a valid value"},
         BadCase{"cdc: [1, 2\n", "", "YAML syntax error at line"}));
 
 TEST(CdcConfig, ValidateMessagesStartWithTheField) {

@@ -62,6 +62,24 @@ TEST(ReplicationCommand, CreateSlotPermanentOrTemporary) {
             R"(CREATE_REPLICATION_SLOT "s" TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT)");
 }
 
+TEST(ReplicationCommand, FailoverSlotsTakeTheOptionList) {
+  StreamSettings config;
+  config.slot_name = "s";
+  config.failover = true;
+  EXPECT_EQ(create_slot_command(config),
+            R"(CREATE_REPLICATION_SLOT "s" LOGICAL pgoutput (SNAPSHOT 'nothing', FAILOVER))");
+  config.export_snapshot = true;
+  config.resumable_snapshot = true;
+  EXPECT_EQ(create_slot_command(config),
+            R"(CREATE_REPLICATION_SLOT "s" LOGICAL pgoutput (SNAPSHOT 'export', FAILOVER))");
+  // The temporary slot that exports a snapshot cannot fail over: set-up
+  // turns failover on once it copied it to the permanent one.
+  config.resumable_snapshot = false;
+  EXPECT_EQ(create_slot_command(config),
+            R"(CREATE_REPLICATION_SLOT "s_snapshot" TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT)");
+  EXPECT_EQ(failover_on_command("a\"b"), R"(ALTER_REPLICATION_SLOT "a""b" ( FAILOVER true ))");
+}
+
 TEST(ReconnectBackoff, DoublesFromTheInitialValue) {
   ReconnectPolicy policy{100ms, 1000ms, 0};
   EXPECT_EQ(backoff_delay(policy, 1, 1.0), 100ms);

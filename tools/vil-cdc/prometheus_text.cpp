@@ -135,6 +135,17 @@ std::string prometheus_text(const cdc::TriggerMetrics& m, const MetricsLabels& l
     out.sample("vil_cdc_slot_safe_wal_size_bytes", slot,
                static_cast<double>(*m.slot.safe_wal_size));
   }
+  // Failover slots: one sample per standby that answered (none before).
+  if (m.failover && !m.failover_standbys.empty()) {
+    out.family("vil_cdc_slot_failover_ready", "gauge",
+               "1 when the standby holds a synchronized copy of the slot, so that a failover "
+               "there keeps it; else 0.");
+    for (const cdc::StandbySlotCopy& copy : m.failover_standbys) {
+      out.sample("vil_cdc_slot_failover_ready",
+                 fmt::format("{},standby=\"{}\"", slot, label_value(copy.standby)),
+                 uint64_t{copy.ready ? 1u : 0u});
+    }
+  }
   return out.take();
 }
 

@@ -237,7 +237,10 @@ int run_stream(const StreamSettings& settings, SignalWatch& signals) {
                              settings.cdc.slot_name, one_line(fault.message())));
       return ExitStream;
     }
-    print_line(one_line(fault.message()));
+    // A setting the server cannot honour ("cdc.failover: ... the server is
+    // 16.4") is named by its flag too, as validate()'s errors are.
+    const bool setting = fault.get<cdc::ConfigInvalid>() != nullptr;
+    print_line(setting ? flag_named(one_line(fault.message())) : one_line(fault.message()));
     return exit_code_for(fault);
   }
   return ExitOk;

@@ -164,6 +164,9 @@ void StreamOptions::add_to(CLI::App& command) {
                    "create the slot if it does not exist");
   command.add_flag("--temporary-slot,!--no-temporary-slot", temporary_slot_,
                    "with --create-slot: a temporary slot, gone when the session ends");
+  command.add_flag("--failover,!--no-failover", failover_,
+                   "a failover slot (PostgreSQL 17+) that standbys with sync_replication_slots "
+                   "keep a copy of; says whether the standbys of the connection string hold one");
   command.add_option("--create-publication", create_publication_,
                      "create the publication if it does not exist: 'all' or T1,T2,... "
                      "(default: not created)");
@@ -282,6 +285,13 @@ std::expected<std::chrono::milliseconds, std::string> positive_millis(int64_t va
 // validate()'s message starts with the YAML key; a person at the command line
 // is told the flag too: "--slot (cdc.slot_name): is required".
 std::string with_flag(const cdc::ConfigError& error) {
+  if (!error.message.starts_with(error.field)) return error.message;
+  return flag_named(error.message);
+}
+
+}  // namespace
+
+std::string flag_named(const std::string& message) {
   static const std::pair<std::string_view, std::string_view> kFlags[] = {
       {"cdc.conn_string", "--conn"},
       {"cdc.slot_name", "--slot"},
@@ -299,14 +309,17 @@ std::string with_flag(const cdc::ConfigError& error) {
       {"cdc.slot_check_interval_ms", "--slot-check-interval-ms"},
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
       {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
-      {"cdc.reconnect_max_attempts", "--reconnect-max-attempts"}};
+      {"cdc.reconnect_max_attempts", "--reconnect-max-attempts"},
+      {"cdc.failover", "--failover"}};
   for (const auto& [key, flag] : kFlags) {
-    if (error.field == key && error.message.starts_with(key)) {
-      return fmt::format("{} ({}){}", flag, key, error.message.substr(key.size()));
+    if (message.starts_with(key) && message.size() > key.size() && message[key.size()] == ':') {
+      return fmt::format("{} ({}){}", flag, key, message.substr(key.size()));
     }
   }
-  return error.message;
+  return message;
 }
+
+namespace {
 
 // $XDG_STATE_HOME/vil-cdc/SLOT.snapshot.json ($HOME/.local/state when
 // XDG_STATE_HOME is not set); empty (progress in memory) without a slot or a
@@ -335,6 +348,7 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--publication")) c.publication = publication_;
   if (given(command_, "--create-slot")) c.create_slot = create_slot_;
   if (given(command_, "--temporary-slot")) c.temporary_slot = temporary_slot_;
+  if (given(command_, "--failover")) c.failover = failover_;
   if (given(command_, "--create-publication")) {
     c.create_publication = true;
     c.publication_scope = cdc::parse_publication_scope(create_publication_);

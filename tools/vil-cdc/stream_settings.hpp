@@ -59,8 +59,8 @@ class StreamOptions {
       log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, nats_url_,
       nats_stream_, topic_prefix_, metrics_addr_;
   std::vector<std::string> kafka_properties_;
-  bool create_slot_ = false, temporary_slot_ = false, fsync_ = false, quiet_ = false,
-       no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;
+  bool create_slot_ = false, temporary_slot_ = false, failover_ = false, fsync_ = false,
+       quiet_ = false, no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;
   uint32_t protocol_version_ = 0, reconnect_max_attempts_ = 0, snapshot_workers_ = 1,
            snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
   int64_t slot_check_interval_ms_ = 2'000;
@@ -68,5 +68,10 @@ class StreamOptions {
   uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20, health_max_backpressure_ms_ = 60'000;
   CLI::App* command_ = nullptr;
 };
+
+// A message that starts with a setting's YAML key ("cdc.failover: ...") with
+// its flag named first ("--failover (cdc.failover): ..."), for a person at
+// the command line; any other message as it is.
+std::string flag_named(const std::string& message);
 
 }  // namespace vil::cli

@@ -47,6 +47,11 @@ struct CdcConfig {
   // This project's options.
   bool create_slot = false;     // create the slot when it does not exist
   bool temporary_slot = false;  // with create_slot: a slot dropped when the session ends
+  // A failover slot (PostgreSQL 17+): created with FAILOVER, or an existing
+  // slot turned to it, so that standbys with sync_replication_slots keep a
+  // copy a promoted standby streams on from; the slot check then says
+  // whether the standbys of a multi-host conn_string hold a ready copy.
+  bool failover = false;
   bool create_publication = false;
   PublicationScope publication_scope;  // what a created publication covers
   uint32_t protocol_version = 0;       // pgoutput proto_version; 0 = highest both sides support

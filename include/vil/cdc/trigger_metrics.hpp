@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vil/cdc/change.hpp"
 #include "vil/pgoutput/lsn.hpp"
@@ -35,6 +36,16 @@ struct SlotStatus {
   std::optional<int64_t> safe_wal_size;  // bytes; none without max_slot_wal_keep_size
   // Why the server invalidated the slot (PostgreSQL 17+; empty before).
   std::string invalidation_reason;
+};
+
+// With CdcConfig::failover: a standby of a multi-host conn_string (one of
+// its hosts other than the server the slot check reached, in recovery), and
+// whether its copy of the slot is ready, so that a failover there keeps the
+// slot: synchronized from the primary (`synced`) and no longer temporary.
+struct StandbySlotCopy {
+  std::string standby;  // "host:port" as the connection string names it
+  bool ready = false;
+  std::string why_not;  // in words, when not ready
 };
 
 struct TriggerMetrics {
@@ -66,6 +77,10 @@ struct TriggerMetrics {
   double sink_backpressure_seconds = 0;
   SnapshotProgress snapshot;
   SlotStatus slot;
+  // CdcConfig::failover (and slot checks on): failover_standbys is asked for.
+  bool failover = false;
+  // The standbys that last answered, in the connection string's order.
+  std::vector<StandbySlotCopy> failover_standbys;
 
   [[nodiscard]] uint64_t changes_of(ChangeKind kind) const {
     return changes[static_cast<size_t>(kind)];

@@ -15,6 +15,14 @@
 //                        .ca_file = "ca.crt"};
 //   opts.hba_lines = {"hostssl all alice 127.0.0.1/32 cert",
 //                     "hostnossl all alice 127.0.0.1/32 reject"};
+//
+// make_standby() makes a physical standby of a running cluster, and
+// promote() turns it into a primary, for failover tests:
+//
+//   auto primary = ThrowawayCluster::start();
+//   auto standby = primary.make_standby({.sync_slots = true});  // 17+
+//   ...
+//   standby.promote();
 #pragma once
 
 #include <chrono>
@@ -100,6 +108,22 @@ struct ClusterOptions {
   std::string server_version{};
 };
 
+// A physical standby of a running cluster (ThrowawayCluster::make_standby()).
+struct StandbyOptions {
+  // The physical slot on the primary that keeps the standby's WAL; empty: a
+  // name of the harness's own (1 to 63 of a-z, 0-9 and _).
+  std::string slot_name{};
+  // Failover slots (PostgreSQL 17+): the standby copies the primary's
+  // logical slots made with FAILOVER (sync_replication_slots = on), and the
+  // primary's logical walsenders of such slots send nothing the standby has
+  // not received (synchronized_standby_slots = the physical slot), so a
+  // consumer is never ahead of the copy. Refused before 17.
+  bool sync_slots = false;
+  // postgresql.conf settings of the standby, after the primary's and the
+  // harness's (later lines win).
+  std::vector<std::pair<std::string, std::string>> settings{};
+};
+
 struct RoleOptions {
   bool superuser = false;
   bool replication = true;
@@ -158,6 +182,25 @@ class ThrowawayCluster {
   // (normal and replication connections) while every other role stays trusted.
   void create_role_with_password(std::string_view name, std::string_view password,
                                  RoleOptions role = {});
+
+  // A physical standby of this running cluster, in a folder of its own, on a
+  // free port, as its own server (same version, account and options). The
+  // base backup is a copy of this cluster's data folder while it is stopped
+  // (fast), so this server restarts on its port and its sessions end. The
+  // primary gets a physical slot (StandbyOptions::slot_name) that holds
+  // the standby's WAL; the standby has standby.signal, primary_conninfo
+  // (with dbname=postgres, which slot synchronization needs),
+  // primary_slot_name and hot_standby_feedback = on. Returns once the
+  // standby accepts (read-only) connections and streams from the primary.
+  // Throws ClusterError.
+  ThrowawayCluster make_standby(StandbyOptions opts = {});
+  // Ends a standby's recovery (pg_promote()) and waits, up to
+  // ClusterOptions::start_timeout, until it takes writes.
+  void promote();
+  // pg_is_in_recovery(): a standby not (yet) promoted.
+  bool in_recovery() const;
+  // A standby's physical slot on its primary (empty for a primary).
+  const std::string& primary_slot_name() const;
 
   // A test using this cluster failed: print the log tail on destruction and
   // honour keep_on_failure.

@@ -130,6 +130,10 @@ class StreamReader {
 
   std::optional<StreamError> error_;  // the I/O thread's until IoFinished
   bool notice_failed_ = false;
+  // The I/O thread's: the server ("host:port", timeline) this stream first
+  // streamed from, so a slot missing after a failover is said to be that.
+  std::string first_address_;
+  uint32_t first_timeline_ = 0;
   uint32_t jitter_seed_;
 };
 

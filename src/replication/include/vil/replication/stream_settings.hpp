@@ -20,6 +20,9 @@ struct StreamSettings {
 
   bool create_slot = false;
   bool temporary_slot = false;
+  // A failover slot (PostgreSQL 17+): created with FAILOVER, an existing one
+  // turned to it (ALTER_REPLICATION_SLOT).
+  bool failover = false;
   // When this stream creates the slot: export the slot's snapshot and wait,
   // before START_REPLICATION, until the delivery side read it
   // (StreamReader::snapshot_read()). A slot whose snapshot was not read is

@@ -98,19 +98,6 @@ std::vector<int> ids_of(const std::string& out) {
   return ids;
 }
 
-// Polls `condition` until it holds; false if `child` ended first or the
-// deadline passed.
-bool wait_until(const std::function<bool()>& condition, const ChildProcess* child,
-                std::chrono::milliseconds deadline = kRunDeadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    if (child != nullptr && child->finished()) return condition();
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 // vil-cdc streams from `pg` (START_REPLICATION, after its slot was made):
 // what commits now is in the stream.
 bool vil_cdc_streams_from(const ThrowawayCluster& pg) {

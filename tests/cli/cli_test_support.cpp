@@ -146,8 +146,8 @@ bool CliTest::slot_active(const std::string& slot) const {
                      slot + "'") == "1";
 }
 
-bool CliTest::wait_until(const std::function<bool()>& condition, const ChildProcess* child,
-                         std::chrono::milliseconds deadline) {
+bool wait_until(const std::function<bool()>& condition, const ChildProcess* child,
+                std::chrono::milliseconds deadline) {
   const auto end = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < end) {
     if (condition()) return true;

@@ -91,6 +91,11 @@ class BackgroundWriter {
   std::thread thread_;
 };
 
+// Polls `condition` until it holds; false if `child` ended first or the
+// deadline passed.
+bool wait_until(const std::function<bool()>& condition, const ChildProcess* child,
+                std::chrono::milliseconds deadline = kRunDeadline);
+
 class CliTest : public PgTest {
  protected:
   // Creates a publication (FOR ALL TABLES, or FOR TABLE `tables`) and a
@@ -105,11 +110,6 @@ class CliTest : public PgTest {
   uint64_t confirmed_flush_lsn(const std::string& slot) const;
   bool slot_exists(const std::string& slot) const;
   bool slot_active(const std::string& slot) const;
-
-  // Polls `condition` until it holds; false if `child` ended first or the
-  // deadline passed.
-  static bool wait_until(const std::function<bool()>& condition, const ChildProcess* child,
-                         std::chrono::milliseconds deadline = kRunDeadline);
 
   // Runs `command` (vil-cdc's arguments) `kills` times, each run killed
   // with SIGKILL after 250 to 550 ms (drawn from `seed`) and the slot let go

@@ -4,6 +4,7 @@
 // stop, each wait cut into slices that look at `stopping`.
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,12 @@
 #include "libpq_text.hpp"
 
 namespace vil::cdc {
+
+// A server that cannot be reached is tried again less and less often, from
+// the first wait doubling to the longest: each failed login is a line in its
+// log.
+constexpr std::chrono::milliseconds kCheckFirstRetry{5000};
+constexpr std::chrono::milliseconds kCheckLongestRetry{120'000};
 
 // One result row as text; std::nullopt is SQL NULL.
 using TextRow = std::vector<std::optional<std::string>>;

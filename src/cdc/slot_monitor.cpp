@@ -19,12 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A connection that fails (a role allowed replication connections only, say)
-// is tried again less and less often: each failure is a line in the server's
-// log.
-constexpr milliseconds kFirstRetry{5000};
-constexpr milliseconds kLongestRetry{120'000};
-
 // On a standby (logical decoding there needs PostgreSQL 16) the WAL grows by
 // what it receives. invalidation_reason came with PostgreSQL 17: read through
 // to_jsonb, it is NULL before. No row for the slot leaves its columns NULL.
@@ -141,7 +135,7 @@ void SlotMonitor::check_standbys(const std::string& connected) {
 
 void SlotMonitor::run() {
   PqConnection conn;
-  milliseconds retry = kFirstRetry;
+  milliseconds retry = kCheckFirstRetry;
   // The user's string as the trigger reads it (dbname expanded), plus a name
   // of its own in pg_stat_activity.
   const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
@@ -151,10 +145,10 @@ void SlotMonitor::run() {
       conn = connect_polled(keywords, values, true, stopping_);
       if (!conn) {
         if (!sleep_for(retry)) return;
-        retry = std::min(retry * 2, kLongestRetry);
+        retry = std::min(retry * 2, kCheckLongestRetry);
         continue;
       }
-      retry = kFirstRetry;
+      retry = kCheckFirstRetry;
     }
     bool broken = false;
     if (auto reading = ask(conn.get(), slot_name_, stopping_, broken)) take(std::move(*reading));

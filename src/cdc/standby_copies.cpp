@@ -11,11 +11,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A standby that cannot be reached is asked less and less often: each
-// failed login is a line in its log.
-constexpr milliseconds kFirstRetry{5000};
-constexpr milliseconds kLongestRetry{120'000};
-
 // Read through to_jsonb and current_setting(..., true), so that a server
 // before 17 (no synced column, no such setting) answers NULL, not an error.
 constexpr const char* kQuery =
@@ -81,7 +76,8 @@ std::optional<StandbyAnswer> StandbyCopies::ask(Host& host, const std::atomic<bo
     values.push_back(nullptr);
     host.conn = connect_polled(keywords.data(), values.data(), false, stopping);
     if (!host.conn) {
-      host.retry = host.retry.count() == 0 ? kFirstRetry : std::min(host.retry * 2, kLongestRetry);
+      host.retry =
+          host.retry.count() == 0 ? kCheckFirstRetry : std::min(host.retry * 2, kCheckLongestRetry);
       host.next_try = Clock::now() + host.retry;
       return std::nullopt;
     }

@@ -33,6 +33,8 @@ struct Options {
   std::string stop_table;
   std::string latency_out;
   uint32_t protocol_version = 1;
+  // The library's default streams; at protocol 1 nothing is streamed anyway.
+  vil::cdc::Streaming streaming = vil::cdc::Streaming::On;
   bool typed = false;
 };
 
@@ -65,12 +67,16 @@ class TouchingSink final : public vil::cdc::ChangeSink {
   void on_commit(const vil::cdc::TransactionEnd& /*transaction*/) override { ++transactions_; }
 
   void print_summary() const {
+    const vil::cdc::TriggerMetrics metrics = trigger_.metrics();
     std::printf(
         "{\"rows\": %llu, \"transactions\": %llu, \"columns\": %llu, \"bytes\": %llu, "
-        "\"checksum\": %llu, \"typed_errors\": %llu}\n",
+        "\"checksum\": %llu, \"typed_errors\": %llu, \"streamed_transactions\": %llu, "
+        "\"streamed_spilled_bytes\": %llu}\n",
         static_cast<unsigned long long>(rows_), static_cast<unsigned long long>(transactions_),
         static_cast<unsigned long long>(columns_), static_cast<unsigned long long>(bytes_),
-        static_cast<unsigned long long>(checksum_), static_cast<unsigned long long>(typed_errors_));
+        static_cast<unsigned long long>(checksum_), static_cast<unsigned long long>(typed_errors_),
+        static_cast<unsigned long long>(metrics.streamed.committed),
+        static_cast<unsigned long long>(metrics.streamed.spilled_bytes));
   }
 
   bool write_latencies() const {
@@ -124,7 +130,7 @@ class TouchingSink final : public vil::cdc::ChangeSink {
                "bench_vil_library: %s\n"
                "usage: bench_vil_library --conn C --slot S --publication P "
                "(--end-lsn X/Y | --stop-table T) [--typed] [--latency-out FILE] "
-               "[--protocol-version N]\n",
+               "[--protocol-version N] [--streaming off|on|parallel]\n",
                message.c_str());
   std::exit(2);
 }
@@ -153,7 +159,12 @@ Options parse(int argc, char** argv) {
       options.protocol_version = static_cast<uint32_t>(std::stoul(value()));
     else if (arg == "--typed")
       options.typed = true;
-    else
+    else if (arg == "--streaming") {
+      const std::string text = value();
+      auto streaming = vil::cdc::parse_streaming(text);
+      if (!streaming) usage(fmt::format("--streaming: '{}' is not one of off, on, parallel", text));
+      options.streaming = *streaming;
+    } else
       usage(fmt::format("unknown argument '{}'", arg));
   }
   if (options.conn.empty() || options.slot.empty() || options.publication.empty()) {
@@ -174,6 +185,7 @@ int main(int argc, char** argv) {
   config.slot_name = options.slot;
   config.publication = options.publication;
   config.protocol_version = options.protocol_version;
+  config.streaming = options.streaming;
   config.application_name = "bench_vil_library";
 
   vil::cdc::CdcTrigger trigger(config);

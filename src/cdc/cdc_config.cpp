@@ -156,7 +156,22 @@ std::expected<void, ConfigError> read_cdc_block(const YAML::Node& cdc, CdcConfig
       r = read_scalar(v, field, config.snapshot_chunk_size);
     else if (key == "snapshot_state")
       r = read_scalar(v, field, config.snapshot_state);
-    else if (key == "snapshot") {
+    else if (key == "streaming_memory_bytes")
+      r = read_scalar(v, field, config.streaming_memory_bytes);
+    else if (key == "spill_dir")
+      r = read_scalar(v, field, config.spill_dir);
+    else if (key == "streaming") {
+      std::string text;
+      r = read_scalar(v, field, text);
+      if (r) {
+        auto streaming = parse_streaming(text);
+        if (!streaming) {
+          return std::unexpected(
+              field_error(field, fmt::format("'{}' is not one of off, on, parallel", text)));
+        }
+        config.streaming = *streaming;
+      }
+    } else if (key == "snapshot") {
       std::string text;
       r = read_scalar(v, field, text);
       if (r) {
@@ -290,6 +305,16 @@ std::expected<void, ConfigError> validate(const CdcConfig& config) {
         fmt::format("{} is not a pgoutput protocol version (1 to 4, or 0 for the highest)",
                     config.protocol_version)));
   }
+  if (config.streaming_memory_bytes < (64u << 10) ||
+      config.streaming_memory_bytes > (16ull << 30)) {
+    return std::unexpected(
+        field_error("cdc.streaming_memory_bytes", "must be between 65536 and 17179869184"));
+  }
+  if (config.streaming == Streaming::Parallel && config.protocol_version != 0 &&
+      config.protocol_version < 4) {
+    return std::unexpected(
+        field_error("cdc.streaming", "parallel needs protocol_version 4 (or 0, the highest)"));
+  }
   if (config.temporary_slot && !config.create_slot) {
     return std::unexpected(
         field_error("cdc.temporary_slot", "needs create_slot: a temporary slot is always new"));
@@ -347,6 +372,25 @@ std::optional<SnapshotMode> parse_snapshot_mode(std::string_view text) noexcept 
   if (text == "never") return SnapshotMode::Never;
   if (text == "initial") return SnapshotMode::Initial;
   if (text == "only") return SnapshotMode::Only;
+  return std::nullopt;
+}
+
+std::string_view to_string(Streaming streaming) noexcept {
+  switch (streaming) {
+    case Streaming::Off:
+      return "off";
+    case Streaming::On:
+      return "on";
+    case Streaming::Parallel:
+      return "parallel";
+  }
+  return "on";
+}
+
+std::optional<Streaming> parse_streaming(std::string_view text) noexcept {
+  if (text == "off") return Streaming::Off;
+  if (text == "on") return Streaming::On;
+  if (text == "parallel") return Streaming::Parallel;
   return std::nullopt;
 }
 

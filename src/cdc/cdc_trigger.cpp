@@ -328,6 +328,10 @@ TriggerMetrics CdcTrigger::metrics() const {
   }
   m.transactions = impl_->transactions.load();
   m.last_commit_unix_ns = impl_->changes.last_commit_unix_ns.load(std::memory_order_relaxed);
+  m.streamed.open = impl_->changes.streamed_open.load(std::memory_order_relaxed);
+  m.streamed.committed = impl_->changes.streamed_committed.load(std::memory_order_relaxed);
+  m.streamed.aborted = impl_->changes.streamed_aborted.load(std::memory_order_relaxed);
+  m.streamed.spilled_bytes = impl_->changes.streamed_spilled_bytes.load(std::memory_order_relaxed);
   m.paused = impl_->control.paused();
   m.snapshot = snapshot_progress();
   uint64_t walsender_end = 0;

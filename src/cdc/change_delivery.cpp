@@ -1,6 +1,7 @@
 #include "change_delivery.hpp"
 
 #include <chrono>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,7 @@
 #include "vil/core/unix_time.hpp"
 #include "vil/log/dictionary.hpp"
 #include "vil/log/logger.hpp"
+#include "vil/pgoutput/byte_order.hpp"
 #include "vil/pgoutput/frames.hpp"
 
 namespace vil::cdc {
@@ -22,6 +24,24 @@ using replication::QueueItem;
 // Delivered bytes after which the sink is flushed even while busy, so the
 // slot keeps advancing under a steady stream.
 constexpr size_t kFlushEveryBytes = 4u << 20;
+
+// The messages a Stream Start/Stop block carries with the xid of the
+// (sub)transaction that made them, right after their type.
+bool is_streamed_change(std::span<const std::byte> payload) {
+  if (payload.empty()) return false;
+  switch (static_cast<char>(payload[0])) {
+    case 'R':
+    case 'Y':
+    case 'I':
+    case 'U':
+    case 'D':
+    case 'T':
+    case 'M':
+      return true;
+    default:
+      return false;
+  }
+}
 
 RowOperation row_operation(ChangeKind kind) {
   switch (kind) {
@@ -56,6 +76,9 @@ ChangeDelivery::ChangeDelivery(const CdcConfig& config, replication::FrameQueue&
             log_table(table, started, rows);
           },
           counters.snapshot),
+      streamed_(config.streaming_memory_bytes, config.spill_dir.empty()
+                                                   ? std::filesystem::temp_directory_path()
+                                                   : std::filesystem::path(config.spill_dir)),
       async_(acks != nullptr ? dynamic_cast<AsyncChangeSink*>(&sink) : nullptr),
       acks_(async_ != nullptr ? acks : nullptr) {}
 
@@ -63,6 +86,13 @@ std::optional<CdcFault> ChangeDelivery::run(uint64_t end_lsn) {
   ledger_ = DeliveryLedger(end_lsn);
   try {
     if (async_ != nullptr) async_->bind(*acks_);
+    if (config_.streaming != Streaming::Off) {
+      if (auto ready = streamed_.check_spill_dir(); !ready) {
+        fail(CdcFault(ConfigInvalid{log::register_str("cdc.spill_dir")},
+                      "cdc.spill_dir: " + ready.error()));
+        return fault_;
+      }
+    }
     if (auto loaded = incremental_.load(); !loaded) {
       fail(CdcFault(SnapshotFailed{publication_hash_}, loaded.error()));
       return fault_;
@@ -155,7 +185,12 @@ ChangeDelivery::Step ChangeDelivery::deliver(const QueueItem& item) {
   if (const auto* session = std::get_if<replication::SessionStarted>(&item)) {
     // The server starts again from the slot: a transaction cut short by the
     // lost connection comes again whole.
-    decoder_ = pgoutput::Decoder(pgoutput::DecoderOptions{session->protocol_version});
+    decoder_ = pgoutput::Decoder(
+        pgoutput::DecoderOptions{.protocol_version = session->protocol_version,
+                                 .parallel_streaming = config_.streaming == Streaming::Parallel});
+    // It streams every transaction still open again, from its start.
+    streamed_.clear();
+    counters_.changes.streamed_open.store(0, std::memory_order_relaxed);
     ledger_.session_started(session->flushed_at_start);
     relations_.clear();  // described again by the new session
     database_encoding_ = std::string(session->encoding());
@@ -217,19 +252,101 @@ void ChangeDelivery::describe_columns(const pgoutput::RelationSchema& relation,
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_frame(const replication::WalFrame& frame) {
+  if (decoder_.in_stream() && is_streamed_change(frame.payload)) return keep_streamed(frame);
   auto decoded = decoder_.decode(frame.payload);
-  if (!decoded) {
-    const auto& e = decoded.error();
-    if (e.code == pgoutput::DecodeErrc::UnknownMessageType) {
-      return fail(CdcFault(UnknownMessage{e.message_type},
-                           fmt::format("slot \"{}\" sent a message vil-cdc does not know: {}",
-                                       config_.slot_name, e.message)));
-    }
-    return fail(CdcFault(
-        MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
-        fmt::format("slot \"{}\" sent a malformed message: {}", config_.slot_name, e.message)));
-  }
+  if (!decoded) return decode_failed(decoded.error());
   return deliver_message(*decoded, pgoutput::Lsn{frame.wal_start}, frame.payload.size());
+}
+
+ChangeDelivery::Step ChangeDelivery::decode_failed(const pgoutput::DecodeError& e) {
+  if (e.code == pgoutput::DecodeErrc::UnknownMessageType) {
+    return fail(CdcFault(UnknownMessage{e.message_type},
+                         fmt::format("slot \"{}\" sent a message vil-cdc does not know: {}",
+                                     config_.slot_name, e.message)));
+  }
+  return fail(CdcFault(
+      MalformedMessage{e.message_type, static_cast<uint32_t>(e.offset)},
+      fmt::format("slot \"{}\" sent a malformed message: {}", config_.slot_name, e.message)));
+}
+
+ChangeDelivery::Step ChangeDelivery::keep_streamed(const replication::WalFrame& frame) {
+  // Kept as bytes and decoded at the commit: a Relation or Type message in
+  // the block describes the table as this transaction sees it, which the
+  // transactions that commit before it must not.
+  const std::span<const std::byte> payload = frame.payload;
+  const auto type = static_cast<char>(payload[0]);
+  if (payload.size() < 1 + sizeof(uint32_t)) {
+    return fail(CdcFault(
+        MalformedMessage{static_cast<uint8_t>(type), static_cast<uint32_t>(payload.size())},
+        fmt::format("slot \"{}\" sent a malformed message: a streamed '{}' of {} bytes has no "
+                    "xid",
+                    config_.slot_name, type, payload.size())));
+  }
+  const uint32_t subxid = pgoutput::load_be<uint32_t>(payload.data() + 1);
+  const size_t open_before = streamed_.open();
+  const uint64_t spilled_before = streamed_.spilled_bytes();
+  auto kept = streamed_.append(decoder_.stream_xid(), subxid, frame.wal_start, payload[0],
+                               payload.subspan(1 + sizeof(uint32_t)));
+  if (!kept) {
+    return fail(CdcFault(DeliveryFailed{events_.last_sequence()},
+                         fmt::format("slot \"{}\": streamed transaction {}: {}", config_.slot_name,
+                                     decoder_.stream_xid(), kept.error())));
+  }
+  if (streamed_.open() != open_before) {
+    counters_.changes.streamed_open.store(streamed_.open(), std::memory_order_relaxed);
+  }
+  if (streamed_.spilled_bytes() != spilled_before) {
+    ChangeCounters::add(counters_.changes.streamed_spilled_bytes,
+                        streamed_.spilled_bytes() - spilled_before);
+  }
+  return Step::Next;
+}
+
+ChangeDelivery::Step ChangeDelivery::deliver_streamed(const pgoutput::StreamCommit& commit,
+                                                      pgoutput::Lsn lsn) {
+  using namespace pgoutput;
+  const auto forget = [&] {
+    (void)streamed_.abort(commit.xid, commit.xid);
+    counters_.changes.streamed_open.store(streamed_.open(), std::memory_order_relaxed);
+  };
+  Step step = deliver_message(
+      DecodedMessage{Begin{commit.commit_lsn, commit.commit_time, commit.xid}}, lsn, 0);
+  if (step != Step::Next) {
+    forget();
+    return step;
+  }
+  size_t replayed_changes = 0;
+  auto replayed =
+      streamed_.replay(commit.xid, [&](uint64_t at, std::span<const std::byte> message) {
+        ++replayed_changes;
+        // Paused or stopped between two changes, as between two frames.
+        for (;;) {
+          const RunControl::Ask ask = control_.ask();
+          if (ask == RunControl::Ask::Deliver) break;
+          if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
+            step = fault_ ? Step::Fault : Step::End;
+            return false;
+          }
+        }
+        auto decoded = decoder_.decode(message);
+        step = decoded ? deliver_message(*decoded, Lsn{at}, message.size())
+                       : decode_failed(decoded.error());
+        return step == Step::Next;
+      });
+  counters_.changes.streamed_open.store(streamed_.open(), std::memory_order_relaxed);
+  if (!replayed) {
+    return fail(CdcFault(DeliveryFailed{events_.last_sequence()},
+                         fmt::format("slot \"{}\": streamed transaction {}: {}", config_.slot_name,
+                                     commit.xid, replayed.error())));
+  }
+  if (step != Step::Next) return step;
+  ChangeCounters::add(counters_.changes.streamed_committed, 1);
+  // Everything it kept was in aborted subtransactions: as with any empty
+  // transaction the server leaves out, the owner does not hear of it.
+  if (replayed_changes == 0) withheld_messages_ = true;
+  return deliver_message(
+      DecodedMessage{Commit{commit.flags, commit.commit_lsn, commit.end_lsn, commit.commit_time}},
+      lsn, 0);
 }
 
 ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMessage& decoded,
@@ -348,10 +465,23 @@ ChangeDelivery::Step ChangeDelivery::deliver_message(const pgoutput::DecodedMess
           change.content = m.content;
           change.transactional = m.transactional();
           return deliver_change(change);
-        } else if constexpr (std::is_same_v<M, Type> || std::is_same_v<M, Origin>) {
+        } else if constexpr (std::is_same_v<M, Type> || std::is_same_v<M, Origin> ||
+                             std::is_same_v<M, StreamStart> || std::is_same_v<M, StreamStop>) {
+          // A block's changes are kept as they come (keep_streamed).
+          return Step::Next;
+        } else if constexpr (std::is_same_v<M, StreamCommit>) {
+          return deliver_streamed(m, lsn);
+        } else if constexpr (std::is_same_v<M, StreamAbort>) {
+          if (auto dropped = streamed_.abort(m.xid, m.subxid); !dropped) {
+            return fail(CdcFault(DeliveryFailed{events_.last_sequence()},
+                                 fmt::format("slot \"{}\": streamed transaction {}: {}",
+                                             config_.slot_name, m.xid, dropped.error())));
+          }
+          if (m.xid == m.subxid) ChangeCounters::add(counters_.changes.streamed_aborted, 1);
+          counters_.changes.streamed_open.store(streamed_.open(), std::memory_order_relaxed);
           return Step::Next;
         } else {
-          // Streamed and two-phase transactions are not requested here.
+          // Two-phase transactions are not requested here.
           return fail(CdcFault(MalformedMessage{0, 0},
                                fmt::format("slot \"{}\" sent a {} message, which this session did "
                                            "not ask for",

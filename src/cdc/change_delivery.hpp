@@ -21,6 +21,7 @@
 #include "incremental_snapshot.hpp"
 #include "run_control.hpp"
 #include "snapshot_counters.hpp"
+#include "streamed_transactions.hpp"
 #include "trigger_events.hpp"
 #include "vil/cdc/catalog_connection.hpp"
 #include "vil/cdc/cdc_config.hpp"
@@ -73,6 +74,14 @@ class ChangeDelivery {
   Step deliver_message(const pgoutput::DecodedMessage& decoded, pgoutput::Lsn lsn,
                        size_t payload_bytes);
   Step deliver_change(Change& change);
+  // A message the decoder refused, as the fault that names it.
+  Step decode_failed(const pgoutput::DecodeError& error);
+  // A change inside a Stream Start/Stop block: kept until its transaction's
+  // Stream Commit or Stream Abort.
+  Step keep_streamed(const replication::WalFrame& frame);
+  // Stream Commit: the transaction's kept changes, delivered as one that was
+  // not streamed (Begin, its changes, Commit).
+  Step deliver_streamed(const pgoutput::StreamCommit& commit, pgoutput::Lsn lsn);
   // One of vil-cdc's own logical messages: a snapshot request, a watermark.
   void take_own_message(const pgoutput::LogicalMessage& message);
   // The incremental snapshot's chunk whose high watermark committed at `lsn`,
@@ -140,6 +149,7 @@ class ChangeDelivery {
   std::string database_encoding_;               // the session's server_encoding
   std::vector<const pgoutput::RelationSchema*> truncated_;
   IncrementalSnapshot incremental_;
+  StreamedTransactions streamed_;
   AsyncChangeSink* async_;  // the sink, when it acknowledges later
   AckTracker* acks_;        // with async_: the trigger's, begun for this run
   bool acks_full_ = false;  // the last change handed over filled its window

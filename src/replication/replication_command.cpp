@@ -83,10 +83,14 @@ std::optional<std::string> start_replication_command(const StreamSettings& confi
   if (server_version >= kFirstMessagesVersion) {
     messages = fmt::format(", messages '{}'", config.messages ? "true" : "false");
   }
+  std::string streaming;
+  if (!config.streaming.empty() && protocol_version >= 2) {
+    streaming = fmt::format(", streaming '{}'", config.streaming);
+  }
   return fmt::format(
-      "START_REPLICATION SLOT {} LOGICAL {} (proto_version '{}', publication_names {}{})", *slot,
+      "START_REPLICATION SLOT {} LOGICAL {} (proto_version '{}', publication_names {}{}{})", *slot,
       pgoutput::format_lsn(pgoutput::Lsn{start_lsn}).view(), protocol_version, *publication_names,
-      messages);
+      messages, streaming);
 }
 
 }  // namespace vil::replication

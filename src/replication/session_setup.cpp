@@ -247,6 +247,20 @@ std::expected<bool, StreamError> ensure_slot(ReplicationConnection& conn,
   return false;
 }
 
+// pgoutput streams in parallel mode from protocol 4 (PostgreSQL 16). Plain
+// streaming, from protocol 2, is asked for where the protocol has it
+// (start_replication_command).
+std::expected<void, StreamError> check_streaming(const StreamSettings& config,
+                                                 const SessionInfo& info) {
+  if (config.streaming != "parallel" || info.protocol_version >= 4) return {};
+  if (highest_protocol_version(info.server_version) < 4) {
+    return std::unexpected(setting_refused(
+        "streaming", fmt::format("parallel needs PostgreSQL 16 or later; the server is {}",
+                                 version_text(info.server_version))));
+  }
+  return std::unexpected(setting_refused("streaming", "parallel needs protocol_version 4"));
+}
+
 }  // namespace
 
 uint32_t highest_protocol_version(int server_version) {
@@ -367,13 +381,8 @@ std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& co
   if (timeout && !timeout->empty() && (*timeout)[0][0]) {
     info.wal_sender_timeout_ms = parse_duration_ms(*(*timeout)[0][0]);
   }
-  if (auto r = ensure_publication(conn, config, info.database); !r) {
-    return std::unexpected(r.error());
-  }
-  auto created = ensure_slot(conn, config, info, slot_rules);
-  if (!created) return std::unexpected(created.error());
-  info.slot_created = *created;
-
+  // Before anything is created: a setting the server cannot honour leaves
+  // no slot or publication behind.
   const uint32_t highest = highest_protocol_version(info.server_version);
   if (config.protocol_version > highest) {
     return std::unexpected(
@@ -385,6 +394,14 @@ std::expected<SessionInfo, StreamError> set_up_session(ReplicationConnection& co
             .with_setting("protocol_version"));
   }
   info.protocol_version = config.protocol_version == 0 ? highest : config.protocol_version;
+  if (auto r = check_streaming(config, info); !r) return std::unexpected(r.error());
+
+  if (auto r = ensure_publication(conn, config, info.database); !r) {
+    return std::unexpected(r.error());
+  }
+  auto created = ensure_slot(conn, config, info, slot_rules);
+  if (!created) return std::unexpected(created.error());
+  info.slot_created = *created;
   return info;
 }
 

@@ -27,6 +27,9 @@ TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
   EXPECT_EQ(config->reconnect.initial_backoff, std::chrono::milliseconds(500));
   EXPECT_EQ(config->reconnect.max_backoff, std::chrono::milliseconds(30'000));
   EXPECT_FALSE(config->log_changes);
+  EXPECT_EQ(config->streaming, Streaming::On);
+  EXPECT_EQ(config->streaming_memory_bytes, 16u << 20);
+  EXPECT_EQ(config->spill_dir, "");
 }
 
 TEST(CdcConfigYaml, ReadsProjectOptions) {
@@ -57,6 +60,19 @@ TEST(CdcConfigYaml, ReadsFailover) {
       parse_cdc_config_yaml(std::string(kMinimal) + "  create_slot: true\n  failover: true\n");
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_TRUE(config->failover);
+}
+
+TEST(CdcConfigYaml, ReadsStreaming) {
+  auto config = parse_cdc_config_yaml(std::string(kMinimal) +
+                                      "  streaming: parallel\n  streaming_memory_bytes: 65536\n"
+                                      "  spill_dir: /var/lib/vil-cdc/spill\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->streaming, Streaming::Parallel);
+  EXPECT_EQ(config->streaming_memory_bytes, 65536u);
+  EXPECT_EQ(config->spill_dir, "/var/lib/vil-cdc/spill");
+  auto off = parse_cdc_config_yaml(std::string(kMinimal) + "  streaming: off\n");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(off->streaming, Streaming::Off);
 }
 
 TEST(CdcConfigYaml, CreatePublicationAllOrCommaList) {
@@ -167,6 +183,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
                 "failover: maybe\n",
                 "cdc.failover", "'maybe' is not a valid value"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "streaming: sometimes\n",
+                "cdc.streaming", "'sometimes' is not one of off, on, parallel"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "streaming: parallel\n  protocol_version: 3\n",
+                "cdc.streaming", "parallel needs protocol_version 4 (or 0, the highest)"},
+        BadCase{"cdc:\n  conn_string: host=x\n  slot_name: s\n  publication: p\n  "
+                "streaming_memory_bytes: 1000\n",
+                "cdc.streaming_memory_bytes", "must be between 65536 and 17179869184"},
         BadCase{"cdc: [1, 2\n", "", "YAML syntax error at line"}));
 
 TEST(CdcConfig, ValidateMessagesStartWithTheField) {

@@ -171,6 +171,11 @@ TEST_F(CliMetrics, CountsEveryChangePassesPromtoolAndFollowsTheServer) {
   const double commit = samples.at("vil_cdc_last_commit_timestamp_seconds");
   EXPECT_NEAR(commit, static_cast<double>(std::time(nullptr)), 120);
   EXPECT_EQ(samples.count("vil_cdc_sink_inflight_messages"), 0u) << "no broker sink runs";
+  // Nothing here outgrew logical_decoding_work_mem: nothing was streamed.
+  EXPECT_EQ(samples.at("vil_cdc_streamed_transactions_open"), 0);
+  EXPECT_EQ(samples.at(R"(vil_cdc_streamed_transactions_total{outcome="committed"})"), 0);
+  EXPECT_EQ(samples.at(R"(vil_cdc_streamed_transactions_total{outcome="aborted"})"), 0);
+  EXPECT_EQ(samples.at("vil_cdc_streamed_spill_bytes_total"), 0);
 
   // Prometheus' own linter finds nothing to say.
   const Reply reply = http_get(port_, "/metrics");
@@ -281,9 +286,7 @@ TEST_F(CliMetrics, ABrokerSinksWindowAndHowLongItHeldTheStreamBack) {
   // Five changes fill the window, none acknowledged: the stream is held
   // back, and past the limit the health check says so.
   ASSERT_TRUE(wait_until(
-      [&] {
-        return http_get(port_, "/healthz").body.starts_with("the destination has held");
-      },
+      [&] { return http_get(port_, "/healthz").body.starts_with("the destination has held"); },
       child.get()))
       << child->err_so_far();
   const Reply held = http_get(port_, "/healthz");
@@ -354,10 +357,10 @@ TEST_F(CliSlotLost, AnInvalidatedSlotExits4SayingANewOneIsNeeded) {
   // The view's own words: invalidation_reason from PostgreSQL 17 on, before
   // it wal_status alone.
   const std::string why = server_major() >= 17 ? "invalidation_reason wal_removed"
-                                                : "wal_status lost: the WAL it needs was removed";
-  EXPECT_NE(r.err.find(fmt::format("replication slot \"{}\" can no longer be used: {}; ", slot_,
-                                   why)),
-            std::string::npos)
+                                               : "wal_status lost: the WAL it needs was removed";
+  EXPECT_NE(
+      r.err.find(fmt::format("replication slot \"{}\" can no longer be used: {}; ", slot_, why)),
+      std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("create a new slot with a snapshot (--create-slot --snapshot initial)"),
             std::string::npos)

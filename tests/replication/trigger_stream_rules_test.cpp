@@ -52,6 +52,24 @@ TEST(ReplicationCommand, MessagesOnlyWhereTheServerKnowsTheOption) {
             R"(publication_names '"p"', messages 'false'))");
 }
 
+TEST(ReplicationCommand, StreamingOnlyWhereTheProtocolHasIt) {
+  StreamSettings config;
+  config.slot_name = "s";
+  config.publication = "p";
+  config.streaming = "on";
+  EXPECT_EQ(start_replication_command(config, 150004, 3, 0),
+            R"(START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '3', )"
+            R"(publication_names '"p"', messages 'true', streaming 'on'))");
+  // Protocol 1 cannot stream: the server spills, as without the option.
+  EXPECT_EQ(start_replication_command(config, 150004, 1, 0),
+            R"(START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '1', )"
+            R"(publication_names '"p"', messages 'true'))");
+  config.streaming = "parallel";
+  EXPECT_EQ(start_replication_command(config, 160000, 4, 0),
+            R"(START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '4', )"
+            R"(publication_names '"p"', messages 'true', streaming 'parallel'))");
+}
+
 TEST(ReplicationCommand, CreateSlotPermanentOrTemporary) {
   StreamSettings config;
   config.slot_name = "s";

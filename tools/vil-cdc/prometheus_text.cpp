@@ -121,6 +121,17 @@ std::string prometheus_text(const cdc::TriggerMetrics& m, const MetricsLabels& l
           "Tables asked for whose rows were not all read yet.",
           uint64_t{m.snapshot.tables - m.snapshot.tables_done});
 
+  out.one("vil_cdc_streamed_transactions_open", "gauge",
+          "Transactions the server is streaming while in progress, kept until they end.",
+          m.streamed.open);
+  out.family("vil_cdc_streamed_transactions_total", "counter",
+             "Streamed transactions that ended, by outcome (committed: delivered whole).");
+  out.sample("vil_cdc_streamed_transactions_total", "outcome=\"committed\"", m.streamed.committed);
+  out.sample("vil_cdc_streamed_transactions_total", "outcome=\"aborted\"", m.streamed.aborted);
+  out.one("vil_cdc_streamed_spill_bytes_total", "counter",
+          "Bytes of streamed transactions written to spill files (past streaming_memory_bytes).",
+          m.streamed.spilled_bytes);
+
   out.family("vil_cdc_slot_wal_status", "gauge",
              "1 for the slot's wal_status as the server last reported it, 0 for the others "
              "(all 0 while unknown).");

@@ -246,6 +246,20 @@ void StreamOptions::add_to(CLI::App& command) {
       .add_option("--protocol-version", protocol_version_,
                   "pgoutput protocol 1-4 (0: the highest the server speaks)")
       ->default_str("0");
+  command
+      .add_option("--streaming", streaming_,
+                  "off, on or parallel (PostgreSQL 16+): the server streams a transaction larger "
+                  "than its logical_decoding_work_mem as it goes instead of spilling it to its "
+                  "disk; each is still delivered whole at its commit")
+      ->default_str("on");
+  command
+      .add_option("--streaming-memory-bytes", streaming_memory_bytes_,
+                  "what streamed transactions still open keep in memory together; past it the "
+                  "largest goes to a spill file")
+      ->default_str("16777216");
+  command.add_option("--spill-dir", spill_dir_,
+                     "folder for spill files, which have no name there and go with the process "
+                     "(default: $TMPDIR, else /tmp)");
   command.add_flag("--no-messages", no_messages_,
                    "do not deliver pg_logical_emit_message messages");
   command
@@ -310,7 +324,10 @@ std::string flag_named(const std::string& message) {
       {"cdc.reconnect_initial_ms", "--reconnect-initial-ms"},
       {"cdc.reconnect_max_ms", "--reconnect-max-ms"},
       {"cdc.reconnect_max_attempts", "--reconnect-max-attempts"},
-      {"cdc.failover", "--failover"}};
+      {"cdc.failover", "--failover"},
+      {"cdc.streaming_memory_bytes", "--streaming-memory-bytes"},
+      {"cdc.streaming", "--streaming"},
+      {"cdc.spill_dir", "--spill-dir"}};
   for (const auto& [key, flag] : kFlags) {
     if (message.starts_with(key) && message.size() > key.size() && message[key.size()] == ':') {
       return fmt::format("{} ({}){}", flag, key, message.substr(key.size()));
@@ -370,6 +387,18 @@ std::expected<StreamSettings, std::string> StreamOptions::resolve() const {
   if (given(command_, "--snapshot-chunk-size")) c.snapshot_chunk_size = snapshot_chunk_size_;
   if (given(command_, "--snapshot-unit-blocks")) c.snapshot_unit_blocks = snapshot_unit_blocks_;
   if (given(command_, "--snapshot-state")) c.snapshot_state = snapshot_state_;
+  if (given(command_, "--streaming")) {
+    auto streaming = cdc::parse_streaming(streaming_);
+    if (!streaming) {
+      return std::unexpected(
+          fmt::format("--streaming: '{}' is not one of off, on, parallel", streaming_));
+    }
+    c.streaming = *streaming;
+  }
+  if (given(command_, "--streaming-memory-bytes")) {
+    c.streaming_memory_bytes = streaming_memory_bytes_;
+  }
+  if (given(command_, "--spill-dir")) c.spill_dir = spill_dir_;
   if (no_messages_) c.messages = false;
   if (given(command_, "--status-interval-ms")) {
     auto ms = positive_millis(status_interval_ms_, "--status-interval-ms");

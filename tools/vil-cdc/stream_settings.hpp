@@ -57,7 +57,7 @@ class StreamOptions {
   std::string config_path_;
   std::string conn_, slot_, publication_, create_publication_, format_, output_, end_lsn_, log_,
       log_format_, snapshot_, snapshot_state_, sink_, http_url_, kafka_brokers_, nats_url_,
-      nats_stream_, topic_prefix_, metrics_addr_;
+      nats_stream_, topic_prefix_, metrics_addr_, streaming_, spill_dir_;
   std::vector<std::string> kafka_properties_;
   bool create_slot_ = false, temporary_slot_ = false, failover_ = false, fsync_ = false,
        quiet_ = false, no_messages_ = false, tombstones_ = true, debezium_schemas_ = false;
@@ -65,7 +65,8 @@ class StreamOptions {
            snapshot_chunk_size_ = 4096, snapshot_unit_blocks_ = 4096;
   int64_t slot_check_interval_ms_ = 2'000;
   int64_t status_interval_ms_ = 10'000, reconnect_initial_ms_ = 500, reconnect_max_ms_ = 30'000;
-  uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20, health_max_backpressure_ms_ = 60'000;
+  uint64_t max_events_ = 0, http_batch_bytes_ = 1u << 20, health_max_backpressure_ms_ = 60'000,
+           streaming_memory_bytes_ = 16ull << 20;
   CLI::App* command_ = nullptr;
 };
 

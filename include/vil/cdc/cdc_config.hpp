@@ -33,10 +33,25 @@ enum class SnapshotMode : uint8_t {
   Only,     // every row as of now, then return; no slot is used
 };
 
+// Whether the server streams transactions larger than its
+// logical_decoding_work_mem while they are still in progress, instead of
+// spilling them to its own disk and sending them at commit (docs/DESIGN.md
+// §6.11). The trigger keeps what is streamed and still delivers each
+// transaction whole at its commit; only the server's work changes.
+enum class Streaming : uint8_t {
+  Off,       // the server spills a large transaction and sends it at commit
+  On,        // pgoutput `streaming 'on'` (protocol 2+, PostgreSQL 14+)
+  Parallel,  // `streaming 'parallel'` (protocol 4, PostgreSQL 16+): the same
+             // messages, each Stream Abort with its LSN and time
+};
+
 // "never", "initial", "only".
 std::string_view to_string(SnapshotMode mode) noexcept;
 // The inverse; nullopt for any other text.
 std::optional<SnapshotMode> parse_snapshot_mode(std::string_view text) noexcept;
+// "off", "on", "parallel", and the inverse.
+std::string_view to_string(Streaming streaming) noexcept;
+std::optional<Streaming> parse_streaming(std::string_view text) noexcept;
 
 struct CdcConfig {
   // The VIL `cdc:` block.
@@ -62,6 +77,14 @@ struct CdcConfig {
   // when the slot turns unreserved); 0: never, and no such connection.
   std::chrono::milliseconds slot_check_interval{2'000};
   ReconnectPolicy reconnect;
+  Streaming streaming = Streaming::On;
+  // What streamed transactions still open keep in memory together, at most
+  // (64 KiB..16 GiB); past it the largest goes on in a spill file.
+  uint64_t streaming_memory_bytes = 16ull << 20;
+  // Where spill files are made (created when missing); empty: the system's
+  // temporary folder ($TMPDIR, else /tmp). They have no name there, so that
+  // nothing outlives the process.
+  std::string spill_dir;
   std::string application_name = "vil-cdc";
   SnapshotMode snapshot = SnapshotMode::Never;
   uint32_t snapshot_workers = 1;  // connections reading the snapshot at once (1..64)

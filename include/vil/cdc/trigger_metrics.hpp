@@ -48,6 +48,18 @@ struct StandbySlotCopy {
   std::string why_not;  // in words, when not ready
 };
 
+// Transactions the server streamed while in progress (CdcConfig::streaming):
+// open now (kept until their commit or abort), delivered at their Stream
+// Commit, aborted whole, and the bytes of theirs written to spill files past
+// CdcConfig::streaming_memory_bytes. The figures add up over the trigger's
+// life.
+struct StreamedTransactionStats {
+  uint64_t open = 0;
+  uint64_t committed = 0;
+  uint64_t aborted = 0;
+  uint64_t spilled_bytes = 0;
+};
+
 struct TriggerMetrics {
   // Changes handed to the Data lane, by ChangeKind (indexed by its value).
   std::array<uint64_t, 6> changes{};
@@ -76,6 +88,7 @@ struct TriggerMetrics {
   uint64_t sink_failures = 0;
   double sink_backpressure_seconds = 0;
   SnapshotProgress snapshot;
+  StreamedTransactionStats streamed;
   SlotStatus slot;
   // CdcConfig::failover (and slot checks on): failover_standbys is asked for.
   bool failover = false;

@@ -40,6 +40,10 @@ struct StreamSettings {
   std::vector<std::string> publication_tables;  // ...otherwise: "table" or "schema.table"
   uint32_t protocol_version = 0;                // 0: the highest the server speaks
   bool messages = true;                         // ask pgoutput for pg_logical_emit_message messages
+  // pgoutput's `streaming` option: empty (not sent: off), "on" (sent where
+  // the protocol is 2 or later; below, the server spills as without it) or
+  // "parallel" (protocol 4, refused below).
+  std::string streaming;
   std::chrono::milliseconds status_interval{10'000};
 
   std::chrono::milliseconds initial_backoff{500};

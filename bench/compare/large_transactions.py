@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Large transactions, spilled by the server or streamed to vil-cdc (run by
+large_transactions.sh inside a throwaway cluster; see README.md).
+
+For W3 (one transaction of 1,000,000 rows) and W5 (one of 5,000,000), each
+consumer reads the identical WAL from its own slot, alone, one after
+another: pg_recvlogical with pgoutput (the floor) without and with
+`streaming 'on'`, and vil-cdc (library consumer and `vil-cdc stream`) with
+--streaming off and on. Per run: wall, client CPU and peak RSS (GNU time),
+the walsender's CPU, the server's spill and stream figures for the slot
+(pg_stat_replication_slots, before and after), and what vil-cdc wrote to its
+own spill file. Writes a JSON file and a Markdown report.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+
+import driver
+from driver import PUBLICATION, ROW_FROM_G, Database, Environment, Workload, log
+
+CONSUMERS = [
+    ("floor", "pg_recvlogical (pgoutput), streaming off"),
+    ("floor_streaming", "pg_recvlogical (pgoutput), streaming on"),
+    ("vil_off", "vil-cdc library, --streaming off"),
+    ("vil_on", "vil-cdc library, --streaming on"),
+    ("vil_cli_off", "vil-cdc stream --streaming off"),
+    ("vil_cli_on", "vil-cdc stream --streaming on"),
+]
+TITLES = dict(CONSUMERS)
+STAT_COLUMNS = ("spill_txns", "spill_bytes", "stream_txns", "stream_bytes")
+
+
+def workloads(scale):
+    out = []
+    for key, rows in (("W3", 1_000_000), ("W5", 5_000_000)):
+        n = int(rows * scale)
+        out.append(Workload(key, "one transaction of %s rows" % f"{n:,}", n, 1, ["TRUNCATE w3"], [],
+                            [f"INSERT INTO w3 SELECT {ROW_FROM_G} FROM generate_series(1, {n}) g"]))
+    return out
+
+
+def command(env, consumer, slot, end_lsn, spill_dir):
+    if consumer.startswith("floor"):
+        cmd = [os.path.join(env.bindir, "pg_recvlogical"), "-d", env.conninfo, "--slot", slot, "--start",
+               "--no-loop", "-o", "proto_version=2", "-o", f"publication_names={PUBLICATION}",
+               "--endpos", end_lsn, "-f", "/dev/null"]
+        if consumer == "floor_streaming":
+            cmd += ["-o", "streaming=on"]
+        return cmd
+    streaming = "on" if consumer.endswith("_on") else "off"
+    if consumer.startswith("vil_cli"):
+        return [os.path.join(env.build, "tools/vil-cdc/vil-cdc"), "stream", "--conn", env.conninfo,
+                "--slot", slot, "--publication", PUBLICATION, "--format", "jsonl", "--quiet",
+                "--output", "/dev/null", "--streaming", streaming, "--spill-dir", spill_dir,
+                "--end-lsn", end_lsn]
+    return [os.path.join(env.build, "bench/compare/bench_vil_library"), "--conn", env.conninfo,
+            "--slot", slot, "--publication", PUBLICATION, "--protocol-version", "0",
+            "--streaming", streaming, "--end-lsn", end_lsn]
+
+
+def slot_stats(db, slot):
+    row = None
+    with db.conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(STAT_COLUMNS)} FROM pg_stat_replication_slots WHERE slot_name = %s",
+                    (slot,))
+        row = cur.fetchone()
+    return dict(zip(STAT_COLUMNS, (int(v) for v in row))) if row else dict.fromkeys(STAT_COLUMNS, 0)
+
+
+def stats_after(db, slot, before):
+    """The walsender reports its figures as it exits; they reach the view a
+    moment later."""
+    deadline = time.monotonic() + 10
+    while True:
+        now = slot_stats(db, slot)
+        if now["spill_txns"] + now["stream_txns"] > before["spill_txns"] + before["stream_txns"]:
+            return now
+        if time.monotonic() > deadline:
+            return now
+        time.sleep(0.1)
+
+
+def run_one(db, env, consumer, slot, end_lsn, spill_dir):
+    time_out = os.path.join(env.work, f"time-{slot}.txt")
+    cmd = ["/usr/bin/time", "-v", "-o", time_out] + command(env, consumer, slot, end_lsn, spill_dir)
+    before = slot_stats(db, slot)
+    server_before = env.server_children_cpu()
+    started = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=3600)
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{consumer} failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    driver.wait_slot_inactive(db, slot)
+    result = {"wall_s": wall, "server_cpu_s": env.server_children_cpu() - server_before}
+    result.update(driver.parse_gnu_time(time_out))
+    result["cpu_s"] = result["user_s"] + result["sys_s"]
+    after = stats_after(db, slot, before)
+    result["server"] = {k: after[k] - before[k] for k in STAT_COLUMNS}
+    lines = proc.stdout.strip().splitlines()
+    if lines and lines[-1].startswith("{"):
+        result["summary"] = json.loads(lines[-1])
+    return result
+
+
+def run_workload(db, env, workload, consumers, spill_dir):
+    for sql in workload.prepare:
+        db.execute(sql)
+    db.execute("CHECKPOINT")
+    slots = {}
+    for consumer in consumers:
+        slot = f"large_{workload.key.lower()}_{consumer}"
+        db.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
+        slots[consumer] = slot
+    start_lsn = db.value("SELECT pg_current_wal_insert_lsn()::text")
+    log(f"{workload.key}: writing {workload.title}")
+    write_s, end_lsn = driver.write_workload(db, workload)
+    wal_bytes = driver.lsn_value(end_lsn) - driver.lsn_value(start_lsn)
+    results = {}
+    for consumer in consumers:
+        r = run_one(db, env, consumer, slots[consumer], end_lsn, spill_dir)
+        rows = r.get("summary", {}).get("rows")
+        if rows is not None and rows != workload.rows:
+            raise RuntimeError(f"{workload.key}: {consumer} saw {rows} rows, expected {workload.rows}")
+        results[consumer] = r
+        log(f"{workload.key}: {consumer:16s} wall {r['wall_s']:6.2f}s cpu {r['cpu_s']:6.2f}s "
+            f"walsender {r['server_cpu_s']:6.2f}s rss {r['max_rss_kb'] / 1024:6.1f} MB "
+            f"server spill {r['server']['spill_bytes'] / 1e6:7.1f} MB stream {r['server']['stream_bytes'] / 1e6:7.1f} MB")
+        db.execute("SELECT pg_drop_replication_slot(%s)", (slots[consumer],))
+    return {"key": workload.key, "title": workload.title, "rows": workload.rows, "write_s": write_s,
+            "wal_bytes": wal_bytes, "end_lsn": end_lsn, "consumers": results}
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if b else "—"
+
+
+def markdown(report):
+    out = ["# Large transactions: spilled by the server, or streamed to vil-cdc", ""]
+    out.append(f"One run of `{report['command']}` on {report['started']} ({report['seconds'] / 60:.1f} min, "
+               f"scale {report['scale']:g}), PostgreSQL {report['server_version']}, "
+               f"`logical_decoding_work_mem` {report['work_mem']}. Each consumer reads the identical WAL "
+               "from its own slot, alone, one after another. vil-cdc keeps at most 16 MiB of streamed "
+               "changes in memory (`streaming_memory_bytes`, the default) and the rest in its own spill "
+               "file; ratios come from this one run.")
+    out.append("")
+    out.append(f"Machine: {report['machine']}")
+    out.append("")
+    out.append("- *wall s*: start of the process to its exit after the transaction's commit; *CPU s*: its "
+               "user + system time; *peak RSS*: its maximum resident set (GNU time).")
+    out.append("- *walsender CPU s*: the server process that decoded and sent the stream.")
+    out.append("- *server spill / stream MB*: `pg_stat_replication_slots.spill_bytes` / `stream_bytes` "
+               "for the slot, after minus before; *own spill MB*: what vil-cdc wrote to its spill file.")
+    out.append("")
+    for w in report["workloads"]:
+        c = w["consumers"]
+        out.append(f"## {w['key']}: {w['title']}")
+        out.append("")
+        out.append(f"{w['wal_bytes'] / 1e6:.0f} MB of WAL, written in {w['write_s']:.1f} s, end LSN {w['end_lsn']}.")
+        out.append("")
+        out.append("| consumer | wall s | CPU s | peak RSS MB | walsender CPU s | server spill MB | "
+                   "server stream MB | own spill MB | wall / floor | wall / streaming off |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        floor = c.get("floor", {}).get("wall_s")
+        for key, r in c.items():
+            off_key = {"floor_streaming": "floor", "vil_on": "vil_off", "vil_cli_on": "vil_cli_off"}.get(key)
+            own = r.get("summary", {}).get("streamed_spilled_bytes")
+            vs_off = ratio(r["wall_s"], c[off_key]["wall_s"]) if off_key in c else ""
+            out.append(
+                f"| {TITLES[key]} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['max_rss_kb'] / 1024:.1f} | "
+                f"{r['server_cpu_s']:.2f} | {r['server']['spill_bytes'] / 1e6:.0f} | "
+                f"{r['server']['stream_bytes'] / 1e6:.0f} | {'' if own is None else f'{own / 1e6:.0f}'} | "
+                f"{ratio(r['wall_s'], floor) if floor else ''} | {vs_off} |")
+        out.append("")
+    goals = []
+    w3 = next((w for w in report["workloads"] if w["key"] == "W3"), None)
+    if w3 and "vil_on" in w3["consumers"] and "vil_off" in w3["consumers"]:
+        on, off = w3["consumers"]["vil_on"]["wall_s"], w3["consumers"]["vil_off"]["wall_s"]
+        goals.append(f"| W3 wall with streaming at most 0.7× without (library) | "
+                     f"{'met' if on <= 0.7 * off else '**missed**'}: {on:.2f} s vs {off:.2f} s ({on / off:.2f}×) |")
+    w5 = next((w for w in report["workloads"] if w["key"] == "W5"), None)
+    if w5:
+        for key in ("vil_off", "vil_on", "vil_cli_off", "vil_cli_on"):
+            if key in w5["consumers"]:
+                mb = w5["consumers"][key]["max_rss_kb"] / 1024
+                goals.append(f"| W5 peak RSS under 64 MB ({TITLES[key]}) | "
+                             f"{'met' if mb < 64 else '**missed**'}: {mb:.1f} MB |")
+    if goals:
+        out[4:4] = ["## Goals", "", "| goal | result |", "|---|---|"] + goals + [""]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--work-dir", required=True)
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--md", required=True)
+    parser.add_argument("--workloads", default="W3,W5")
+    parser.add_argument("--consumers", default=",".join(c for c, _ in CONSUMERS))
+    parser.add_argument("--command", default="")
+    args = parser.parse_args()
+    args.node_modules = ""
+    args.wrap = None
+    env = Environment(args)
+    os.makedirs(env.work, exist_ok=True)
+    spill_dir = os.path.join(env.work, "spill")
+    db = Database(env.conninfo)
+    driver.create_schema(db)
+    consumers = [c for c in args.consumers.split(",") if c]
+    wanted = set(args.workloads.split(","))
+    started = time.time()
+    report = {
+        "command": args.command,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+        "scale": args.scale,
+        "machine": driver.machine_description(db, env),
+        "server_version": db.value("SHOW server_version"),
+        "work_mem": db.value("SHOW logical_decoding_work_mem"),
+        "workloads": [],
+    }
+    for workload in workloads(args.scale):
+        if workload.key in wanted:
+            report["workloads"].append(run_workload(db, env, workload, consumers, spill_dir))
+    report["seconds"] = time.time() - started
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=2)
+    with open(args.md, "w") as f:
+        f.write(markdown(report))
+    log(f"done in {report['seconds']:.0f}s: {args.md}")
+
+
+if __name__ == "__main__":
+    main()

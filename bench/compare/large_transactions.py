@@ -26,11 +26,12 @@ CONSUMERS = [
     ("floor_streaming", "pg_recvlogical (pgoutput), streaming on"),
     ("vil_off", "vil-cdc library, --streaming off"),
     ("vil_on", "vil-cdc library, --streaming on"),
+    ("vil_parallel", "vil-cdc library, --streaming parallel (16+)"),
     ("vil_cli_off", "vil-cdc stream --streaming off"),
     ("vil_cli_on", "vil-cdc stream --streaming on"),
 ]
 TITLES = dict(CONSUMERS)
-STAT_COLUMNS = ("spill_txns", "spill_bytes", "stream_txns", "stream_bytes")
+STAT_COLUMNS = ("spill_txns", "spill_bytes", "stream_txns", "stream_bytes", "total_txns")
 
 
 def workloads(scale):
@@ -44,13 +45,17 @@ def workloads(scale):
 
 def command(env, consumer, slot, end_lsn, spill_dir):
     if consumer.startswith("floor"):
-        cmd = [os.path.join(env.bindir, "pg_recvlogical"), "-d", env.conninfo, "--slot", slot, "--start",
+        # The npm servers come without client programs: Debian's talks to each.
+        recvlogical = os.path.join(env.bindir, "pg_recvlogical")
+        if not os.path.exists(recvlogical):
+            recvlogical = "/usr/lib/postgresql/15/bin/pg_recvlogical"
+        cmd = [recvlogical, "-d", env.conninfo, "--slot", slot, "--start",
                "--no-loop", "-o", "proto_version=2", "-o", f"publication_names={PUBLICATION}",
                "--endpos", end_lsn, "-f", "/dev/null"]
         if consumer == "floor_streaming":
             cmd += ["-o", "streaming=on"]
         return cmd
-    streaming = "on" if consumer.endswith("_on") else "off"
+    streaming = consumer.rsplit("_", 1)[1]
     if consumer.startswith("vil_cli"):
         return [os.path.join(env.build, "tools/vil-cdc/vil-cdc"), "stream", "--conn", env.conninfo,
                 "--slot", slot, "--publication", PUBLICATION, "--format", "jsonl", "--quiet",
@@ -76,7 +81,7 @@ def stats_after(db, slot, before):
     deadline = time.monotonic() + 10
     while True:
         now = slot_stats(db, slot)
-        if now["spill_txns"] + now["stream_txns"] > before["spill_txns"] + before["stream_txns"]:
+        if now["total_txns"] > before["total_txns"]:
             return now
         if time.monotonic() > deadline:
             return now
@@ -133,6 +138,17 @@ def run_workload(db, env, workload, consumers, spill_dir):
             "wal_bytes": wal_bytes, "end_lsn": end_lsn, "consumers": results}
 
 
+def machine(db):
+    cpu = next((line.split(":", 1)[1].strip() for line in driver.command_output(["lscpu"]).splitlines()
+                if line.startswith("Model name:")), "")
+    with open("/proc/meminfo") as f:
+        mem_kb = next(int(line.split()[1]) for line in f if line.startswith("MemTotal:"))
+    settings = ", ".join(f"{name}={db.value(f'SHOW {name}')}" for name in
+                         ("shared_buffers", "logical_decoding_work_mem", "fsync", "autovacuum"))
+    return (f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.0f} GB; load before "
+            f"{driver.command_output(['cat', '/proc/loadavg'])}; {settings}")
+
+
 def ratio(a, b):
     return f"{a / b:.2f}×" if b else "—"
 
@@ -165,7 +181,8 @@ def markdown(report):
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         floor = c.get("floor", {}).get("wall_s")
         for key, r in c.items():
-            off_key = {"floor_streaming": "floor", "vil_on": "vil_off", "vil_cli_on": "vil_cli_off"}.get(key)
+            off_key = {"floor_streaming": "floor", "vil_on": "vil_off", "vil_parallel": "vil_off",
+                       "vil_cli_on": "vil_cli_off"}.get(key)
             own = r.get("summary", {}).get("streamed_spilled_bytes")
             vs_off = ratio(r["wall_s"], c[off_key]["wall_s"]) if off_key in c else ""
             out.append(
@@ -182,7 +199,7 @@ def markdown(report):
                      f"{'met' if on <= 0.7 * off else '**missed**'}: {on:.2f} s vs {off:.2f} s ({on / off:.2f}×) |")
     w5 = next((w for w in report["workloads"] if w["key"] == "W5"), None)
     if w5:
-        for key in ("vil_off", "vil_on", "vil_cli_off", "vil_cli_on"):
+        for key in ("vil_off", "vil_on", "vil_parallel", "vil_cli_off", "vil_cli_on"):
             if key in w5["consumers"]:
                 mb = w5["consumers"][key]["max_rss_kb"] / 1024
                 goals.append(f"| W5 peak RSS under 64 MB ({TITLES[key]}) | "
@@ -211,13 +228,15 @@ def main():
     db = Database(env.conninfo)
     driver.create_schema(db)
     consumers = [c for c in args.consumers.split(",") if c]
+    if int(db.value("SHOW server_version_num")) < 160000:
+        consumers = [c for c in consumers if c != "vil_parallel"]
     wanted = set(args.workloads.split(","))
     started = time.time()
     report = {
         "command": args.command,
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
         "scale": args.scale,
-        "machine": driver.machine_description(db, env),
+        "machine": machine(db),
         "server_version": db.value("SHOW server_version"),
         "work_mem": db.value("SHOW logical_decoding_work_mem"),
         "workloads": [],

@@ -3,9 +3,11 @@
 # with --streaming off and on, beside pg_recvlogical with and without
 # streaming, in one run. See bench/compare/README.md.
 #
-#   bench/compare/large_transactions.sh [--quick] [--out-dir DIR] [--build-dir DIR] [--skip-setup]
+#   bench/compare/large_transactions.sh [--quick] [--pg VERSION] [--out-dir DIR] [--build-dir DIR] [--skip-setup]
 #
 #   --quick       1/10 size (a fast check); the report goes to build-bench/quick/
+#   --pg          the server's major version, 14 to 18 (default: Debian's 15; others come
+#                 from scripts/setup.sh --pg-versions); 16+ adds --streaming parallel
 #   --out-dir     where the report goes (default: results/)
 #   --build-dir   the build to measure (default: build-bench, made by scripts/setup.sh)
 #   --skip-setup  do not build or install (they were done before)
@@ -19,13 +21,15 @@ build="$root/build-bench"
 quick=0
 skip_setup=0
 out_dir=""
+pg=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
     --skip-setup) skip_setup=1; shift ;;
     --out-dir) out_dir=$2; shift 2 ;;
     --build-dir) build=$(cd "$2" && pwd); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --pg) pg=(--pg "$2"); shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "large_transactions.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +40,7 @@ mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
 command_line="bench/compare/large_transactions.sh"
 [ "$quick" = 1 ] && command_line+=" --quick"
+[ ${#pg[@]} -gt 0 ] && command_line+=" ${pg[*]}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vil-large-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -60,7 +65,7 @@ scale=1
 [ "$quick" = 1 ] && scale=0.1
 
 # As run.sh's cluster; logical_decoding_work_mem stays at its default (64MB).
-"$build/tools/pg-throwaway/pg-throwaway" \
+"$build/tools/pg-throwaway/pg-throwaway" "${pg[@]}" \
   --set autovacuum=off --set shared_buffers=512MB --set max_wal_size=8GB \
   --set checkpoint_timeout=1h --set wal_sender_timeout=60s \
   -- /usr/bin/python3 "$here/large_transactions.py" --scale "$scale" --build-dir "$build" \

@@ -315,10 +315,8 @@ ChangeDelivery::Step ChangeDelivery::deliver_streamed(const pgoutput::StreamComm
     forget();
     return step;
   }
-  size_t replayed_changes = 0;
   auto replayed =
       streamed_.replay(commit.xid, [&](uint64_t at, std::span<const std::byte> message) {
-        ++replayed_changes;
         // Paused or stopped between two changes, as between two frames.
         for (;;) {
           const RunControl::Ask ask = control_.ask();
@@ -343,7 +341,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_streamed(const pgoutput::StreamComm
   ChangeCounters::add(counters_.changes.streamed_committed, 1);
   // Everything it kept was in aborted subtransactions: as with any empty
   // transaction the server leaves out, the owner does not hear of it.
-  if (replayed_changes == 0) withheld_messages_ = true;
+  if (ordinal_ == 0) withheld_messages_ = true;
   return deliver_message(
       DecodedMessage{Commit{commit.flags, commit.commit_lsn, commit.end_lsn, commit.commit_time}},
       lsn, 0);

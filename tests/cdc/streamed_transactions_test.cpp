@@ -4,7 +4,10 @@
 
 #include "cdc/streamed_transactions.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cstdlib>
 #include <filesystem>
@@ -195,6 +198,32 @@ TEST_F(StreamedTransactionsTest, AFolderThatCannotBeMadeIsNamedWithTheCause) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find((dir_ / "a-file" / "spill").string()), std::string::npos) << r.error();
   EXPECT_NE(r.error().find("Not a directory"), std::string::npos) << r.error();
+}
+
+TEST_F(StreamedTransactionsTest, ASpillFileThatCannotGrowIsAnErrorNamingTheFolderAndTheCause) {
+  // A file size limit stands in for a full disk: writes past it fail
+  // (EFBIG) instead of the process being signalled.
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = before;
+  small.rlim_cur = 1u << 20;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  StreamedTransactions kept(64u << 10, dir_);
+  const std::string row(1000, 'z');
+  std::string error;
+  for (int i = 0; i < 5000 && error.empty(); ++i) {
+    auto r =
+        kept.append(700, 700, i, std::byte{'I'}, std::as_bytes(std::span(row.data(), row.size())));
+    if (!r) error = r.error();
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(error.empty()) << "5 MB went into a file limited to 1 MB";
+  EXPECT_EQ(error, "cannot write a spill file in " + dir_.string() + ": File too large");
+  // What was kept can still be dropped.
+  EXPECT_TRUE(kept.abort(700, 700));
+  EXPECT_EQ(kept.open(), 0U);
 }
 
 }  // namespace

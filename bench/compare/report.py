@@ -209,6 +209,77 @@ def analysis(report, profile_text):
     return lines
 
 
+def walsender_section(counts, profile):
+    """The walsender per consumer (run.sh --walsender): its system calls and
+    socket (walsender_probe.py, perf stat and ss) and where its CPU goes."""
+    if not counts or not counts.get("workloads"):
+        return []
+    w = counts["workloads"][0]
+    titles = counts["consumer_titles"]
+    lines = [
+        "## The walsender's pace",
+        "",
+        f"{w['key']} at scale {counts['scale']:g} ({w['rows']:,} row changes), one consumer at a time, "
+        "each under `driver.py --walsender-probe counts`: `perf stat` of the walsender's system "
+        "calls (syscall tracepoints: the walsender keeps its pace) and `ss -tinm` of the "
+        "connection's two ends every 50 ms. *sends*: `sendto` calls; *failed*: those that "
+        "returned an error (EAGAIN: socket full); *segments*: TCP data segments the walsender's "
+        "socket put on the wire (loopback); *waits*: `epoll_wait` calls (the walsender "
+        "sleeping for the socket or its latch); *reads / with bytes*: its `recvfrom` calls and "
+        "those that brought bytes from the consumer (status updates); *replies B*: bytes the "
+        "consumer sent after connecting; *rcvbuf*, *queued*: the consumer's receive buffer "
+        "(skmem rb) and the most found waiting in it; *unsent*: the most the walsender's socket "
+        "held that TCP had not sent yet (notsent).",
+        "",
+        "| consumer | wall s | walsender CPU s | sends | bytes/send | failed | segments | bytes/segment "
+        "| waits | reads / with bytes | replies B | ctx switches | rcvbuf MB | queued MB | unsent MB |",
+        "|---|" + "---:|" * 14,
+    ]
+    mb = 1 << 20
+    for key, c in w["consumers"].items():
+        p = c.get("walsender", {})
+        sc = p.get("syscalls", {})
+        server = p.get("server_socket", {})
+        client = p.get("client_socket", {})
+        segs = server.get("data_segs_out", 0)
+        lines.append(
+            f"| {titles.get(key, key)} | {c['wall_s']:.2f} | {c['server_cpu_s']:.2f} "
+            f"| {sc.get('sendto', 0):,.0f} | {p.get('bytes_per_send', 0):.0f} | {sc.get('sendto_failed', 0):,.0f} "
+            f"| {segs:,} | {server.get('bytes_sent', 0) / max(segs, 1):,.0f} | {sc.get('epoll_wait', 0):,.0f} "
+            f"| {sc.get('recvfrom', 0):,.0f} / {sc.get('recvfrom_data', 0):,.0f} "
+            f"| {server.get('bytes_received', 0):,} | {sc.get('context_switches', 0):,.0f} "
+            f"| {client.get('skmem_rb', 0) / mb:.1f} | {p.get('client_max_queued', 0) / mb:.1f} "
+            f"| {p.get('server_max_notsent', 0) / mb:.1f} |")
+    lines.append("")
+    if profile and profile.get("workloads"):
+        pw = profile["workloads"][0]
+        keys = ("__x64_sys_sendto", "net_rx_action", "__x64_sys_recvfrom", "schedule")
+        lines += [
+            f"Where the walsender's CPU goes ({pw['key']} at scale {profile['scale']:g}, `perf record "
+            "-e cpu-clock` of the walsender, share of its samples with the function on the stack):",
+            "",
+            "| consumer | walsender CPU s | sendto | loopback receive (net_rx_action) "
+            "| recvfrom | scheduler |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for key, c in pw["consumers"].items():
+            shares = {}
+            for line in c.get("walsender", {}).get("profile", {}).get("syscalls", []):
+                parts = line.split()
+                if len(parts) >= 4 and parts[-1] in keys:
+                    shares[parts[-1]] = float(parts[0].rstrip("%"))
+            lines.append(f"| {titles.get(key, key)} | {c['server_cpu_s']:.2f} | "
+                         + " | ".join(f"{shares.get(k, 0):.0f}%" for k in keys) + " |")
+        lines.append("")
+    lines += WALSENDER_FINDINGS
+    return lines
+
+
+# What the tables above show; the figures in the text are from the run the
+# section was written from (bench/compare/README.md), the tables from this one.
+WALSENDER_FINDINGS = []
+
+
 def snapshot_table(snapshot):
     """The snapshot readers of one table, with ratios to the one-connection \\copy."""
     if not snapshot or not snapshot.get("consumers"):
@@ -295,7 +366,7 @@ def broker_table(report):
     return lines
 
 
-def markdown(report, profile_text, png_name):
+def markdown(report, profile_text, png_name, walsender=None, walsender_profile=None):
     titles = report["consumer_titles"]
     m = report["machine"]
     lines = [
@@ -331,6 +402,7 @@ def markdown(report, profile_text, png_name):
     lines += broker_table(report)
     lines += snapshot_table(report.get("snapshot"))
     lines += latency_table(report.get("latency"), titles)
+    lines += walsender_section(walsender, walsender_profile)
     s = m["settings"]
     lines += [
         "## Consumers",
@@ -433,6 +505,8 @@ def main():
     parser.add_argument("--md", required=True)
     parser.add_argument("--png", required=True)
     parser.add_argument("--profile")
+    parser.add_argument("--walsender", help="driver.py --walsender-probe counts output")
+    parser.add_argument("--walsender-profile", help="driver.py --walsender-probe profile output")
     args = parser.parse_args()
     with open(args.json) as f:
         report = json.load(f)
@@ -440,8 +514,14 @@ def main():
     if args.profile and os.path.exists(args.profile):
         with open(args.profile) as f:
             profile_text = f.read()
+    walsender = {}
+    for name in ("walsender", "walsender_profile"):
+        path = getattr(args, name)
+        if path and os.path.exists(path):
+            with open(path) as f:
+                walsender[name] = json.load(f)
     with open(args.md, "w") as f:
-        f.write(markdown(report, profile_text, os.path.basename(args.png)))
+        f.write(markdown(report, profile_text, os.path.basename(args.png), **walsender))
     chart(report, args.png)
 
 

@@ -25,6 +25,8 @@ import time
 
 import psycopg2
 
+from walsender_probe import MODES as PROBE_MODES, WalsenderProbe
+
 PUBLICATION = "bench"
 PROTOCOL_VERSION = "1"  # every pgoutput consumer gets the same stream
 
@@ -250,6 +252,8 @@ class Environment:
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.work = args.work_dir
         self.wrap = args.wrap
+        self.probe = args.walsender_probe
+        self.server_port = None  # set by main() when probing
         self.brokers = None  # Brokers, while broker sinks run
 
     def slot_plugin(self, consumer):
@@ -303,11 +307,14 @@ class Environment:
         env["NODE_PATH"] = self.node_modules
         return env
 
+    def postmaster_pid(self):
+        with open(os.path.join(self.datadir, "postmaster.pid")) as f:
+            return int(f.readline().strip())
+
     def server_children_cpu(self):
         """CPU seconds of the postmaster's exited children (walsenders among
         them): /proc/PID/stat cutime + cstime."""
-        with open(os.path.join(self.datadir, "postmaster.pid")) as f:
-            pid = f.readline().strip()
+        pid = self.postmaster_pid()
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         ticks = os.sysconf("SC_CLK_TCK")
@@ -427,11 +434,21 @@ def run_consumer(db, env, consumer, slot, end_lsn, timeout):
     cmd = ["/usr/bin/time", "-v", "-o", time_out] + env.command(consumer, slot, end_lsn=end_lsn)
     if env.wrap:
         cmd = shlex.split(env.wrap.replace("{slot}", slot)) + cmd
+    probe = None
+    if env.probe:
+        probe = WalsenderProbe(env.probe, env.postmaster_pid(), env.server_port,
+                               os.path.join(env.work, f"walsender-{slot}"))
+        probe.start()
     server_before = env.server_children_cpu()
     broker_before = env.brokers.cpu(consumer) if env.brokers else 0.0
     started = time.monotonic()
-    proc = subprocess.run(cmd, env=env.child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout)
+    try:
+        proc = subprocess.run(cmd, env=env.child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+    except BaseException:
+        if probe:
+            probe.stop()
+        raise
     wall = time.monotonic() - started
     broker_cpu = (env.brokers.cpu(consumer) if env.brokers else 0.0) - broker_before
     if proc.returncode != 0:
@@ -440,6 +457,8 @@ def run_consumer(db, env, consumer, slot, end_lsn, timeout):
     wait_slot_inactive(db, slot)
     server_cpu = env.server_children_cpu() - server_before
     result = {"wall_s": wall, "server_cpu_s": server_cpu}
+    if probe:
+        result["walsender"] = probe.stop()
     if consumer in BROKER_CONSUMERS:
         result["broker_cpu_s"] = broker_cpu
     result.update(parse_gnu_time(time_out))
@@ -686,6 +705,10 @@ def main():
                         help="rows of the snapshot table (default 10,000,000 x scale; 0: skip)")
     parser.add_argument("--wrap", help="a command to run each consumer under, e.g. 'perf record -o F --'"
                         " ({slot} is replaced by the slot's name)")
+    parser.add_argument("--walsender-probe", choices=PROBE_MODES,
+                        help="follow each consumer's walsender: counts (perf stat of its syscalls), strace"
+                        " (strace -c: exact, but slows the walsender) or profile (perf record);"
+                        " see walsender_probe.py")
     parser.add_argument("--command", default="", help="the command line, for the report")
     args = parser.parse_args()
 
@@ -693,6 +716,8 @@ def main():
     os.makedirs(env.work, exist_ok=True)
     db = Database(env.conninfo)
     create_schema(db)
+    if env.probe:
+        env.server_port = int(db.value("SHOW port"))
     consumers = [c for c in args.consumers.split(",") if c]
     wanted = set(w for w in args.workloads.split(",") if w)
     started = time.time()

@@ -2,10 +2,12 @@
 # The side-by-side benchmark: vil-cdc against what a user would pick instead,
 # on the same WAL, in one run. See bench/compare/README.md.
 #
-#   bench/compare/run.sh [--quick] [--profile] [--out-dir DIR] [--skip-setup]
+#   bench/compare/run.sh [--quick] [--profile] [--walsender] [--out-dir DIR] [--skip-setup]
 #
 #   --quick       workloads and the latency run scaled down 10x (a fast check)
 #   --profile     also profile the library consumer on W1 at 1/10 size (perf)
+#   --walsender   also follow the walsender on W1 for the floor, vil-cdc, psycopg2
+#                 and node (ack per commit): its syscalls, socket and CPU profile
 #   --out-dir     where the report goes (default: results/; --quick: build-bench/quick/)
 #   --skip-setup  do not build or install (they were done before)
 #
@@ -18,15 +20,17 @@ here="$root/bench/compare"
 build="$root/build-bench"
 quick=0
 profile=0
+walsender=0
 skip_setup=0
 out_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
     --profile) profile=1; shift ;;
+    --walsender) walsender=1; shift ;;
     --skip-setup) skip_setup=1; shift ;;
     --out-dir) out_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +42,7 @@ out_dir=$(cd "$out_dir" && pwd)
 command_line="bench/compare/run.sh"
 [ "$quick" = 1 ] && command_line+=" --quick"
 [ "$profile" = 1 ] && command_line+=" --profile"
+[ "$walsender" = 1 ] && command_line+=" --walsender"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vil-bench-XXXXXX")
 cleanup() {
@@ -127,7 +132,24 @@ if [ "$profile" = 1 ]; then
   say "profile: $out_dir/profile.txt"
 fi
 
+if [ "$walsender" = 1 ]; then
+  # Counts at the run's scale (perf stat: the walsender keeps its pace), then
+  # where its CPU goes at 3/10 (perf record), one consumer at a time as above.
+  walsender_consumers=floor,vil_library,psycopg2,node_ack_commit
+  for mode in counts profile; do
+    mode_scale=$scale
+    [ "$mode" = profile ] && mode_scale=$(python3 -c "print($scale * 0.3)")
+    say "following the walsender on W1 ($mode, scale $mode_scale)"
+    "${cluster[@]}" -- /usr/bin/python3 "$here/driver.py" \
+      --scale "$mode_scale" --workloads W1 --consumers "$walsender_consumers" --latency-consumers "" \
+      --snapshot-rows 0 --build-dir "$build" --node-modules "$build/node/node_modules" \
+      --work-dir "$work" --out "$out_dir/walsender-$mode.json" --walsender-probe "$mode"
+  done
+fi
+
 report_args=(--json "$out_dir/latest.json" --md "$out_dir/latest.md" --png "$out_dir/latest.png")
 [ "$profile" = 1 ] && report_args+=(--profile "$out_dir/profile.txt")
+[ "$walsender" = 1 ] && report_args+=(--walsender "$out_dir/walsender-counts.json"
+                                      --walsender-profile "$out_dir/walsender-profile.json")
 /usr/bin/python3 "$here/report.py" "${report_args[@]}"
 say "report: $out_dir/latest.md, $out_dir/latest.png"

@@ -242,6 +242,7 @@ def main():
     args = parser.parse_args()
     args.node_modules = ""
     args.wrap = None
+    args.walsender_probe = None
     env = Environment(args)
     os.makedirs(env.work, exist_ok=True)
     spill_dir = os.path.join(env.work, "spill")

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,6 +123,13 @@ class TriggerStreamedTransactions : public TriggerLargeTransactions,
   // Checks that the server did what the mode asks for.
   void expect_server_mode(const std::string& slot) {
     const auto [spilled, streamed] = server_spilled_and_streamed(slot);
+    // PostgreSQL 14 sends these figures to its statistics collector over
+    // UDP, which may drop a message under load; from 15 on they are kept in
+    // shared memory and always arrive.
+    if (server_major() < 15 && spilled + streamed == 0) {
+      std::cerr << "note: the statistics collector reported nothing for " << slot << "\n";
+      return;
+    }
     if (GetParam() == Streaming::Off) {
       EXPECT_GT(spilled, 0U) << "the server spills when nobody asks it to stream";
       EXPECT_EQ(streamed, 0U);

@@ -33,8 +33,7 @@ struct Options {
   std::string stop_table;
   std::string latency_out;
   uint32_t protocol_version = 1;
-  // The library's default streams; at protocol 1 nothing is streamed anyway.
-  vil::cdc::Streaming streaming = vil::cdc::Streaming::On;
+  vil::cdc::Streaming streaming = vil::cdc::Streaming::Off;  // the library's default
   bool typed = false;
 };
 

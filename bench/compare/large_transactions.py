@@ -149,6 +149,44 @@ def machine(db):
             f"{driver.command_output(['cat', '/proc/loadavg'])}; {settings}")
 
 
+def run_live(db, env, rows, streaming):
+    """The large transaction written while vil-cdc streams: seconds from its
+    COMMIT returning to the library consumer having delivered all of it (it
+    stops at the row of latency_end written right after)."""
+    slot = f"large_live_{streaming}"
+    db.execute("TRUNCATE w3, latency_end")
+    db.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
+    cmd = [os.path.join(env.build, "bench/compare/bench_vil_library"), "--conn", env.conninfo, "--slot", slot,
+           "--publication", PUBLICATION, "--protocol-version", "0", "--streaming", streaming,
+           "--stop-table", "latency_end"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while db.value("SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)) is not True:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"live {streaming}: the consumer never started streaming")
+            time.sleep(0.05)
+        began = time.monotonic()
+        db.execute(f"INSERT INTO w3 SELECT {ROW_FROM_G} FROM generate_series(1, {rows}) g")
+        committed = time.monotonic()
+        db.execute("INSERT INTO latency_end VALUES (1)")
+        out, err = proc.communicate(timeout=3600)
+        delivered = time.monotonic()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"live {streaming} failed ({proc.returncode}): {err[-3000:]}")
+    summary = json.loads(out.strip().splitlines()[-1])
+    if summary["rows"] != rows + 1:
+        raise RuntimeError(f"live {streaming}: {summary['rows']} rows, expected {rows + 1}")
+    driver.wait_slot_inactive(db, slot)
+    db.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+    return {"write_s": committed - began, "commit_to_delivered_s": delivered - committed,
+            "spilled_bytes": summary.get("streamed_spilled_bytes", 0)}
+
+
 def ratio(a, b):
     return f"{a / b:.2f}×" if b else "—"
 
@@ -224,6 +262,24 @@ def markdown(report):
             "every WAL record (ProcessRepliesIfAny), which streaming does not change. That per-message "
             "cost is the walsender pace of issue 15's first part, not the spill.")
         out.append("")
+    live = report.get("live")
+    if live:
+        out.append(f"## Live: {live['rows']:,} rows in one transaction written while vil-cdc streams")
+        out.append("")
+        if live.get("started"):
+            out.append(f"(A run of its own, {live['started']}.)")
+            out.append("")
+        out.append("The library consumer runs first; then the transaction is written, and a one-row transaction "
+                   "after it. *commit to delivered*: from the large transaction's COMMIT returning to the consumer "
+                   "having delivered every row of it (it exits at the next transaction's row): how long the owner "
+                   "waits for a large transaction once it committed.")
+        out.append("")
+        out.append("| --streaming | written in s | commit to delivered s | own spill MB |")
+        out.append("|---|---:|---:|---:|")
+        for mode, r in live["modes"].items():
+            out.append(f"| {mode} | {r['write_s']:.2f} | {r['commit_to_delivered_s']:.2f} | "
+                       f"{r['spilled_bytes'] / 1e6:.0f} |")
+        out.append("")
     if goals:
         out[4:4] = ["## Goals", "", "| goal | result |", "|---|---|"] + goals + [""]
     return "\n".join(out) + "\n"
@@ -238,11 +294,15 @@ def main():
     parser.add_argument("--md", required=True)
     parser.add_argument("--workloads", default="W3,W5")
     parser.add_argument("--consumers", default=",".join(c for c, _ in CONSUMERS))
+    parser.add_argument("--live-rows", type=int, default=None,
+                        help="rows of the live run (default 1,000,000 x scale; 0: skip)")
     parser.add_argument("--command", default="")
     args = parser.parse_args()
     args.node_modules = ""
     args.wrap = None
     args.walsender_probe = None
+    if args.live_rows is None:
+        args.live_rows = int(1_000_000 * args.scale)
     env = Environment(args)
     os.makedirs(env.work, exist_ok=True)
     spill_dir = os.path.join(env.work, "spill")
@@ -265,6 +325,11 @@ def main():
     for workload in workloads(args.scale):
         if workload.key in wanted:
             report["workloads"].append(run_workload(db, env, workload, consumers, spill_dir))
+    if args.live_rows > 0:
+        report["live"] = {"rows": args.live_rows, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                          "modes": {mode: run_live(db, env, args.live_rows, mode) for mode in ("off", "on")}}
+        for mode, r in report["live"]["modes"].items():
+            log(f"live {mode}: written in {r['write_s']:.2f}s, commit to delivered {r['commit_to_delivered_s']:.2f}s")
     report["seconds"] = time.time() - started
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2)

@@ -34,8 +34,8 @@ replication::StreamSettings stream_settings(const CdcConfig& config) {
   settings.publication_all_tables = config.publication_scope.all_tables;
   settings.publication_tables = config.publication_scope.tables;
   settings.protocol_version = config.protocol_version;
-  // `on` is the default: where the protocol cannot stream (protocol_version
-  // 1, or a server before 14) the server spills as it always did.
+  // Where the protocol cannot stream (protocol_version 1, or a server
+  // before 14), `on` is not sent and the server spills as with `off`.
   if (config.streaming != Streaming::Off)
     settings.streaming = std::string(to_string(config.streaming));
   // Always: the incremental snapshot's watermarks are messages. Delivery

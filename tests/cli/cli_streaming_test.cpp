@@ -149,7 +149,7 @@ TEST_F(CliStreaming, ASpillFolderThatCannotBeMadeExits2NamingIt) {
   TempDir dir;
   write_text_file(dir / "a-file", "x");
   const std::string folder = (dir / "a-file" / "spill").string();
-  const ProcessResult r = run_vil_cdc(stream_args({"--spill-dir", folder}));
+  const ProcessResult r = run_vil_cdc(stream_args({"--streaming", "on", "--spill-dir", folder}));
   expect_one_line_error(r, 2,
                         {"--spill-dir (cdc.spill_dir): the spill folder", folder, "cannot be made",
                          "Not a directory"});

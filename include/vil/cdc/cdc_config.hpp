@@ -77,7 +77,10 @@ struct CdcConfig {
   // when the slot turns unreserved); 0: never, and no such connection.
   std::chrono::milliseconds slot_check_interval{2'000};
   ReconnectPolicy reconnect;
-  Streaming streaming = Streaming::On;
+  // Off by default: measured here, streaming cost the walsender more CPU
+  // than the spill it saved (results/large_transactions.md). On moves the
+  // spill off the server's disk, to spill_dir.
+  Streaming streaming = Streaming::Off;
   // What streamed transactions still open keep in memory together, at most
   // (64 KiB..16 GiB); past it the largest goes on in a spill file.
   uint64_t streaming_memory_bytes = 16ull << 20;

@@ -33,7 +33,7 @@ struct Options {
   std::string stop_table;
   std::string latency_out;
   uint32_t protocol_version = 1;
-  vil::cdc::Streaming streaming = vil::cdc::Streaming::Off;  // the library's default
+  vil::cdc::Streaming streaming = vil::cdc::CdcConfig{}.streaming;  // the library's default
   bool typed = false;
 };
 

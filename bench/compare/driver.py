@@ -242,6 +242,18 @@ def write_workload(db, workload):
 # ---------------------------------------------------------------- consumers
 
 
+def use_unix_socket():
+    """Points VIL_PG_CONNINFO and PGHOST (the node peer's) at the server's
+    socket folder, so that every consumer, writer and psql connects through
+    it."""
+    conninfo = os.environ["VIL_PG_CONNINFO"]
+    folder = subprocess.run([os.path.join(os.environ["VIL_PG_BINDIR"], "psql"), "-X", "-A", "-t", "-d", conninfo,
+                             "-c", "SHOW unix_socket_directories"],
+                            check=True, capture_output=True, text=True).stdout.strip().split(",")[0]
+    os.environ["VIL_PG_CONNINFO"] = re.sub(r"host=\S+", f"host={folder}", conninfo)
+    os.environ["PGHOST"] = folder
+
+
 class Environment:
     def __init__(self, args):
         self.conninfo = os.environ["VIL_PG_CONNINFO"]
@@ -709,9 +721,14 @@ def main():
                         help="follow each consumer's walsender: counts (perf stat of its syscalls), strace"
                         " (strace -c: exact, but slows the walsender) or profile (perf record);"
                         " see walsender_probe.py")
+    parser.add_argument("--transport", choices=("tcp", "unix"), default="tcp",
+                        help="how every connection reaches the server: TCP on 127.0.0.1 (pg-throwaway's"
+                        " connection string) or the server's Unix-domain socket")
     parser.add_argument("--command", default="", help="the command line, for the report")
     args = parser.parse_args()
 
+    if args.transport == "unix":
+        use_unix_socket()
     env = Environment(args)
     os.makedirs(env.work, exist_ok=True)
     db = Database(env.conninfo)
@@ -725,6 +742,7 @@ def main():
         "command": args.command,
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
         "scale": args.scale,
+        "transport": args.transport,
         "machine": machine_description(db, env),
         "consumer_titles": dict(CONSUMERS),
         "floor": "floor",

@@ -255,12 +255,13 @@ def markdown(report):
         out.append(
             f"- The walsender's CPU went from {off['server_cpu_s']:.2f} s to {on['server_cpu_s']:.2f} s, "
             f"against a wall time of {off['wall_s']:.2f} s and {on['wall_s']:.2f} s: the walsender is the "
-            "bottleneck either way, and the spill it saves (written to and read back from the page cache, "
-            "fsync off) is a small part of its work. A profile of the walsender taken apart from this run "
-            "(2026-12-03, `perf record -a -g` while the library consumer read W3 with streaming on, "
-            "`perf report --comm postgres --sort dso`) put 71% of its samples in the kernel: a send() for every change and a recv() for "
-            "every WAL record (ProcessRepliesIfAny), which streaming does not change. That per-message "
-            "cost is the walsender pace of issue 15's first part, not the spill.")
+            "bottleneck either way. Without streaming it writes the transaction to its spill files as it "
+            "decodes and, at the commit, reads it back and only then sends it; with streaming it sends each "
+            "change as it decodes it. How much that saves depends on what a send costs it: with vil-cdc "
+            "reading a server on this host on its timer (docs/DESIGN.md §6.2, step 4), a send only joins the "
+            "socket's queue and the spill is the larger part of the difference; when every send was "
+            "delivered in the walsender's own context (before 2026-12-03's evening), streaming cost it 5 to "
+            "11% more instead.")
         out.append("")
     live = report.get("live")
     if live:

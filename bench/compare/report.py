@@ -330,18 +330,21 @@ def walsender_findings(w, profile):
         "when the consumer's reads open the window: the consumer's ACK carries them, in the "
         "consumer's context and on its CPU bill. A consumer that is itself busy (node, Python) keeps "
         "data queued (*queued*, *unsent* above), so the walsender often appends; a consumer "
-        "that keeps up (pg_recvlogical, vil-cdc) keeps the window open, so the walsender "
-        "delivers each segment itself. The profile's `net_rx_action` share is that difference.")
+        "that reads as soon as the socket is readable (pg_recvlogical) keeps the window open, so "
+        "the walsender delivers each segment itself. vil-cdc, which keeps up, shuts the window on "
+        "purpose: reading a server on this host that is catching up, it keeps a 32 kB socket "
+        "buffer and reads on a 10 ms timer (docs/DESIGN.md §6.2, step 4), so its *segments* are "
+        "few and large. The profile's `net_rx_action` share is that difference.")
     lines.append(
         "- On this 2-core machine the walsender's CPU for the same consumer varies by tens of "
         "percent from one pass to the next (compare W1's walsender CPU in the throughput table "
         "with the table above), and so does which consumer costs it least, with whatever else "
         "runs; the system-call counts do not vary.")
     lines.append(
-        "- The price of the cheap path is the backlog: the walsender is cheap only while a "
-        "window's worth of changes waits unread, that is, while the consumer is behind. What "
-        "vil-cdc tried to get the same without falling behind (receive buffer, read pacing) is "
-        "in bench/compare/README.md.")
+        "- The cheap path needs the window shut, not the consumer behind: between two of "
+        "vil-cdc's timed reads the walsender's sends queue in its own socket, and each read "
+        "drains that queue whole, so nothing waits longer than the timer. What each way of "
+        "reading costs the walsender (bench/compare/read_pace.sh) is in bench/compare/README.md.")
     lines.append("")
     return lines
 

@@ -2,12 +2,15 @@
 # The side-by-side benchmark: vil-cdc against what a user would pick instead,
 # on the same WAL, in one run. See bench/compare/README.md.
 #
-#   bench/compare/run.sh [--quick] [--profile] [--walsender] [--out-dir DIR] [--skip-setup]
+#   bench/compare/run.sh [--quick] [--profile] [--walsender] [--unix-socket] [--out-dir DIR]
+#                        [--skip-setup]
 #
 #   --quick       workloads and the latency run scaled down 10x (a fast check)
 #   --profile     also profile the library consumer on W1 at 1/10 size (perf)
 #   --walsender   also follow the walsender on W1 for the floor, vil-cdc, psycopg2
 #                 and node (ack per commit): its syscalls, socket and CPU profile
+#   --unix-socket every connection through the server's Unix-domain socket, not
+#                 TCP on 127.0.0.1 (default: results/unix/)
 #   --out-dir     where the report goes (default: results/; --quick: build-bench/quick/)
 #   --skip-setup  do not build or install (they were done before)
 #
@@ -21,6 +24,7 @@ build="$root/build-bench"
 quick=0
 profile=0
 walsender=0
+transport=tcp
 skip_setup=0
 out_dir=""
 while [ $# -gt 0 ]; do
@@ -28,14 +32,21 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --profile) profile=1; shift ;;
     --walsender) walsender=1; shift ;;
+    --unix-socket) transport=unix; shift ;;
     --skip-setup) skip_setup=1; shift ;;
     --out-dir) out_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
+if [ "$walsender" = 1 ] && [ "$transport" = unix ]; then
+  # Its socket samples (ss -tinm) are of the TCP connection.
+  echo "run.sh: --walsender follows a TCP connection; it cannot go with --unix-socket" >&2
+  exit 2
+fi
 if [ -z "$out_dir" ]; then
   if [ "$quick" = 1 ]; then out_dir="$build/quick"; else out_dir="$root/results"; fi
+  [ "$transport" = unix ] && out_dir+="/unix"
 fi
 mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
@@ -43,6 +54,7 @@ command_line="bench/compare/run.sh"
 [ "$quick" = 1 ] && command_line+=" --quick"
 [ "$profile" = 1 ] && command_line+=" --profile"
 [ "$walsender" = 1 ] && command_line+=" --walsender"
+[ "$transport" = unix ] && command_line+=" --unix-socket"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vil-bench-XXXXXX")
 cleanup() {
@@ -104,14 +116,14 @@ say "load before: $(cat /proc/loadavg)"
 "${cluster[@]}" -- /usr/bin/python3 "$here/driver.py" \
   --scale "$scale" --latency-seconds "$latency_seconds" \
   --build-dir "$build" --node-modules "$build/node/node_modules" --work-dir "$work" \
-  --out "$out_dir/latest.json" --command "$command_line"
+  --transport "$transport" --out "$out_dir/latest.json" --command "$command_line"
 
 if [ "$profile" = 1 ]; then
   say "profiling the library consumer on W1 at 1/10 size"
   "${cluster[@]}" -- /usr/bin/python3 "$here/driver.py" \
     --scale 0.1 --workloads W1 --consumers vil_library --latency-consumers "" --snapshot-rows 0 \
     --build-dir "$build" --node-modules "$build/node/node_modules" --work-dir "$work" \
-    --out "$work/profile.json" \
+    --transport "$transport" --out "$work/profile.json" \
     --wrap "perf record -q -g -e cpu-clock -F 4999 -o $work/perf.data --"
   # The build has no frame pointers: user-space call chains are cut short, so
   # functions by self time; kernel chains are whole, so syscalls inclusive.

@@ -318,14 +318,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_streamed(const pgoutput::StreamComm
   auto replayed =
       streamed_.replay(commit.xid, [&](uint64_t at, std::span<const std::byte> message) {
         // Paused or stopped between two changes, as between two frames.
-        for (;;) {
-          const RunControl::Ask ask = control_.ask();
-          if (ask == RunControl::Ask::Deliver) break;
-          if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
-            step = fault_ ? Step::Fault : Step::End;
-            return false;
-          }
-        }
+        if (!may_go_on(step)) return false;
         auto decoded = decoder_.decode(message);
         step = decoded ? deliver_message(*decoded, Lsn{at}, message.size())
                        : decode_failed(decoded.error());
@@ -727,14 +720,7 @@ ChangeDelivery::Step ChangeDelivery::deliver_snapshot(const std::string& name,
   Step step = Step::Next;
   auto read = snapshot.read(
       [&](const SnapshotReader::Row& row) {
-        for (;;) {
-          const RunControl::Ask ask = control_.ask();
-          if (ask == RunControl::Ask::Deliver) break;
-          if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
-            step = fault_ ? Step::Fault : Step::End;
-            return false;
-          }
-        }
+        if (!may_go_on(step)) return false;
         const auto t = static_cast<size_t>(row.table - tables.data());
         start_table(t);
         ++progress[t].rows;
@@ -808,6 +794,17 @@ void ChangeDelivery::flush_and_publish() {
   if (lsn != published_lsn_) {
     reader_.confirm(lsn);
     published_lsn_ = lsn;
+  }
+}
+
+bool ChangeDelivery::may_go_on(Step& step) {
+  for (;;) {
+    const RunControl::Ask ask = control_.ask();
+    if (ask == RunControl::Ask::Deliver) return true;
+    if (ask == RunControl::Ask::Stop || !wait_while_paused()) {
+      step = fault_ ? Step::Fault : Step::End;
+      return false;
+    }
   }
 }
 

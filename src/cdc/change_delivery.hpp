@@ -119,6 +119,10 @@ class ChangeDelivery {
   // False when delivery must end (the I/O thread finished while paused, or a
   // callback failed).
   bool wait_while_paused();
+  // Between two changes read outside the frame loop (a snapshot row, a
+  // streamed transaction's replay): waits out a pause; false on a stop or
+  // an end, with `step` set to what ends delivery.
+  bool may_go_on(Step& step);
   Step fail(CdcFault fault);
 
   const CdcConfig& config_;

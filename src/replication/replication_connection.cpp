@@ -1,7 +1,10 @@
 #include "replication_connection.hpp"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -320,6 +323,44 @@ bool ReplicationConnection::has_pending_output() const {
 void ReplicationConnection::set_receive_low_water(int bytes) {
   // Best effort: without it the loop only wakes more often.
   setsockopt(socket(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+}
+
+bool ReplicationConnection::peer_on_same_host() const {
+  sockaddr_storage peer{};
+  sockaddr_storage own{};
+  socklen_t peer_len = sizeof peer;
+  socklen_t own_len = sizeof own;
+  if (getpeername(socket(), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 ||
+      getsockname(socket(), reinterpret_cast<sockaddr*>(&own), &own_len) != 0 ||
+      peer.ss_family != own.ss_family) {
+    return false;
+  }
+  // Both ends on one host: a loopback address, or the kernel picked the
+  // server's own address as ours (the host's address, routed through lo).
+  if (peer.ss_family == AF_INET) {
+    const auto& p = reinterpret_cast<const sockaddr_in&>(peer);
+    const auto& o = reinterpret_cast<const sockaddr_in&>(own);
+    return p.sin_addr.s_addr == o.sin_addr.s_addr || (ntohl(p.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const auto& p = reinterpret_cast<const sockaddr_in6&>(peer);
+    const auto& o = reinterpret_cast<const sockaddr_in6&>(own);
+    return std::memcmp(&p.sin6_addr, &o.sin6_addr, sizeof p.sin6_addr) == 0 ||
+           IN6_IS_ADDR_LOOPBACK(&p.sin6_addr);
+  }
+  return false;  // a Unix-domain socket: no TCP window to keep shut
+}
+
+bool ReplicationConnection::unix_socket() const {
+  sockaddr_storage own{};
+  socklen_t own_len = sizeof own;
+  return getsockname(socket(), reinterpret_cast<sockaddr*>(&own), &own_len) == 0 &&
+         own.ss_family == AF_UNIX;
+}
+
+void ReplicationConnection::set_receive_buffer(int bytes) {
+  // Best effort: without it the server only pays more per send.
+  setsockopt(socket(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
 void ReplicationConnection::finish_copy(std::chrono::milliseconds timeout) {

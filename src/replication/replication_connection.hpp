@@ -109,6 +109,14 @@ class ReplicationConnection {
   bool has_pending_output() const;
   // SO_RCVLOWAT: poll() reports the socket readable once this many bytes wait.
   void set_receive_low_water(int bytes);
+  // True for TCP to an address of this host (127.0.0.1, ::1, or the host's
+  // own address): the kernel delivers each of the server's sends in the
+  // walsender's own context, so how we read sets what the server pays.
+  [[nodiscard]] bool peer_on_same_host() const;
+  // Connected through the server's Unix-domain socket.
+  [[nodiscard]] bool unix_socket() const;
+  // SO_RCVBUF: the receive window stays at most about this size.
+  void set_receive_buffer(int bytes);
   // Ends our side of CopyBoth and reads what the server still says, with a
   // bounded wait; errors here are not interesting any more.
   void finish_copy(std::chrono::milliseconds timeout);

@@ -8,8 +8,9 @@
 
 namespace vil::replication {
 
-SessionProtocol::SessionProtocol(std::chrono::milliseconds status_interval, Clock::time_point now)
-    : interval_(status_interval), last_status_(now), next_status_(now) {}
+SessionProtocol::SessionProtocol(std::chrono::milliseconds status_interval, Clock::time_point now,
+                                 Peer peer)
+    : interval_(status_interval), last_status_(now), next_status_(now), peer_(peer) {}
 
 std::expected<SessionProtocol::Incoming, StreamError> SessionProtocol::on_copy_data(
     std::span<const std::byte> frame) {
@@ -53,8 +54,12 @@ SessionProtocol::Clock::time_point SessionProtocol::wake_by(Clock::time_point no
   if (reply_requested_) deadline = now;
   if (confirm_pending(confirmable)) deadline = std::min(deadline, last_status_ + kEarlyStatusGap);
   // While coalescing, what is below the low-water mark is read after a short
-  // wait at most.
-  if (coalescing_) deadline = std::min(deadline, now + kBulkMaxWait);
+  // wait at most; when reading on the timer, the timer is the only wake.
+  if (timed_) {
+    deadline = std::min<Clock::time_point>(deadline, now + kSameHostPace);
+  } else if (coalescing_) {
+    deadline = std::min<Clock::time_point>(deadline, now + kBulkMaxWait);
+  }
   return deadline;
 }
 
@@ -69,12 +74,36 @@ std::optional<int> SessionProtocol::paced(Clock::time_point now, size_t bytes, b
   }
   window_bytes_ += bytes;
   window_reads_ += bytes > 0 ? 1 : 0;
-  const bool bulk = coalescing_
-                        ? bytes >= kBulkLeaveBytes
-                        : window_bytes_ >= kBulkEnterBytes || window_reads_ >= kBulkEnterReads;
-  if (bulk == coalescing_ || !woke_for_data) return std::nullopt;
-  coalescing_ = bulk;
-  return bulk ? kBulkLowWater : 1;
+  if (!woke_for_data) return std::nullopt;
+  if (timed_) {
+    if (bytes >= kTimedLeaveBytes) return std::nullopt;
+    timed_ = false;
+    coalescing_ = false;
+    return std::nullopt;  // the mark was left at 1 on the timer
+  }
+  if (!coalescing_) {
+    if (window_bytes_ < kBulkEnterBytes && window_reads_ < kBulkEnterReads) return std::nullopt;
+    coalescing_ = true;
+    bulk_since_ = now;
+    bulk_bytes_ = 0;
+    return kBulkLowWater;
+  }
+  if (bytes < kBulkLeaveBytes) {
+    coalescing_ = false;
+    return 1;
+  }
+  // Judged over each kTimedAfter of bulk mode, so hours at a moderate rate
+  // do not hide a server that now sends as fast as it can.
+  bulk_bytes_ += bytes;
+  const auto lasted = now - bulk_since_;
+  if (peer_ != Peer::SameHostTcp || lasted < kTimedAfter) return std::nullopt;
+  const auto lasted_us = std::chrono::duration_cast<std::chrono::microseconds>(lasted).count();
+  const bool fast = bulk_bytes_ * 1'000'000 >= kTimedEnterRate * static_cast<size_t>(lasted_us);
+  bulk_since_ = now;
+  bulk_bytes_ = 0;
+  if (!fast) return std::nullopt;
+  timed_ = true;
+  return 1;  // poll() no longer waits for the socket
 }
 
 }  // namespace vil::replication

@@ -18,6 +18,14 @@
 
 namespace vil::replication {
 
+// Where the server is, as the connection's socket says: it decides how a
+// long bulk mode reads (SessionProtocol::reads_on_timer()).
+enum class Peer {
+  Remote,       // TCP to another host: its sends cost it the same however we read
+  SameHostTcp,  // TCP to this host (ReplicationConnection::peer_on_same_host())
+  UnixSocket,   // the server's Unix-domain socket
+};
+
 class SessionProtocol {
  public:
   using Clock = std::chrono::steady_clock;
@@ -38,6 +46,27 @@ class SessionProtocol {
   static constexpr size_t kBulkLeaveBytes = 1u << 10;
   static constexpr int kBulkLowWater = 64 << 10;
   static constexpr std::chrono::microseconds kBulkMaxWait{2000};
+  // A server on this host: once bulk mode has lasted kTimedAfter at
+  // kTimedEnterRate or more (a server catching up, not a live workload's
+  // burst), the socket is read on a timer (kSameHostPace) instead of when it
+  // becomes readable, until a pace brings less than kTimedLeaveBytes (half
+  // the rate that starts bulk mode). bench/compare/README.md, "The
+  // walsender's pace", has the measurements.
+  // - TCP: while our receive window is open, the kernel hands each of the
+  //   walsender's sends to us in the walsender's own context, which doubled
+  //   its CPU per change. With the socket's buffer kept at
+  //   kSameHostReceiveBuffer and a read every kSameHostPace, the window
+  //   stays shut most of the time, the walsender's sends only queue, and
+  //   each read takes its queue in a few large segments.
+  // - A Unix-domain socket is read as a remote server is: there each send
+  //   is a packet of its own, and the server's send buffer holds only about
+  //   a millisecond of them. A timer of 100-200 us took a third to a half
+  //   off our CPU but kept the server waiting, up to 60% more wall time
+  //   (W1-W3 at 3/10, 2026-12-03).
+  static constexpr int kSameHostReceiveBuffer = 32 << 10;
+  static constexpr std::chrono::milliseconds kTimedAfter{20};
+  static constexpr size_t kTimedEnterRate = 8u << 20;  // bytes a second
+  static constexpr std::chrono::microseconds kSameHostPace{10'000};
   // A status update that only moves the flush position forward waits at
   // least this long after the previous one.
   static constexpr std::chrono::milliseconds kEarlyStatusGap{1000};
@@ -45,7 +74,10 @@ class SessionProtocol {
   // `status_interval`: status_interval() of the setting and the server's
   // wal_sender_timeout. The first status update is due at once: the server
   // learns where we are.
-  SessionProtocol(std::chrono::milliseconds status_interval, Clock::time_point now);
+  // `peer`: where the server is; on this host a long bulk mode reads on a
+  // timer.
+  SessionProtocol(std::chrono::milliseconds status_interval, Clock::time_point now,
+                  Peer peer = Peer::Remote);
 
   // What one CopyData frame asks for.
   struct Incoming {
@@ -75,16 +107,24 @@ class SessionProtocol {
     return confirmable > last_sent_flush_;
   }
   // How long the thread may sleep: the next status update, an early one for
-  // a pending confirmation, and in bulk mode kBulkMaxWait at most.
+  // a pending confirmation, and in bulk mode kBulkMaxWait (kSameHostPace when
+  // reading on the timer) at most.
   [[nodiscard]] Clock::time_point wake_by(Clock::time_point now, uint64_t confirmable) const;
 
-  // After a pass that read `bytes` from the socket (0 too), woken by the
-  // socket or a timer (`woke_for_data`) or by the wake fd: the socket's new
-  // receive low-water mark when bulk mode begins (kBulkLowWater) or ends (1).
-  // Only a wake by the socket or a timer says how fast data comes.
+  // After a wake's reads took `bytes` from the socket (0 too) and found it
+  // empty, woken by the socket or a timer (`woke_for_data`) or by the wake
+  // fd: the socket's new receive low-water mark when bulk mode begins
+  // (kBulkLowWater) or ends, or reading on the timer begins (1). Only a wake
+  // by the socket or a timer says how fast data comes.
   std::optional<int> paced(Clock::time_point now, size_t bytes, bool woke_for_data);
-  // Bulk mode: the socket's low-water mark is raised.
+  // Bulk mode: the socket's low-water mark is raised, or it is read on the
+  // timer.
   [[nodiscard]] bool coalescing() const { return coalescing_; }
+  // A long bulk mode with a server on this host: wait for the timer, not
+  // for the socket to become readable.
+  [[nodiscard]] bool reads_on_timer() const { return timed_; }
+  // The fewest bytes a period of the timer must bring to keep it.
+  static constexpr size_t kTimedLeaveBytes = kBulkEnterBytes * (kSameHostPace / kBulkMaxWait) / 2;
 
   // An XLogData frame came in this session.
   [[nodiscard]] bool received_data() const { return received_data_; }
@@ -105,7 +145,11 @@ class SessionProtocol {
   uint64_t server_wal_end_ = 0;
   bool received_data_ = false;
 
+  Peer peer_ = Peer::Remote;
   bool coalescing_ = false;
+  bool timed_ = false;              // coalescing_ too
+  Clock::time_point bulk_since_{};  // bulk_bytes_ read since then, in bulk mode
+  size_t bulk_bytes_ = 0;
   Clock::time_point window_start_{};  // bytes read since then: is the server streaming in bulk?
   size_t window_bytes_ = 0;
   uint32_t window_reads_ = 0;

@@ -225,10 +225,16 @@ StreamReader::SessionEnd StreamReader::run_session() {
     first_timeline_ = info->timeline;
   }
   ever_streamed_.store(true);
+  const Peer peer = (*conn)->unix_socket()         ? Peer::UnixSocket
+                    : (*conn)->peer_on_same_host() ? Peer::SameHostTcp
+                                                   : Peer::Remote;
+  if (peer == Peer::SameHostTcp) {
+    (*conn)->set_receive_buffer(SessionProtocol::kSameHostReceiveBuffer);
+  }
   Session session{
       std::move(*conn), std::move(*info),
       SessionProtocol(status_interval(settings_.status_interval, info->wal_sender_timeout_ms),
-                      Clock::now())};
+                      Clock::now(), peer)};
   std::vector<QueueItem> begin;
   begin.emplace_back(SessionStarted{session.info.protocol_version, session.info.server_wal_end,
                                     fixed_text<16>(session.info.server_encoding)});
@@ -273,7 +279,8 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
                                               settings_.slot_name, what, conn.error_message()))};
   };
   std::vector<QueueItem> batch;
-  bool woke_for_data = true;  // the last wait ended for the socket or a timer, not the wake fd
+  bool woke_for_data = true;   // the last wait ended for the socket or a timer, not the wake fd
+  size_t read_since_wait = 0;  // what one wake brought, over all its passes
 
   for (;;) {
     if (finishing_.load()) {
@@ -335,8 +342,13 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
       }
       bytes_received_.fetch_add(batch_bytes, std::memory_order_relaxed);
       queue_.push(batch, batch_bytes);
-      if (auto low_water = protocol.paced(Clock::now(), batch_bytes, woke_for_data)) {
-        conn.set_receive_low_water(*low_water);
+      read_since_wait += batch_bytes;
+      // The pace is what a wake brought, however many 1 MiB passes it took.
+      if (would_block) {
+        if (auto low_water = protocol.paced(Clock::now(), read_since_wait, woke_for_data)) {
+          conn.set_receive_low_water(*low_water);
+        }
+        read_since_wait = 0;
       }
     }
 
@@ -355,7 +367,7 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
     const uint64_t confirmable = confirmable_.load();
     if (protocol.confirm_pending(confirmable)) confirm_wake_wanted_.store(false);
     const auto deadline = protocol.wake_by(Clock::now(), confirmable);
-    short events = reading ? POLLIN : 0;
+    short events = reading && !protocol.reads_on_timer() ? POLLIN : 0;
     if (conn.has_pending_output()) events |= POLLOUT;
     const auto wait = wait_for_socket(conn.socket(), events, &wake_, deadline);
     woke_for_data = wait != WaitResult::Woken;
@@ -367,7 +379,8 @@ StreamReader::SessionEnd StreamReader::stream(Session& session) {
         if (!conn.consume_input()) return lost("reading");
         break;
       case WaitResult::Timeout:
-        // Below the low-water mark poll stays quiet: take what is there.
+        // Below the low-water mark, or on the timer, poll stays quiet: take
+        // what is there.
         if (protocol.coalescing() && reading && !conn.consume_input()) return lost("reading");
         break;
       case WaitResult::Error:

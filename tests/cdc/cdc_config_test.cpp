@@ -27,7 +27,7 @@ TEST(CdcConfigYaml, ReadsTheVilBlockWithDefaults) {
   EXPECT_EQ(config->reconnect.initial_backoff, std::chrono::milliseconds(500));
   EXPECT_EQ(config->reconnect.max_backoff, std::chrono::milliseconds(30'000));
   EXPECT_FALSE(config->log_changes);
-  EXPECT_EQ(config->streaming, Streaming::Off);
+  EXPECT_EQ(config->streaming, Streaming::On);
   EXPECT_EQ(config->streaming_memory_bytes, 16u << 20);
   EXPECT_EQ(config->spill_dir, "");
 }

@@ -63,9 +63,9 @@ TEST(StreamMapping, SettingsCarryEveryFieldTheTransportUses) {
   EXPECT_EQ(s.max_backoff, 900ms);
   EXPECT_EQ(s.max_reconnect_attempts, 7u);
   EXPECT_FALSE(s.slot_streamed_before) << "the trigger sets it per run";
-  EXPECT_EQ(s.streaming, "") << "off by default: not sent at all";
-  c.streaming = Streaming::On;
-  EXPECT_EQ(stream_settings(c).streaming, "on");
+  EXPECT_EQ(s.streaming, "on") << "on by default";
+  c.streaming = Streaming::Off;
+  EXPECT_EQ(stream_settings(c).streaming, "") << "off: not sent at all";
   c.streaming = Streaming::Parallel;
   EXPECT_EQ(stream_settings(c).streaming, "parallel");
 }

@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include "cli/cli_test_support.hpp"
+#include "support/held_session.hpp"
 
 namespace vil::testing::cli {
 namespace {
@@ -28,25 +28,6 @@ class CliStreaming : public CliTest {
   static void SetUpTestSuite() {
     use_cluster({.settings = {{"logical_decoding_work_mem", "64kB"}}});
   }
-};
-
-// A connection of the test's own, for a transaction held open.
-class Session {
- public:
-  explicit Session(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {}
-  ~Session() { PQfinish(conn_); }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  // The server's message when `sql` fails, else empty.
-  std::string run(const std::string& sql) {
-    PGresult* res = PQexec(conn_, sql.c_str());
-    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    PQclear(res);
-    return ok ? std::string() : PQerrorMessage(conn_);
-  }
-
- private:
-  PGconn* conn_;
 };
 
 // Files `pid` holds open in `dir` (a spill file has no name there: its link
@@ -72,7 +53,7 @@ TEST_F(CliStreaming, KilledWhileHoldingAStreamedTransactionTheSameCommandDeliver
                    "65536", "--output", out.string(), "--status-interval-ms", "100"});
   execute("INSERT INTO big VALUES (1, 'small before')");
   const uint64_t after_small = lsn_value(current_wal_lsn());
-  Session large(conninfo());
+  HeldSession large(conninfo());
   ASSERT_EQ(large.run("BEGIN"), "");
   ASSERT_EQ(large.run("INSERT INTO big SELECT g, 'large' FROM generate_series(1000, 20999) g"), "");
   {

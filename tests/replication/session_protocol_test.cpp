@@ -150,6 +150,82 @@ TEST(SessionProtocol, ASteadyTrickleStaysBelowBulkMode) {
   EXPECT_FALSE(protocol.coalescing());
 }
 
+// Enters bulk mode with a socket full at `now`.
+void enter_bulk(SessionProtocol& protocol, Clock::time_point now) {
+  ASSERT_EQ(protocol.paced(now, SessionProtocol::kBulkEnterBytes, true),
+            SessionProtocol::kBulkLowWater);
+}
+
+TEST(SessionProtocol, ASameHostServerCatchingUpIsReadOnTheTimerUntilItSlows) {
+  SessionProtocol protocol(10s, kStart, Peer::SameHostTcp);
+  protocol.status_sent(kStart, 0);
+  enter_bulk(protocol, kStart);
+  EXPECT_FALSE(protocol.reads_on_timer());
+  // 32 kB every 1 ms: 32 MB/s, a walsender sending as fast as it can.
+  auto now = kStart;
+  for (int i = 1; i < 20; ++i) {
+    now = kStart + i * 1ms;
+    EXPECT_EQ(protocol.paced(now, 32 << 10, true), std::nullopt) << "pass " << i;
+    EXPECT_FALSE(protocol.reads_on_timer()) << "pass " << i;
+  }
+  now = kStart + SessionProtocol::kTimedAfter;
+  EXPECT_EQ(protocol.paced(now, 32 << 10, true), 1) << "poll() stops waiting for the socket";
+  EXPECT_TRUE(protocol.reads_on_timer());
+  EXPECT_TRUE(protocol.coalescing());
+  EXPECT_EQ(protocol.wake_by(now, 0), now + SessionProtocol::kSameHostPace);
+  // A pace that brings its queue keeps it; one below the leave mark ends it.
+  now += SessionProtocol::kSameHostPace;
+  EXPECT_EQ(protocol.paced(now, 300 << 10, true), std::nullopt);
+  EXPECT_TRUE(protocol.reads_on_timer());
+  EXPECT_EQ(protocol.paced(now + 1ms, 100, false), std::nullopt)
+      << "a wake by the wake fd says nothing of the pace";
+  EXPECT_TRUE(protocol.reads_on_timer());
+  now += SessionProtocol::kSameHostPace;
+  EXPECT_EQ(protocol.paced(now, SessionProtocol::kTimedLeaveBytes - 1, true), std::nullopt);
+  EXPECT_FALSE(protocol.reads_on_timer());
+  EXPECT_FALSE(protocol.coalescing());
+  EXPECT_EQ(protocol.wake_by(now, 0), kStart + 10s) << "back to the status interval";
+}
+
+TEST(SessionProtocol, ABurstOnTheSameHostStaysOnTheSocket) {
+  // 2 MB/s in bulk mode for a second: a live workload's busy spell, not a
+  // server catching up. The timer would add up to kTimedPace of latency.
+  SessionProtocol protocol(10s, kStart, Peer::SameHostTcp);
+  enter_bulk(protocol, kStart);
+  for (int i = 1; i <= 500; ++i) {
+    EXPECT_EQ(protocol.paced(kStart + i * 2ms, 4 << 10, true), std::nullopt) << "pass " << i;
+    EXPECT_FALSE(protocol.reads_on_timer()) << "pass " << i;
+  }
+  // Then it speeds up: the next kTimedAfter at full rate starts the timer.
+  auto now = kStart + 1s;
+  for (int i = 1; i <= 20 && !protocol.reads_on_timer(); ++i) {
+    (void)protocol.paced(now + i * 1ms, 32 << 10, true);
+  }
+  EXPECT_TRUE(protocol.reads_on_timer());
+}
+
+TEST(SessionProtocol, AUnixSocketIsNeverReadOnTheTimer) {
+  SessionProtocol protocol(10s, kStart, Peer::UnixSocket);
+  enter_bulk(protocol, kStart);
+  for (int i = 1; i <= 100; ++i) {
+    EXPECT_EQ(protocol.paced(kStart + i * 1ms, 32 << 10, true), std::nullopt) << "pass " << i;
+  }
+  EXPECT_FALSE(protocol.reads_on_timer());
+  EXPECT_TRUE(protocol.coalescing());
+}
+
+TEST(SessionProtocol, ARemoteServerIsNeverReadOnTheTimer) {
+  SessionProtocol protocol(10s, kStart);
+  protocol.status_sent(kStart, 0);
+  enter_bulk(protocol, kStart);
+  for (int i = 1; i <= 100; ++i) {
+    EXPECT_EQ(protocol.paced(kStart + i * 1ms, 64 << 10, true), std::nullopt) << "pass " << i;
+  }
+  EXPECT_FALSE(protocol.reads_on_timer());
+  EXPECT_TRUE(protocol.coalescing());
+  EXPECT_EQ(protocol.wake_by(kStart + 100ms, 0), kStart + 100ms + SessionProtocol::kBulkMaxWait);
+}
+
 TEST(ReconnectState, CountsFailedAttemptsAndGivesUpAfterTheMaximum) {
   ReconnectState state(ReconnectPolicy{100ms, 1000ms, 2}, 7);
   auto first = state.after_lost_session(false, false, 0s);

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include "replication/collecting_sink.hpp"
 #include "replication/trigger_test_base.hpp"
+#include "support/held_session.hpp"
 
 namespace vil::cdc::test {
 namespace {
@@ -29,28 +29,6 @@ class TriggerLargeTransactions : public TriggerTestBase {
     use_cluster(
         {.settings = {{"logical_decoding_work_mem", "64kB"}, {"max_prepared_transactions", "10"}}});
   }
-
-  // A connection of the test's own, for a transaction held open while
-  // others commit.
-  class Session {
-   public:
-    explicit Session(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {}
-    ~Session() { PQfinish(conn_); }
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
-    [[nodiscard]] bool connected() const { return PQstatus(conn_) == CONNECTION_OK; }
-    // Runs `sql`; the server's message when it fails, else empty.
-    std::string run(const std::string& sql) {
-      PGresult* res = PQexec(conn_, sql.c_str());
-      const bool ok =
-          PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
-      PQclear(res);
-      return ok ? std::string() : PQerrorMessage(conn_);
-    }
-
-   private:
-    PGconn* conn_;
-  };
 
   // The ids delivered for `table`, in delivery order.
   static std::vector<std::string> ids_of(const std::vector<Record>& records,
@@ -144,7 +122,7 @@ class TriggerStreamedTransactions : public TriggerLargeTransactions,
 TEST_P(TriggerStreamedTransactions, EachComesWholeAtItsCommitAndAbortedWorkNever) {
   execute("CREATE TABLE big (id int PRIMARY KEY, note text)");
   CdcConfig config = make_streamed();
-  Session large(conninfo());
+  testing::HeldSession large(conninfo());
   ASSERT_TRUE(large.connected());
   // Begun first, committed after a small transaction: it comes second.
   ASSERT_EQ(large.run("BEGIN"), "");
@@ -207,8 +185,8 @@ TEST_P(TriggerStreamedTransactions, TwoLargeInterleavedComeEachWholeInCommitOrde
   TriggerThread thread(trigger);
   ASSERT_NE(wait_for_walsender(config.slot_name), 0) << "the stream did not start";
 
-  Session a(conninfo());
-  Session b(conninfo());
+  testing::HeldSession a(conninfo());
+  testing::HeldSession b(conninfo());
   ASSERT_TRUE(a.connected() && b.connected());
   ASSERT_EQ(a.run("BEGIN"), "");
   ASSERT_EQ(b.run("BEGIN"), "");
@@ -272,7 +250,7 @@ TEST_F(TriggerLargeTransactions, APreparedTransactionComesOnceAtCommitPrepared) 
   trigger.set_sink(&sink);
   TriggerThread thread(trigger);
   ASSERT_NE(wait_for_walsender(config.slot_name), 0) << "the stream did not start";
-  Session session(conninfo());
+  testing::HeldSession session(conninfo());
   ASSERT_TRUE(session.connected());
   ASSERT_EQ(session.run("BEGIN"), "");
   ASSERT_EQ(session.run("INSERT INTO tp SELECT g, 'prepared' FROM generate_series(100, 2099) g"),

@@ -251,7 +251,7 @@ void StreamOptions::add_to(CLI::App& command) {
                   "off, on or parallel (PostgreSQL 16+): the server streams a transaction larger "
                   "than its logical_decoding_work_mem as it goes instead of spilling it to its "
                   "disk; each is still delivered whole at its commit")
-      ->default_str("off");
+      ->default_str("on");
   command
       .add_option("--streaming-memory-bytes", streaming_memory_bytes_,
                   "what streamed transactions still open keep in memory together; past it the "

@@ -77,10 +77,12 @@ struct CdcConfig {
   // when the slot turns unreserved); 0: never, and no such connection.
   std::chrono::milliseconds slot_check_interval{2'000};
   ReconnectPolicy reconnect;
-  // Off by default: measured here, streaming cost the walsender more CPU
-  // than the spill it saved (results/large_transactions.md). On moves the
-  // spill off the server's disk, to spill_dir.
-  Streaming streaming = Streaming::Off;
+  // On by default: measured here, a transaction larger than the server's
+  // logical_decoding_work_mem came whole sooner after its commit, and cost
+  // the walsender less, than spilled by the server and read back
+  // (results/large_transactions.md). It moves the spill off the server's
+  // disk, to spill_dir.
+  Streaming streaming = Streaming::On;
   // What streamed transactions still open keep in memory together, at most
   // (64 KiB..16 GiB); past it the largest goes on in a spill file.
   uint64_t streaming_memory_bytes = 16ull << 20;
